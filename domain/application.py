@@ -1,0 +1,120 @@
+"""RunService: the commands and queries on runs, over the event store.
+
+Each command loads the run, calls one aggregate command and saves. Writers race
+(a worker finishing while a user cancels): optimistic concurrency refuses the
+second save, and the command is retried on the fresh state, so the aggregate's
+rules decide who wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+from tenacity import retry, retry_if_exception_type, stop_after_attempt
+from ulid import ULID
+
+from domain.run import Run, RunNotFound
+from domain.wire import WireEvent, to_wire
+
+
+class InvalidRunId(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    apk_path: str
+    appium_server_url: str
+    package_name: str
+    app_activity: str
+    max_steps: int = 50
+    goal: str | None = None
+    inputs: dict[str, str] = field(default_factory=dict)
+    tenant_id: str = "local"
+    project_id: str = "default"
+
+    @property
+    def app_config(self) -> dict[str, str]:
+        return {
+            "apkPath": self.apk_path,
+            "appiumServerUrl": self.appium_server_url,
+            "packageName": self.package_name,
+            "appActivity": self.app_activity,
+        }
+
+
+def parse_run_id(run_id: str) -> ULID:
+    try:
+        return ULID.from_str(run_id)
+    except (ValueError, TypeError):
+        raise InvalidRunId(f"runId {run_id!r} is not a ULID") from None
+
+
+class RunService(Application):
+    name = "RunService"
+    env = {
+        # Workers append to long runs one event at a time: keep recent runs in
+        # memory and fetch only their new events.
+        "AGGREGATE_CACHE_MAXSIZE": "1000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "POSTGRES_POOL_SIZE": "4",
+        "POSTGRES_MAX_OVERFLOW": "6",
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",
+    }
+
+    def request_run(self, request: RunRequest) -> Run:
+        run = Run(
+            id=ULID().to_uuid(), app_config=request.app_config, goal=request.goal,
+            max_steps=request.max_steps, inputs=dict(request.inputs),
+            tenant_id=request.tenant_id, project_id=request.project_id,
+        )
+        self.save(run)
+        return run
+
+    def get_run(self, run_id: str) -> Run:
+        try:
+            return self.repository.get(parse_run_id(run_id).to_uuid())
+        except AggregateNotFoundError:
+            raise RunNotFound(f"no run with id {run_id}") from None
+
+    def cancel_run(self, run_id: str) -> Run:
+        return self._update(run_id, lambda run: run.request_cancel())
+
+    def start_run(self, run_id: str, worker_id: str, lease_seconds: float) -> Run:
+        lease_expires_at = datetime.now(timezone.utc) + timedelta(seconds=lease_seconds)
+        return self._update(run_id, lambda run: run.start(worker_id, lease_expires_at))
+
+    def start_node(self, run_id: str, node_name: str, step_ordinal: int) -> Run:
+        return self._update(run_id, lambda run: run.start_node(node_name, step_ordinal))
+
+    def finish_node(self, run_id: str, node_name: str, step_ordinal: int, outcome: str, **detail: Any) -> Run:
+        return self._update(run_id, lambda run: run.finish_node(node_name, step_ordinal, outcome, detail))
+
+    def record(self, run_id: str, event_name: str, **fields: Any) -> Run:
+        return self._update(run_id, lambda run: run.record(event_name, **fields))
+
+    def complete_run(self, run_id: str, stop_reason: str, metrics: dict[str, Any]) -> Run:
+        return self._update(run_id, lambda run: run.complete(stop_reason, metrics))
+
+    def fail_run(self, run_id: str, stop_reason: str, error: str) -> Run:
+        return self._update(run_id, lambda run: run.fail(stop_reason, error))
+
+    def confirm_cancel(self, run_id: str) -> Run:
+        return self._update(run_id, lambda run: run.confirm_cancel())
+
+    def run_events(self, run_id: str, after: int = 0) -> list[WireEvent]:
+        """The run's events after sequence number `after`, as clients see them."""
+        originator_id = parse_run_id(run_id).to_uuid()
+        return [to_wire(e) for e in self.events.get(originator_id, gt=after or None)]
+
+    @retry(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(8), reraise=True)
+    def _update(self, run_id: str, command: Callable[[Run], None]) -> Run:
+        run = self.get_run(run_id)
+        command(run)
+        self.save(run)
+        return run

@@ -1,0 +1,89 @@
+"""Read models as pure functions of run events: what each event changes in a row.
+
+The Postgres views in `storage/` apply these changes together with the
+tracking record, so rows depend on nothing but the events: dropping the tables
+and replaying rebuilds them identically.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.projection import Projection
+from ulid import ULID
+
+from domain.run import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, Run
+
+APP_CONFIG_NAMESPACE = uuid.UUID("6f1c1c8e-3f5e-4a59-9a35-6a8f4f2f0c11")
+TERMINAL_STATUS = {Run.Completed: COMPLETED, Run.Failed: FAILED, Run.Canceled: CANCELED}
+
+
+@dataclass(frozen=True)
+class RowChange:
+    """Columns to set, and counters to add to, in one run's row."""
+
+    run_id: str
+    set: dict[str, Any] = field(default_factory=dict)
+    add: dict[str, int] = field(default_factory=dict)
+
+
+def app_config_id(app_config: dict[str, str]) -> str:
+    """A natural key: the same app on the same server is one configuration."""
+    return str(uuid.uuid5(APP_CONFIG_NAMESPACE, json.dumps(app_config, sort_keys=True)))
+
+
+def run_id_of(domain_event: Any) -> str:
+    return str(ULID.from_uuid(domain_event.originator_id))
+
+
+def run_row_change(e: Any) -> RowChange:
+    common = {"updated_at": e.timestamp, "last_event_seq": e.originator_version}
+    return RowChange(run_id_of(e), {**common, **_columns(e)}, _counters(e))
+
+
+def _columns(e: Any) -> dict[str, Any]:
+    kind = type(e)
+    if kind is Run.Requested:
+        return {
+            "tenant_id": e.tenant_id, "project_id": e.project_id,
+            "app_config_id": app_config_id(e.app_config), "status": QUEUED,
+            "created_at": e.timestamp, "goal": e.goal, "max_steps": e.max_steps,
+        }
+    if kind is Run.Started:
+        return {
+            "status": RUNNING, "processing_by": e.worker_id, "lease_expires_at": e.lease_expires_at,
+            "heartbeat_at": e.timestamp, "started_at": e.timestamp, "attempt": e.attempt,
+        }
+    if kind in (Run.NodeStarted, Run.NodeFinished):
+        return {"heartbeat_at": e.timestamp, "steps_taken": e.step_ordinal}
+    if kind is Run.CancelRequested:
+        return {"cancel_requested_at": e.timestamp}
+    if kind in TERMINAL_STATUS:
+        return {"status": TERMINAL_STATUS[kind], "stop_reason": e.stop_reason,
+                "finished_at": e.timestamp, "lease_expires_at": None}
+    return {}
+
+
+def _counters(e: Any) -> dict[str, int]:
+    if isinstance(e, Run.ScreenDiscovered):
+        return {"screens_discovered": 1}
+    if isinstance(e, Run.TransitionDiscovered):
+        return {"transitions_discovered": 1}
+    return {}
+
+
+class RunsProjection(Projection[Any]):
+    """Keeps the runs table: every run event changes its run's row."""
+
+    name = "runs_projection"
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        app_config = domain_event.app_config if isinstance(domain_event, Run.Requested) else None
+        if isinstance(domain_event, Run.Event):
+            self.view.apply(run_row_change(domain_event), app_config, tracking)
+        else:
+            self.view.track_only(tracking)

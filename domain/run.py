@@ -1,0 +1,178 @@
+"""The Run aggregate: one run of an exploration agent against one app.
+
+Public commands check the rule they enforce, then call a private `@event` method
+that only assigns (replay runs those bodies again).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+QUEUED, RUNNING = "queued", "running"
+COMPLETED, FAILED, CANCELED = "completed", "failed", "canceled"
+TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
+OUTCOMES = frozenset({"SUCCESS", "FAILURE", "SKIPPED"})
+
+
+class RunError(Exception):
+    """A command a run refuses in its current state."""
+
+
+class RunNotFound(RunError):
+    pass
+
+
+class IllegalTransition(RunError):
+    pass
+
+
+class RunAlreadyFinished(IllegalTransition):
+    pass
+
+
+class Run(Aggregate):
+    @event("Requested")
+    def __init__(
+        self,
+        id: UUID,  # the run's ULID as a UUID: one identity for API and event store
+        app_config: dict[str, str],
+        goal: str | None,
+        max_steps: int,
+        inputs: dict[str, str],
+        tenant_id: str,
+        project_id: str,
+    ) -> None:
+        self.app_config, self.goal, self.max_steps = app_config, goal, max_steps
+        self.inputs, self.tenant_id, self.project_id = inputs, tenant_id, project_id
+        self.status = QUEUED
+        self.worker_id: str | None = None
+        self.attempt = 0
+        self.cancel_requested_at: datetime | None = None
+        self.stop_reason: str | None = None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in TERMINAL
+
+    # Commands
+
+    def start(self, worker_id: str, lease_expires_at: datetime) -> None:
+        """A run starts once, from the queue; a redelivered job must not fork it."""
+        if self.status != QUEUED:
+            raise IllegalTransition(f"run is {self.status}, cannot start")
+        self._started(worker_id, lease_expires_at, self.attempt + 1)
+
+    def start_node(self, node_name: str, step_ordinal: int) -> None:
+        self._check_running(worker_action="start a node")
+        self._node_started(node_name, step_ordinal)
+
+    def finish_node(self, node_name: str, step_ordinal: int, outcome_status: str, detail: dict[str, Any]) -> None:
+        self._check_running(worker_action="finish a node")
+        if outcome_status not in OUTCOMES:
+            raise ValueError(f"outcome_status must be one of {sorted(OUTCOMES)}")
+        self._node_finished(node_name, step_ordinal, outcome_status, detail)
+
+    def record(self, event_name: str, **fields: Any) -> None:
+        """Exploration facts (screens, actions, graph) while the run is running."""
+        self._check_running(worker_action=f"record {event_name}")
+        self.trigger_event(EXPLORATION_EVENTS[event_name], **fields)
+
+    def request_cancel(self) -> None:
+        """Idempotent; a queued run is cancelled at once, a running one at its next node boundary."""
+        if self.status == CANCELED or (self.status == RUNNING and self.cancel_requested_at):
+            return
+        if self.is_finished:
+            raise RunAlreadyFinished(f"run is already {self.status}")
+        self._cancel_requested()
+        if self.status == QUEUED:
+            self._canceled("user_cancelled")
+
+    def complete(self, stop_reason: str, metrics: dict[str, Any]) -> None:
+        self._check_running(worker_action="complete")
+        self._completed(stop_reason, metrics)
+
+    def fail(self, stop_reason: str, error: str) -> None:
+        """Any unfinished run may fail (a queued one too: it may never get a device)."""
+        self._check_not_finished()
+        self._failed(stop_reason, error)
+
+    def confirm_cancel(self, stop_reason: str = "user_cancelled") -> None:
+        self._check_running(worker_action="cancel")
+        self._canceled(stop_reason)
+
+    def _check_not_finished(self) -> None:
+        if self.is_finished:
+            raise RunAlreadyFinished(f"run is already {self.status}")
+
+    def _check_running(self, worker_action: str) -> None:
+        self._check_not_finished()
+        if self.status != RUNNING:
+            raise IllegalTransition(f"run is {self.status}, cannot {worker_action}")
+
+    # Events: assignments only
+
+    @event("Started")
+    def _started(self, worker_id: str, lease_expires_at: datetime, attempt: int) -> None:
+        self.status, self.worker_id, self.attempt = RUNNING, worker_id, attempt
+
+    @event("NodeStarted")
+    def _node_started(self, node_name: str, step_ordinal: int) -> None:
+        pass
+
+    @event("NodeFinished")
+    def _node_finished(self, node_name: str, step_ordinal: int, outcome_status: str, detail: dict[str, Any]) -> None:
+        pass
+
+    @event("CancelRequested")
+    def _cancel_requested(self) -> None:
+        self.cancel_requested_at = self.modified_on
+
+    @event("Completed")
+    def _completed(self, stop_reason: str, metrics: dict[str, Any]) -> None:
+        self.status, self.stop_reason = COMPLETED, stop_reason
+
+    @event("Failed")
+    def _failed(self, stop_reason: str, error: str) -> None:
+        self.status, self.stop_reason = FAILED, stop_reason
+
+    @event("Canceled")
+    def _canceled(self, stop_reason: str) -> None:
+        self.status, self.stop_reason = CANCELED, stop_reason
+
+    # Exploration facts: recorded by the agent, no state of their own here.
+
+    class ScreenPerceived(Aggregate.Event):
+        step_ordinal: int
+        screen_id: str
+        activity: str
+        package: str
+        element_count: int
+        artifacts: dict[str, str]
+
+    class ActionPerformed(Aggregate.Event):
+        step_ordinal: int
+        screen_id: str
+        action: dict[str, Any]
+
+    class ScreenDiscovered(Aggregate.Event):
+        step_ordinal: int
+        screen_id: str
+        activity: str
+
+    class TransitionDiscovered(Aggregate.Event):
+        step_ordinal: int
+        from_screen: str
+        action: dict[str, Any]
+        to_screen: str
+
+
+EXPLORATION_EVENTS: dict[str, type[Aggregate.Event]] = {
+    "screen_perceived": Run.ScreenPerceived,
+    "action_performed": Run.ActionPerformed,
+    "screen_discovered": Run.ScreenDiscovered,
+    "transition_discovered": Run.TransitionDiscovered,
+}

@@ -1,0 +1,1 @@
+"""PostgreSQL: the embedded server, connection settings and the projections' tables."""

