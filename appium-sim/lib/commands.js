@@ -1,0 +1,310 @@
+'use strict';
+// Commands of SimulatorDriver (mixed into its prototype; `this` is the driver).
+const {errors} = require('appium/driver');
+const {SimError, APP_STATE} = require('./device');
+const {loadModel, ModelError} = require('./model');
+const {findRecords, SelectorError} = require('./find');
+const {attributes} = require('./view');
+const {renderPng} = require('./screenshot');
+const {SCREEN} = require('./layout');
+
+const W3C_ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
+const KEY = {HOME: 3, BACK: 4, DEL: 67, SPACE: 62};
+const wrap = (rec) => ({[W3C_ELEMENT]: rec.handle, ELEMENT: rec.handle});
+
+function simCall(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof SimError || e instanceof ModelError) throw new errors.InvalidArgumentError(e.message);
+    throw e;
+  }
+}
+
+/** Characters typed by a key code (letters, digits, space), or null. */
+function keyChar(code) {
+  if (code >= 7 && code <= 16) return String(code - 7);
+  if (code >= 29 && code <= 54) return String.fromCharCode(97 + code - 29);
+  if (code === KEY.SPACE) return ' ';
+  return null;
+}
+
+function attributeOf(rec, name) {
+  const alias = {
+    resourceId: 'resource-id', contentDescription: 'content-desc', 'content-description': 'content-desc',
+    className: 'class', longClickable: 'long-clickable', 'long-clickable': 'long-clickable',
+  };
+  const key = alias[name] ?? name;
+  if (key === 'text') return rec.text;
+  if (key === 'name') return rec.desc || rec.text;
+  if (key === 'value') return rec.text;
+  const found = attributes(rec).find(([k]) => k === key);
+  return found ? found[1] : null;
+}
+
+module.exports = {
+  // --- elements -----------------------------------------------------------
+  simElement(elementId) {
+    const id = typeof elementId === 'object' && elementId ? elementId[W3C_ELEMENT] ?? elementId.ELEMENT : elementId;
+    const rec = this.view().byHandle.get(String(id));
+    if (rec) return rec;
+    if (/^[vl]\d+\./.test(String(id))) {
+      throw new errors.StaleElementReferenceError(`The element '${id}' does not exist in the current screen any more (stale element reference)`);
+    }
+    throw new errors.NoSuchElementError(`No element with id '${id}'`);
+  },
+
+  async findElOrEls(strategy, selector, mult, context) {
+    const view = this.view();
+    const ctx = context ? this.simElement(context) : undefined;
+    let found;
+    try {
+      found = findRecords(view, () => this.xml(), strategy, selector, ctx);
+    } catch (e) {
+      if (e instanceof SelectorError) throw new errors.InvalidSelectorError(e.message);
+      throw e;
+    }
+    if (mult) return found.map(wrap);
+    if (!found.length) throw new errors.NoSuchElementError(`No element found using ${strategy} '${selector}'`);
+    return wrap(found[0]);
+  },
+
+  async getPageSource() {
+    return this.xml();
+  },
+
+  async click(elementId) {
+    this.device.click(this.simElement(elementId));
+  },
+
+  async setValue(text, elementId) {
+    const rec = this.simElement(elementId);
+    const value = Array.isArray(text) ? text.join('') : String(text ?? '');
+    try {
+      this.device.type(rec, value);
+    } catch (e) {
+      if (e instanceof SimError) throw new errors.InvalidElementStateError(e.message);
+      throw e;
+    }
+  },
+
+  async clear(elementId) {
+    return await this.setValue('', elementId);
+  },
+
+  async getText(elementId) {
+    return this.simElement(elementId).text;
+  },
+
+  async getAttribute(name, elementId) {
+    return attributeOf(this.simElement(elementId), name);
+  },
+
+  async getProperty(name, elementId) {
+    return attributeOf(this.simElement(elementId), name);
+  },
+
+  async getName(elementId) {
+    return this.simElement(elementId).className;
+  },
+
+  async getElementRect(elementId) {
+    const [x1, y1, x2, y2] = this.simElement(elementId).bounds;
+    return {x: x1, y: y1, width: x2 - x1, height: y2 - y1};
+  },
+
+  async getLocation(elementId) {
+    const {x, y} = await this.getElementRect(elementId);
+    return {x, y};
+  },
+
+  async getSize(elementId) {
+    const {width, height} = await this.getElementRect(elementId);
+    return {width, height};
+  },
+
+  async elementDisplayed(elementId) {
+    this.simElement(elementId);
+    return true; // invisible elements are not in the hierarchy at all
+  },
+
+  async elementEnabled(elementId) {
+    return this.simElement(elementId).enabled;
+  },
+
+  async elementSelected(elementId) {
+    const rec = this.simElement(elementId);
+    return rec.selected || rec.checked;
+  },
+
+  // --- gestures -----------------------------------------------------------
+  /** The element a finger at (x, y) lands on: the last drawn clickable one containing the point. */
+  tapAt(x, y) {
+    const hit = this.view().records.filter((r) => {
+      const [x1, y1, x2, y2] = r.bounds;
+      return (r.index !== undefined || r.launcherApp) && (r.clickable || r.checkable || (r.el && r.el.editable))
+        && x >= x1 && x < x2 && y >= y1 && y < y2;
+    });
+    if (hit.length) this.device.click(hit[hit.length - 1]);
+  },
+
+  async performActions(actions) {
+    for (const source of actions || []) {
+      if (source.type !== 'pointer') continue;
+      let x = 0;
+      let y = 0;
+      let down = null;
+      for (const a of source.actions || []) {
+        if (a.type === 'pointerMove') {
+          let ox = 0;
+          let oy = 0;
+          if (a.origin === 'pointer') {
+            ox = x; oy = y;
+          } else if (a.origin && typeof a.origin === 'object') {
+            const [x1, y1, x2, y2] = this.simElement(a.origin).bounds;
+            ox = Math.floor((x1 + x2) / 2); oy = Math.floor((y1 + y2) / 2);
+          }
+          x = ox + Number(a.x || 0);
+          y = oy + Number(a.y || 0);
+        } else if (a.type === 'pointerDown') {
+          down = [x, y];
+        } else if (a.type === 'pointerUp' && down) {
+          // a tap (finger lifted near where it went down); a swipe scrolls nothing here
+          if (Math.abs(x - down[0]) <= 30 && Math.abs(y - down[1]) <= 30) this.tapAt(down[0], down[1]);
+          down = null;
+        }
+      }
+    }
+  },
+
+  async releaseActions() {},
+
+  async mobileClickGesture(elementId, x, y) {
+    if (elementId) return await this.click(elementId);
+    if (x === undefined || y === undefined) throw new errors.InvalidArgumentError('clickGesture needs elementId or x and y');
+    this.tapAt(Number(x), Number(y));
+  },
+
+  // --- keys and navigation --------------------------------------------------
+  async back() {
+    this.device.back();
+  },
+
+  async pressKeyCode(keycode) {
+    const code = Number(keycode);
+    if (!Number.isInteger(code)) throw new errors.InvalidArgumentError(`keycode must be an integer, got ${keycode}`);
+    if (code === KEY.HOME) return this.device.home();
+    if (code === KEY.BACK) return this.device.back();
+    const app = this.device.fgApp;
+    const visit = app && app.visit;
+    if (!visit || visit.focused < 0) return;
+    const rec = this.view().records.find((r) => r.index === visit.focused);
+    if (!rec) return;
+    const chr = keyChar(code);
+    if (code === KEY.DEL) this.device.type(rec, rec.text.slice(0, -1));
+    else if (chr !== null) this.device.type(rec, rec.text + chr);
+  },
+
+  async longPressKeyCode(keycode) {
+    return await this.pressKeyCode(keycode);
+  },
+
+  async mobilePressKey(keycode) {
+    return await this.pressKeyCode(keycode);
+  },
+
+  async hideKeyboard() {
+    const app = this.device.fgApp;
+    if (app && app.visit.focused >= 0) {
+      app.visit.focused = -1;
+      this.device.changed();
+    }
+    return true;
+  },
+
+  async isKeyboardShown() {
+    const app = this.device.fgApp;
+    return Boolean(app && app.visit.focused >= 0);
+  },
+
+  // --- apps -----------------------------------------------------------------
+  async activateApp(appId) {
+    simCall(() => this.device.activate(appId));
+  },
+
+  async terminateApp(appId) {
+    return this.device.terminate(appId);
+  },
+
+  async queryAppState(appId) {
+    return this.device.appState(appId);
+  },
+
+  async isAppInstalled(appId) {
+    return this.device.isInstalled(appId);
+  },
+
+  async installApp(appPath) {
+    simCall(() => this.device.install(loadModel(appPath)));
+  },
+
+  async removeApp(appId) {
+    return this.device.remove(appId);
+  },
+
+  async mobileBackgroundApp(seconds) {
+    const pkg = this.device.fg;
+    this.device.home();
+    const s = Number(seconds ?? -1);
+    if (pkg && s >= 0) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(s, 60) * 1000));
+      if (this.device.appState(pkg) === APP_STATE.BACKGROUND) this.device.activate(pkg);
+    }
+  },
+
+  async getCurrentActivity() {
+    return this.device.currentActivity();
+  },
+
+  async getCurrentPackage() {
+    return this.device.currentPackage();
+  },
+
+  // --- screen -----------------------------------------------------------------
+  async getWindowRect() {
+    return {x: 0, y: 0, width: SCREEN.width, height: SCREEN.height};
+  },
+
+  async getWindowSize() {
+    return {width: SCREEN.width, height: SCREEN.height};
+  },
+
+  async getOrientation() {
+    return 'PORTRAIT';
+  },
+
+  async getScreenshot() {
+    return renderPng(this.view(), !this.device.fg).toString('base64');
+  },
+
+  async getWindowHandle() {
+    return 'NATIVE_APP';
+  },
+
+  async getContexts() {
+    return ['NATIVE_APP'];
+  },
+
+  async getCurrentContext() {
+    return 'NATIVE_APP';
+  },
+
+  async execute(script, args) {
+    const name = String(script).trim().replace(/^mobile:\s*/, 'mobile: ');
+    if (!name.startsWith('mobile: ')) {
+      throw new errors.NotImplementedError(`Only 'mobile:' execute methods are supported, got '${script}'`);
+    }
+    return await this.executeMethod(name, Array.isArray(args) ? args : [args ?? {}]);
+  },
+
+};

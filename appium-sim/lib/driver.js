@@ -1,0 +1,113 @@
+'use strict';
+// SimulatorDriver: an Appium 3 driver whose "device" runs simulated Android
+// apps (JSON app models). Answers like the UiAutomator2 driver.
+const {BaseDriver, errors} = require('appium/driver');
+const {Device, SimError} = require('./device');
+const {loadModel, fullActivity, ModelError} = require('./model');
+const {buildView, toXml} = require('./view');
+const commands = require('./commands');
+
+const NEW_METHOD_MAP = {
+  '/session/:sessionId/appium/device/press_keycode': {
+    POST: {command: 'pressKeyCode', payloadParams: {required: ['keycode'], optional: ['metastate', 'flags']}},
+  },
+  '/session/:sessionId/appium/device/long_press_keycode': {
+    POST: {command: 'longPressKeyCode', payloadParams: {required: ['keycode'], optional: ['metastate', 'flags']}},
+  },
+  '/session/:sessionId/appium/device/current_activity': {GET: {command: 'getCurrentActivity'}},
+  '/session/:sessionId/appium/device/current_package': {GET: {command: 'getCurrentPackage'}},
+  '/session/:sessionId/window/:windowhandle/size': {GET: {command: 'getWindowSize'}},
+};
+
+const EXECUTE_METHOD_MAP = {
+  'mobile: pressKey': {command: 'mobilePressKey', params: {required: ['keycode'], optional: ['metastate', 'flags', 'isLongPress']}},
+  'mobile: activateApp': {command: 'activateApp', params: {required: ['appId']}},
+  'mobile: terminateApp': {command: 'terminateApp', params: {required: ['appId'], optional: ['timeout']}},
+  'mobile: queryAppState': {command: 'queryAppState', params: {required: ['appId']}},
+  'mobile: isAppInstalled': {command: 'isAppInstalled', params: {required: ['appId'], optional: ['user']}},
+  'mobile: installApp': {command: 'installApp', params: {required: ['appPath'], optional: ['checkVersion', 'timeout', 'replace']}},
+  'mobile: removeApp': {command: 'removeApp', params: {required: ['appId'], optional: ['timeout', 'keepData']}},
+  'mobile: backgroundApp': {command: 'mobileBackgroundApp', params: {optional: ['seconds']}},
+  'mobile: getCurrentActivity': {command: 'getCurrentActivity'},
+  'mobile: getCurrentPackage': {command: 'getCurrentPackage'},
+  'mobile: clickGesture': {command: 'mobileClickGesture', params: {optional: ['elementId', 'x', 'y']}},
+  'mobile: hideKeyboard': {command: 'hideKeyboard'},
+  'mobile: isKeyboardShown': {command: 'isKeyboardShown'},
+};
+
+const desiredCapConstraints = {
+  app: {isString: true},
+  appPackage: {isString: true},
+  appActivity: {isString: true},
+  simInstalled: {isBoolean: true},
+  autoLaunch: {isBoolean: true},
+};
+
+class SimulatorDriver extends BaseDriver {
+  static newMethodMap = NEW_METHOD_MAP;
+  static executeMethodMap = EXECUTE_METHOD_MAP;
+
+  constructor(opts = {}, shouldValidateCaps = true) {
+    super(opts, shouldValidateCaps);
+    this.desiredCapConstraints = desiredCapConstraints;
+    this.locatorStrategies = ['id', 'accessibility id', 'class name', 'xpath', 'tag name'];
+    this.device = null;
+    this._view = null;
+  }
+
+  async createSession(w3c1, w3c2, w3c3, driverData) {
+    const [sessionId, caps] = await super.createSession(w3c1, w3c2, w3c3, driverData);
+    try {
+      this.startDevice(caps);
+    } catch (e) {
+      await super.deleteSession(sessionId).catch(() => {});
+      if (e instanceof ModelError || e instanceof SimError) throw new errors.SessionNotCreatedError(e.message);
+      throw e;
+    }
+    return [sessionId, caps];
+  }
+
+  /** Install the model's app (unless simInstalled: false) and launch it (unless autoLaunch: false). */
+  startDevice(caps) {
+    const model = loadModel(caps.app);
+    if (caps.appPackage && caps.appPackage !== model.package) {
+      throw new SimError(`appPackage '${caps.appPackage}' does not match the package '${model.package}' of the app model ${model.path}`);
+    }
+    if (caps.appActivity) {
+      const wanted = fullActivity(model.package, caps.appActivity);
+      const known = Object.values(model.screens).map((s) => s.activity);
+      if (!known.some((a) => fullActivity(model.package, a) === wanted)) {
+        throw new SimError(`Cannot start activity '${caps.appActivity}' of ${model.package}: the app has no such activity (activities: ${[...new Set(known)].join(', ')})`);
+      }
+    }
+    this.model = model;
+    this.device = new Device();
+    if (caps.simInstalled === false) return;
+    this.device.install(model);
+    if (caps.autoLaunch === false) return;
+    if (caps.appActivity) this.device.launchActivity(model.package, caps.appActivity);
+    else this.device.activate(model.package);
+  }
+
+  async deleteSession(sessionId) {
+    this.device = null;
+    this._view = null;
+    return await super.deleteSession(sessionId);
+  }
+
+  /** The current view, rebuilt only when the device changed. */
+  view() {
+    if (!this._view || this._view.version !== this.device.version) this._view = buildView(this.device);
+    return this._view;
+  }
+
+  xml() {
+    const v = this.view();
+    if (v.xml === undefined) v.xml = toXml(v);
+    return v.xml;
+  }
+}
+
+Object.assign(SimulatorDriver.prototype, commands);
+
+module.exports = {SimulatorDriver, default: SimulatorDriver};

@@ -1,0 +1,88 @@
+'use strict';
+// PNG screenshot of the current view: each visible node's box and text, drawn
+// at 1/3 of the reported screen size (1080x2400 -> 360x800).
+const {PNG} = require('pngjs');
+const {SCREEN} = require('./layout');
+const {glyph, GLYPH_W, GLYPH_H} = require('./font');
+
+const SCALE = 3;
+const W = SCREEN.width / SCALE;
+const H = SCREEN.height / SCALE;
+
+const COLORS = {
+  background: [250, 250, 250], launcher: [32, 48, 72], bar: [60, 60, 60], text: [20, 20, 20],
+  outline: [150, 150, 150], button: [187, 222, 251], edit: [255, 255, 255], focused: [25, 118, 210],
+  disabled: [224, 224, 224], checkedOn: [76, 175, 80], icon: [255, 193, 7], toast: [66, 66, 66], light: [255, 255, 255],
+};
+
+class Canvas {
+  constructor(w, h, bg) {
+    this.w = w;
+    this.h = h;
+    this.data = Buffer.alloc(w * h * 4, 255);
+    this.fill(0, 0, w, h, bg);
+  }
+
+  fill(x1, y1, x2, y2, [r, g, b]) {
+    x1 = Math.max(0, Math.floor(x1)); y1 = Math.max(0, Math.floor(y1));
+    x2 = Math.min(this.w, Math.ceil(x2)); y2 = Math.min(this.h, Math.ceil(y2));
+    for (let y = y1; y < y2; y++) {
+      let o = (y * this.w + x1) * 4;
+      for (let x = x1; x < x2; x++, o += 4) {
+        this.data[o] = r; this.data[o + 1] = g; this.data[o + 2] = b;
+      }
+    }
+  }
+
+  outline(x1, y1, x2, y2, color) {
+    this.fill(x1, y1, x2, y1 + 1, color);
+    this.fill(x1, y2 - 1, x2, y2, color);
+    this.fill(x1, y1, x1 + 1, y2, color);
+    this.fill(x2 - 1, y1, x2, y2, color);
+  }
+
+  text(str, x, y, maxX, color) {
+    for (const ch of str) {
+      if (x + GLYPH_W > maxX) break;
+      const g = glyph(ch);
+      for (let gy = 0; gy < GLYPH_H; gy++) {
+        for (let gx = 0; gx < GLYPH_W; gx++) if (g[gy][gx]) this.fill(x + gx, y + gy, x + gx + 1, y + gy + 1, color);
+      }
+      x += GLYPH_W + 1;
+    }
+  }
+}
+
+function nodeColor(n) {
+  if (n.className === 'android.widget.Toast') return COLORS.toast;
+  if (n.launcherApp) return COLORS.icon;
+  if (!n.enabled) return COLORS.disabled;
+  if (n.checkable && n.checked) return COLORS.checkedOn;
+  if (n.el && n.el.editable) return COLORS.edit;
+  if (n.clickable) return COLORS.button;
+  return null;
+}
+
+function drawNode(c, n) {
+  if (n.index === undefined && !n.launcherApp && n.className !== 'android.widget.Toast') return;
+  const [x1, y1, x2, y2] = n.bounds.map((v) => v / SCALE);
+  const bg = nodeColor(n);
+  if (bg) c.fill(x1, y1, x2, y2, bg);
+  c.outline(x1, y1, x2, y2, n.focused ? COLORS.focused : COLORS.outline);
+  const label = n.password && n.text ? '•'.repeat(n.text.length) : n.text || n.hint || n.desc;
+  const dark = n.className === 'android.widget.Toast';
+  if (label) c.text(label, x1 + 4, Math.max(y1 + 2, (y1 + y2 - GLYPH_H) / 2), x2 - 2, dark ? COLORS.light : COLORS.text);
+}
+
+/** Render a view (see view.js) to a PNG buffer. */
+function renderPng(view, launcher) {
+  const c = new Canvas(W, H, launcher ? COLORS.launcher : COLORS.background);
+  c.fill(0, 0, W, SCREEN.statusBar / SCALE, COLORS.bar);
+  c.fill(0, H - SCREEN.navBar / SCALE, W, H, COLORS.bar);
+  for (const n of view.records) drawNode(c, n);
+  const png = new PNG({width: W, height: H, colorType: 2, deflateLevel: 3});
+  png.data = c.data;
+  return PNG.sync.write(png, {colorType: 2, deflateLevel: 3, filterType: 1});
+}
+
+module.exports = {renderPng};

@@ -1,0 +1,145 @@
+'use strict';
+// The current screen as UiAutomator2 would dump it: a tree of node records
+// (what page source, find, taps and screenshots share) and its XML.
+const {SCREEN, layoutScreen} = require('./layout');
+const {LAUNCHER_PACKAGE} = require('./device');
+
+const FULL = [0, 0, SCREEN.width, SCREEN.height];
+const CONTENT = [0, SCREEN.statusBar, SCREEN.width, SCREEN.height - SCREEN.navBar];
+
+function node(props) {
+  return {
+    className: 'android.widget.FrameLayout', pkg: '', text: '', desc: '', hint: '', resourceId: '',
+    checkable: false, checked: false, clickable: false, enabled: true, focusable: false, focused: false,
+    longClickable: false, password: false, scrollable: false, selected: false, bounds: FULL,
+    children: [], ...props,
+  };
+}
+
+function appChildren(device, app) {
+  const visit = app.visit;
+  const {screen} = visit;
+  const pkg = app.model.package;
+  const boxes = layoutScreen(screen);
+  const out = [];
+  screen.elements.forEach((el, i) => {
+    if (!boxes[i]) return; // invisible elements are not in the hierarchy (as UiAutomator2 by default)
+    const typed = device.typedText(app, visit, i);
+    let text;
+    if (el.id && Object.hasOwn(visit.sets, el.id)) text = app.fill(visit.sets[el.id]);
+    else if (typed !== null) text = typed;
+    else text = app.fill(el.text);
+    out.push(node({
+      handle: `v${visit.serial}.e${i}`, index: i, el,
+      className: el.className, pkg, text, value: text, desc: el.desc, hint: el.hint,
+      resourceId: el.id ? `${pkg}:id/${el.id}` : '',
+      checkable: el.checkable, checked: el.checkable && app.isChecked(screen, i),
+      clickable: el.clickable, enabled: el.enabled, focusable: el.clickable || el.editable,
+      focused: visit.focused === i, password: el.password, bounds: boxes[i],
+    }));
+  });
+  return {handlePrefix: `v${visit.serial}`, pkg, children: out};
+}
+
+function launcherChildren(device) {
+  const children = [];
+  let i = 0;
+  for (const app of device.apps.values()) {
+    const col = i % 4;
+    const row = Math.floor(i / 4);
+    const x = 40 + col * 255;
+    const y = 400 + row * 300;
+    children.push(node({
+      handle: `l${device.launcherSerial}.a${i}`, launcherApp: app.model.package,
+      className: 'android.widget.TextView', pkg: LAUNCHER_PACKAGE, text: app.model.label, desc: app.model.label,
+      clickable: true, focusable: true, longClickable: true, bounds: [x, y, x + 235, y + 260],
+    }));
+    i++;
+  }
+  return {handlePrefix: `l${device.launcherSerial}`, pkg: LAUNCHER_PACKAGE, children};
+}
+
+/** Build the node tree of what is on screen now. */
+function buildView(device) {
+  const app = device.fgApp;
+  const {handlePrefix, pkg, children} = app ? appChildren(device, app) : launcherChildren(device);
+  const content = node({handle: `${handlePrefix}.c1`, pkg, resourceId: 'android:id/content', bounds: CONTENT, children});
+  const roots = [node({handle: `${handlePrefix}.c0`, pkg, children: [content]})];
+  if (device.toast) {
+    const t = device.toast;
+    roots.push(node({
+      handle: `${handlePrefix}.t${device.version}`, className: 'android.widget.Toast', pkg: t.pkg, text: t.text,
+      bounds: [140, 2000, 940, 2130],
+    }));
+  }
+  // flatten in document order; `last` = index of the last descendant (for scoped finds)
+  const records = [];
+  const walk = (n, parent) => {
+    n.parent = parent;
+    n.pre = records.length;
+    records.push(n);
+    n.children.forEach((c, k) => {
+      c.childIndex = k;
+      walk(c, n);
+    });
+    n.last = records.length - 1;
+  };
+  roots.forEach((r, k) => {
+    r.childIndex = k;
+    walk(r, null);
+  });
+  const byHandle = new Map(records.map((r) => [r.handle, r]));
+  return {roots, records, byHandle, pkg, version: device.version};
+}
+
+const ESC = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\n': '&#10;', '\r': '&#13;', '\t': '&#9;'};
+// eslint-disable-next-line no-control-regex
+const escape = (s) => String(s).replace(/[&<>"\n\r\t]/g, (c) => ESC[c]).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+const tagName = (cls) => (/^[A-Za-z_][\w.-]*$/.test(cls) ? cls : 'android.view.View');
+const boundsStr = (b) => `[${b[0]},${b[1]}][${b[2]},${b[3]}]`;
+
+/** Attributes in UiAutomator2's order (getAttribute answers the same names). */
+function attributes(n) {
+  return [
+    ['index', String(n.childIndex)],
+    ['package', n.pkg],
+    ['class', n.className],
+    ['text', n.password && n.text ? '•'.repeat(n.text.length) : n.text],
+    ['resource-id', n.resourceId],
+    ['checkable', String(n.checkable)],
+    ['checked', String(n.checked)],
+    ['clickable', String(n.clickable)],
+    ['enabled', String(n.enabled)],
+    ['focusable', String(n.focusable)],
+    ['focused', String(n.focused)],
+    ['long-clickable', String(n.longClickable)],
+    ['password', String(n.password)],
+    ['scrollable', String(n.scrollable)],
+    ['selected', String(n.selected)],
+    ['bounds', boundsStr(n.bounds)],
+    ['displayed', 'true'],
+    ['hint', n.hint],
+    ['content-desc', n.desc],
+  ];
+}
+
+function toXml(view) {
+  const parts = [`<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\r\n<hierarchy index="0" class="hierarchy" rotation="0" width="${SCREEN.width}" height="${SCREEN.height}">\r\n`];
+  const emit = (n, depth) => {
+    const pad = '  '.repeat(depth);
+    const tag = tagName(n.className);
+    const attrs = attributes(n).map(([k, v]) => `${k}="${escape(v)}"`).join(' ');
+    if (!n.children.length) {
+      parts.push(`${pad}<${tag} ${attrs} />\r\n`);
+      return;
+    }
+    parts.push(`${pad}<${tag} ${attrs}>\r\n`);
+    n.children.forEach((c) => emit(c, depth + 1));
+    parts.push(`${pad}</${tag}>\r\n`);
+  };
+  view.roots.forEach((r) => emit(r, 1));
+  parts.push('</hierarchy>');
+  return parts.join('');
+}
+
+module.exports = {buildView, toXml, attributes, boundsStr};

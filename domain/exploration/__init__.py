@@ -1,0 +1,63 @@
+"""Pure exploration logic: functions over parsed UI trees, no device, no I/O.
+
+One step of the device worker::
+
+    screen = parse_screen(page_source, activity=".HomeActivity", package="com.example.notes")
+    actions = enumerate_actions(screen, inputs={"username": "alice"})
+    action = policy.choose(screen, actions)      # None: nothing reachable is left -> stop "explored"
+    ...                                          # the worker performs it through Appium
+    policy.observe(screen, action, after)        # after: the screen perceived next
+    progress.record(after.screen_id, (screen.screen_id, action.action_id, after.screen_id))
+
+- `parse_screen` turns UiAutomator2 page source into a `Screen` of `Element`s
+  (malformed XML raises `PageSourceError`).
+- `enumerate_actions` lists what can be done there, top to bottom: type into
+  fields (user `inputs` by id, hint or description, else generated text),
+  toggle checkables, tap clickables, at most 3 items of a repeated list, then
+  back. Each `Action` carries an Appium locator and an `action_id` that is
+  the same on every visit of the screen; `to_dict`/`from_dict` for events.
+- `DepthFirstPolicy` crawls systematically (fill fields, then buttons; then the
+  nearest screen with untried actions over the learned graph; then back);
+  `RandomPolicy` is the baseline. `ProgressTracker` says when no new screen
+  or transition has appeared for `limit` steps; `goal_text`/`screen_shows`
+  tell when a goal ("open 'Settings'") is on screen.
+
+Screen identity (`Screen.screen_id`): package + activity + the structure of
+the displayed elements (short class, resource-id name, clickable / editable /
+checkable), with runs of repeated siblings kept once. Texts, typed values,
+counters, checked/enabled state, bounds and list lengths are left out, so
+revisiting a screen, or one product page shown for any product, gives one id.
+Screens that differ only by text (two dialogs with the same layout) merge, and
+a view that appears (an error label) makes a new screen; see `screen.py`.
+The id is a SHA-1 prefix of `Screen.signature`, the same in every process.
+"""
+
+from domain.exploration.actions import BACK, MAX_LIST_ITEMS, Action, enumerate_actions
+from domain.exploration.elements import Element, PageSourceError
+from domain.exploration.goal import goal_text, screen_shows
+from domain.exploration.graph import ScreenGraph
+from domain.exploration.inputs import generated_text, matching_input, text_for
+from domain.exploration.policy import DepthFirstPolicy, ExplorationPolicy, RandomPolicy
+from domain.exploration.progress import ProgressTracker
+from domain.exploration.screen import Screen, parse_screen
+
+__all__ = [
+    "BACK",
+    "MAX_LIST_ITEMS",
+    "Action",
+    "DepthFirstPolicy",
+    "Element",
+    "ExplorationPolicy",
+    "PageSourceError",
+    "ProgressTracker",
+    "RandomPolicy",
+    "Screen",
+    "ScreenGraph",
+    "enumerate_actions",
+    "generated_text",
+    "goal_text",
+    "matching_input",
+    "parse_screen",
+    "screen_shows",
+    "text_for",
+]

@@ -1,0 +1,111 @@
+"""Actions a screen offers, with ids that stay the same on every visit of the screen."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from domain.exploration.elements import Element
+from domain.exploration.inputs import text_for
+from domain.exploration.locators import LocatorIndex, Locator
+from domain.exploration.screen import Screen
+
+KINDS = ("tap", "type", "toggle", "back")
+# List items of one shape lead to one kind of screen: try the first few, not all 48.
+MAX_LIST_ITEMS = 3
+_MAX_NAME_IN_ID = 40
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    target: Locator | None = None  # ("id" | "xpath", str) or ("point", (x, y)); None for back
+    text: str | None = None  # what a "type" action types
+    label: str = ""
+    action_id: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"action kind {self.kind!r} is not one of {', '.join(KINDS)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, for domain events."""
+        target = None if self.target is None else [self.target[0], _plain(self.target[1])]
+        return {"kind": self.kind, "target": target, "text": self.text,
+                "label": self.label, "action_id": self.action_id}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Action:
+        target = data.get("target")
+        if target is not None:
+            strategy, value = target
+            target = (strategy, tuple(value) if isinstance(value, list) else value)
+        return cls(kind=data["kind"], target=target, text=data.get("text"),
+                   label=data.get("label", ""), action_id=data.get("action_id", ""))
+
+
+BACK = Action(kind="back", label="back", action_id="back")
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def enumerate_actions(screen: Screen, inputs: Mapping[str, str] | None = None) -> tuple[Action, ...]:
+    """Type into fields, toggle checkables, tap clickables, top to bottom; then back."""
+    elements = screen.elements
+    candidates = [i for i, element in enumerate(elements) if _kind(element) is not None]
+    keys = _identity_keys(elements, candidates)
+    locators = LocatorIndex(elements)
+    ordered = sorted(candidates, key=lambda i: (elements[i].bounds[1], elements[i].bounds[0]))
+    actions = [_action(elements[i], keys[i], locators.locator(i), inputs) for i in ordered]
+    return (*actions, BACK)
+
+
+def _kind(element: Element) -> str | None:
+    if not (element.displayed and element.enabled):
+        return None
+    if any(ordinal >= MAX_LIST_ITEMS for ordinal in element.repeat):
+        return None
+    if element.editable:
+        return "type"
+    if element.checkable:
+        return "toggle"
+    return "tap" if element.clickable else None
+
+
+def _action(element: Element, key: str, target: Locator, inputs: Mapping[str, str] | None) -> Action:
+    kind = _kind(element)
+    name = element.name or element.short_class
+    if kind != "type":
+        return Action(kind=kind, target=target, label=f'{kind} "{name}"', action_id=f"{kind}:{key}")
+    text = text_for(element, inputs)
+    shown = "•" * len(text) if element.password else text  # labels end up in events and logs
+    return Action(kind="type", target=target, text=text,
+                  label=f'type "{shown}" into "{name}"', action_id=f"type:{key}")
+
+
+def _identity_keys(elements: tuple[Element, ...], indices: list[int]) -> dict[int, str]:
+    """A key per element that survives data changes between visits, unique on the screen."""
+    ids = Counter(e.resource_id for e in elements if e.displayed and e.resource_id)
+    keys: dict[int, str] = {}
+    seen: Counter[str] = Counter()
+    for index in indices:  # document order, so a "~1" suffix lands on the same element each visit
+        key = _identity(elements[index], ids)
+        keys[index] = key if seen[key] == 0 else f"{key}~{seen[key]}"
+        seen[key] += 1
+    return keys
+
+
+def _identity(element: Element, ids: Counter[str]) -> str:
+    """List items by position in the list (their texts are data), unique ids by id,
+    other views by their label (distinct buttons without ids), else by class."""
+    shape = element.short_class + (f"#{element.short_id}" if element.resource_id else "")
+    if element.repeat:
+        return f"{shape}@" + ".".join(str(ordinal) for ordinal in element.repeat)
+    if element.resource_id and ids[element.resource_id] == 1:
+        return f"id/{element.short_id}"
+    name = (element.content_desc or element.hint) if element.editable else element.name
+    return f"{shape}[{name[:_MAX_NAME_IN_ID]}]" if name else shape

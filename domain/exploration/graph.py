@@ -1,0 +1,88 @@
+"""The screen graph a policy learns: which action led from which screen to which."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Collection
+
+# A route step that missed its screen this often is no road to plan on.
+MAX_MISSES = 3
+
+
+class ScreenGraph:
+    def __init__(self) -> None:
+        self._outcomes: dict[str, dict[str, dict[str, None]]] = {}  # from -> action -> screens it led to
+        self._transitions: set[tuple[str, str, str]] = set()
+        self._misses: Counter[tuple[str, str, str]] = Counter()
+
+    def record(self, from_id: str, action_id: str, to_id: str) -> bool:
+        """Remember a transition; True when it was never seen before."""
+        self._outcomes.setdefault(from_id, {}).setdefault(action_id, {})[to_id] = None
+        transition = (from_id, action_id, to_id)
+        is_new = transition not in self._transitions
+        self._transitions.add(transition)
+        return is_new
+
+    def record_miss(self, from_id: str, action_id: str, expected_id: str) -> None:
+        """A route step led elsewhere (login failed, the app crashed, the way worked only once)."""
+        self._misses[(from_id, action_id, expected_id)] += 1
+
+    @property
+    def transitions(self) -> frozenset[tuple[str, str, str]]:
+        return frozenset(self._transitions)
+
+    def reliable_edges(self, from_id: str) -> list[tuple[str, str]]:
+        """(action, next screen) pairs worth planning a route on; self-loops lead nowhere.
+
+        Every screen an action ever led to counts (sign-in led home once, so it may
+        again), until a route through it missed that screen MAX_MISSES times.
+        """
+        return [
+            (action_id, to_id)
+            for action_id, seen in self._outcomes.get(from_id, {}).items()
+            for to_id in seen
+            if to_id != from_id and self._misses[(from_id, action_id, to_id)] < MAX_MISSES
+        ]
+
+    def route(
+        self,
+        start: str,
+        is_target: Callable[[str], bool],
+        first_actions: Collection[str],
+        rng: random.Random,
+    ) -> list[tuple[str, str]] | None:
+        """(action id, screen it leads to) steps of a shortest route from `start` to a target screen, or None.
+
+        Breadth-first; the first step must be one of `first_actions` (what the
+        screen offers now). Among targets equally near, `rng` picks one.
+        """
+        parents: dict[str, tuple[str, str] | None] = {start: None}
+        layer = [start]
+        while layer:
+            targets = sorted(screen for screen in layer if screen != start and is_target(screen))
+            if targets:
+                return self._path_to(rng.choice(targets), parents)
+            layer = self._expand(layer, parents, start, first_actions)
+        return None
+
+    def _expand(
+        self, layer: list[str], parents: dict, start: str, first_actions: Collection[str]
+    ) -> list[str]:
+        following: list[str] = []
+        for screen in layer:
+            for action_id, to_id in self.reliable_edges(screen):
+                if to_id in parents or (screen == start and action_id not in first_actions):
+                    continue
+                parents[to_id] = (screen, action_id)
+                following.append(to_id)
+        return following
+
+    @staticmethod
+    def _path_to(target: str, parents: dict[str, tuple[str, str] | None]) -> list[tuple[str, str]]:
+        path: list[tuple[str, str]] = []
+        screen, step = target, parents[target]
+        while step is not None:
+            path.append((step[1], screen))
+            screen, step = step[0], parents[step[0]]
+        return path[::-1]

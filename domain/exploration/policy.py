@@ -1,0 +1,149 @@
+"""Exploration policies: which action to take next on the current screen."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from domain.exploration.actions import Action
+from domain.exploration.graph import ScreenGraph
+from domain.exploration.screen import Screen
+
+# Fill the form, flip the cheap switches, then press buttons; leave last.
+_KIND_ORDER = {"type": 0, "toggle": 1, "tap": 2, "back": 3}
+# Back when no known route leads to unexplored screens, at most this often per screen.
+MAX_BACK_FALLBACKS = 3
+
+
+@runtime_checkable
+class ExplorationPolicy(Protocol):
+    def choose(self, screen: Screen, actions: Sequence[Action]) -> Action | None: ...
+
+    def observe(self, screen: Screen, action: Action, after: Screen) -> None: ...
+
+    def is_explored(self) -> bool: ...
+
+
+class RandomPolicy:
+    """The baseline: any enumerated action, uniformly; never claims to be done."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._rng = random.Random(seed)
+
+    def choose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
+        return self._rng.choice(list(actions)) if actions else None
+
+    def observe(self, screen: Screen, action: Action, after: Screen) -> None:
+        """Nothing to learn: the next choice is as random as the first."""
+
+    def is_explored(self) -> bool:
+        return False
+
+
+class DepthFirstPolicy:
+    """Depth-first crawl with a frontier.
+
+    Takes the current screen's untried actions first (fields, toggles, taps,
+    back), then walks the known graph to the nearest screen with untried
+    actions or never enumerated (the frontier), then tries back; None when
+    nothing is left that it can reach. An action counts as tried once chosen,
+    so a screen is never re-explored; a route step that keeps leading
+    elsewhere (MAX_MISSES) is dropped from planning, so flaky transitions
+    cannot loop. The seed only picks among equally near targets.
+    """
+
+    def __init__(self, seed: int | None = None, package: str | None = None) -> None:
+        self._rng = random.Random(seed)
+        self._package = package  # the app's; defaults to the first screen's
+        self.graph = ScreenGraph()
+        self._known: dict[str, set[str]] = {}  # action ids each enumerated screen offers
+        self._tried: Counter[tuple[str, str]] = Counter()
+        self._frontier: set[str] = set()  # in-app screens seen but never enumerated
+        self._back_fallbacks: Counter[str] = Counter()
+        self._visit: str | None = None  # screen of the current visit ...
+        self._typed: set[str] = set()  # ... and the fields typed into during it
+        self._expected: tuple[str, str, str] | None = None  # the route step under way
+        self._stuck = False
+
+    def choose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
+        self._enter(screen, actions)
+        sid = screen.screen_id
+        action = self._untried(sid, actions) or self._next_on_route(sid, actions) or self._back(sid, actions)
+        self._stuck = action is None
+        if action is not None:
+            action = self._field_to_fill_before(action, actions)
+            self._tried[(sid, action.action_id)] += 1
+            if action.kind == "type":
+                self._typed.add(action.action_id)
+        return action
+
+    def observe(self, screen: Screen, action: Action, after: Screen) -> None:
+        self.graph.record(screen.screen_id, action.action_id, after.screen_id)
+        expected, self._expected = self._expected, None
+        step = (screen.screen_id, action.action_id)
+        if expected is not None and expected[:2] == step and expected[2] != after.screen_id:
+            self.graph.record_miss(*expected)  # routes through it are given up after a few misses
+        if after.screen_id not in self._known and self._in_app(after):
+            self._frontier.add(after.screen_id)
+        if after.screen_id != screen.screen_id:
+            self._visit = None  # a new visit: the fields of the next screen start empty
+
+    def is_explored(self) -> bool:
+        """True once nothing untried is left, or none of it can be reached any more."""
+        if not self._known:
+            return False
+        return self._stuck or not any(self._has_work(sid) for sid in self._known.keys() | self._frontier)
+
+    def _enter(self, screen: Screen, actions: Sequence[Action]) -> None:
+        self._expected = None
+        if self._package is None:
+            self._package = screen.package
+        if screen.screen_id != self._visit:
+            self._visit, self._typed = screen.screen_id, set()
+        # What the screen offers now, not all it ever offered: an action id that is gone
+        # (a button hidden this time) must not keep pulling the crawl back here.
+        self._known[screen.screen_id] = {a.action_id for a in actions}
+        self._frontier.discard(screen.screen_id)
+
+    def _in_app(self, screen: Screen) -> bool:
+        return self._package is None or screen.in_app(self._package)
+
+    def _has_work(self, sid: str) -> bool:
+        known = self._known.get(sid)
+        if known is None:
+            return sid in self._frontier
+        return any(self._tried[(sid, action_id)] == 0 for action_id in known)
+
+    def _untried(self, sid: str, actions: Sequence[Action]) -> Action | None:
+        untried = [a for a in actions if self._tried[(sid, a.action_id)] == 0]
+        return min(untried, key=lambda a: _KIND_ORDER[a.kind], default=None)  # min keeps top-to-bottom
+
+    def _next_on_route(self, sid: str, actions: Sequence[Action]) -> Action | None:
+        offered = {action.action_id: action for action in actions}
+        route = self.graph.route(sid, self._has_work, offered.keys(), self._rng)
+        if not route:
+            return None
+        action_id, next_id = route[0]
+        self._expected = (sid, action_id, next_id)
+        return offered[action_id]
+
+    def _back(self, sid: str, actions: Sequence[Action]) -> Action | None:
+        """No known route: back may still reveal a way (the graph is incomplete)."""
+        back = next((a for a in actions if a.kind == "back"), None)
+        anything_left = any(self._has_work(other) for other in self._known.keys() | self._frontier)
+        if back is None or not anything_left or self._back_fallbacks[sid] >= MAX_BACK_FALLBACKS:
+            return None
+        self._back_fallbacks[sid] += 1
+        return back
+
+    def _field_to_fill_before(self, action: Action, actions: Sequence[Action]) -> Action:
+        """Before a tap, type into fields not filled in this visit: the tap may submit a form
+        (sign in succeeds with the fields filled and fails without)."""
+        unfilled = (a for a in actions if a.kind == "type" and a.action_id not in self._typed)
+        field = next(unfilled, None) if action.kind == "tap" else None
+        if field is None:
+            return action
+        self._expected = None  # the route step comes after the typing
+        return field
