@@ -34,6 +34,7 @@ def event_store_env(database_url: str) -> dict[str, str]:
         "POSTGRES_PORT": str(url.port or 5432),
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "CREATE_TABLE": "n",  # storage.schema creates the tables once, before any actor starts
     }
 
 

@@ -103,3 +103,21 @@ class RunsView(PostgresTrackingRecorder):
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DROP TABLE IF EXISTS runs, app_configs, {}").format(
                 Identifier(self.tracking_table_name)))
+
+
+def open_runs_view(env: dict[str, str]) -> RunsView:
+    """The runs view on its own connection pool."""
+    from eventsourcing.persistence import InfrastructureFactory
+    from eventsourcing.utils import Environment
+
+    factory = InfrastructureFactory.construct(env=Environment("runs_projection", env))
+    return factory.tracking_recorder(RunsView)
+
+
+def queued_run_ids(env: dict[str, str]) -> list[str]:
+    """What a restarted JobQueue offers again: runs still waiting for a device."""
+    view = open_runs_view(env)
+    try:
+        return view.run_ids_with_status("queued")
+    finally:
+        view.datastore.close()

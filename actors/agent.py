@@ -1,0 +1,128 @@
+"""The agent's node graph for one run: set up the device, explore step by step, stop.
+
+Setup: EnsureDevice, ProvisionApp, LaunchOrAttach, WaitIdle (step 0).
+Loop, one stepOrdinal each: Perceive, EnumerateActions, ChooseAction, Act, Verify,
+DetectProgress, ShouldContinue; RestartApp when the app left the foreground,
+RecoverFromError after a transient Appium error. Stop ends every run with
+exactly one terminal event.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from actors.appium import AppLaunchFailed, AppNotFound, Device, DeviceError, DeviceUnavailable, server_status
+from actors.nodes import NodeRunner, RunStopped
+from actors.observer import Observer
+from config.settings import Settings
+from domain.application import RunService
+from domain.exploration import Action, DepthFirstPolicy, ProgressTracker, RandomPolicy, Screen, enumerate_actions
+from domain.exploration import goal_text, screen_shows
+from domain.run import RunAlreadyFinished
+from storage.artifacts import ArtifactStore
+
+POLICIES = {"dfs": DepthFirstPolicy, "random": RandomPolicy}
+SETUP_ERRORS = {DeviceUnavailable: "device_unavailable", AppNotFound: "app_not_found", AppLaunchFailed: "app_launch_failed"}
+
+
+@dataclass
+class Metrics:
+    started: float = field(default_factory=time.monotonic)
+    steps: int = 0
+    restarts: int = 0
+    errors: int = 0
+    screens: set[str] = field(default_factory=set)
+    activities: set[str] = field(default_factory=set)
+    transitions: set[tuple[str, str, str]] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps, "screensDiscovered": len(self.screens),
+                "activitiesDiscovered": len(self.activities), "transitions": len(self.transitions),
+                "restarts": self.restarts, "errors": self.errors,
+                "durationMs": round((time.monotonic() - self.started) * 1000)}
+
+
+class AgentRun:
+    """Runs one run that this worker has started; ends it with one terminal event."""
+
+    def __init__(self, runs: RunService, artifacts: ArtifactStore, settings: Settings, run_id: str,
+                 device_caps: dict[str, Any], policy: str = "dfs", seed: int = 0) -> None:
+        self.runs, self.artifacts, self.settings, self.run_id = runs, artifacts, settings, run_id
+        self.device_caps = device_caps
+        run = runs.get_run(run_id)
+        self.app, self.goal, self.max_steps, self.inputs = run.app_config, run.goal, run.max_steps, run.inputs
+        self.node = NodeRunner(runs, run_id)
+        self.policy = POLICIES[policy](seed=seed)
+        self.progress = ProgressTracker(settings.no_progress_steps)
+        self.metrics = Metrics()
+        self.device: Device | None = None
+        self.observer: Observer | None = None
+
+    def execute(self) -> None:
+        try:
+            screen = self.setup()
+            self.explore(screen)
+        except RunStopped as stop:
+            self.stop(stop)
+        except Exception as error:  # noqa: BLE001 - a bug must still end the run, with its cause
+            self.stop(RunStopped("failed", "internal_error", f"{type(error).__name__}: {error}"))
+        finally:
+            if self.device is not None:
+                self.device.quit()
+
+    # Setup (step 0)
+
+    def setup(self) -> Screen:
+        try:
+            self.node("EnsureDevice", 0, self.ensure_device)
+            self.node("ProvisionApp", 0, self.provision_app)
+            self.node("LaunchOrAttach", 0, self.launch_or_attach)
+        except DeviceError as error:
+            raise RunStopped("failed", SETUP_ERRORS.get(type(error), "device_error"), str(error)) from None
+        return self.node("WaitIdle", 0, self.observer.wait_idle, lambda s: {"screenId": s.screen_id})
+
+    def ensure_device(self) -> None:
+        server = self.app["appiumServerUrl"]
+        server_status(server, timeout=min(5.0, self.settings.appium_timeout_seconds))
+        self.device = Device.open_session(server, self.app, self.settings.appium_timeout_seconds, self.device_caps)
+        self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested)
+
+    def provision_app(self) -> dict[str, Any]:
+        if not self.device.is_app_installed(self.app["packageName"]):
+            self.device.install_app(self.app["apkPath"])
+        return {}
+
+    def launch_or_attach(self) -> None:
+        package = self.app["packageName"]
+        if self.device.app_state(package) != 4:
+            self.device.activate_app(package)
+        if self.device.current_package() != package:
+            raise AppLaunchFailed(f"{package} is not in the foreground after launch")
+
+    # The loop
+
+    def explore(self, screen: Screen) -> None:
+        from actors.exploration import ExplorationStep
+
+        step = ExplorationStep(self)
+        while True:
+            self.metrics.steps += 1
+            screen = step.run(self.metrics.steps, screen)
+
+    # Stop
+
+    def stop(self, stop: RunStopped) -> None:
+        step = self.metrics.steps
+        try:
+            self.runs.start_node(self.run_id, "Stop", step)
+            self.runs.finish_node(self.run_id, "Stop", step, "SUCCESS", stopReason=stop.stop_reason)
+            if stop.outcome == "completed":
+                self.runs.complete_run(self.run_id, stop.stop_reason, self.metrics.as_dict())
+            elif stop.outcome == "canceled":
+                self.runs.confirm_cancel(self.run_id)
+            else:
+                self.runs.fail_run(self.run_id, stop.stop_reason, stop.error)
+        except RunAlreadyFinished:
+            pass  # another writer ended it first; exactly one terminal event stands

@@ -1,0 +1,151 @@
+"""Thin calls to a device through a real Appium server (Appium-Python-Client).
+
+The only module that imports Appium. Every call has a client timeout: a silent
+server would otherwise hang a worker forever. An unreachable server raises
+urllib3 errors, not WebDriverException, so both are translated here into the
+errors the agent understands.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from appium import webdriver
+from appium.options.common import AppiumOptions
+from appium.webdriver.client_config import AppiumClientConfig
+from appium.webdriver.common.appiumby import AppiumBy
+from selenium.common.exceptions import WebDriverException
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+APP_STATE_FOREGROUND = 4
+BACK_KEY = 4
+LOCATOR_KINDS = {"id": AppiumBy.ID, "xpath": AppiumBy.XPATH, "accessibility_id": AppiumBy.ACCESSIBILITY_ID}
+_MISSING_APP = re.compile(r"(does not exist|not found|no such file|ENOENT|cannot (read|load|open))", re.I)
+
+
+class DeviceError(Exception):
+    """A command the device or Appium refused; the run may retry or recover."""
+
+
+class DeviceUnavailable(DeviceError):
+    """The Appium server cannot be reached or does not answer."""
+
+
+class AppNotFound(DeviceError):
+    """The app file to install does not exist."""
+
+
+class AppLaunchFailed(DeviceError):
+    """The session could not start the app."""
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    try:
+        yield
+    except (Urllib3Error, OSError) as error:
+        raise DeviceUnavailable(f"Appium server unreachable: {error}") from None
+    except WebDriverException as error:
+        raise DeviceError(_message(error)) from None
+
+
+def _message(error: WebDriverException) -> str:
+    return (error.msg or str(error)).strip().splitlines()[0][:500]
+
+
+def server_status(server_url: str, timeout: float) -> dict[str, Any]:
+    """GET /status: is the Appium server up (before any session is asked for)."""
+    try:
+        with urllib.request.urlopen(f"{server_url.rstrip('/')}/status", timeout=timeout) as response:
+            return json.loads(response.read())
+    except (OSError, ValueError) as error:
+        raise DeviceUnavailable(f"Appium server {server_url} unreachable: {error}") from None
+
+
+class Device:
+    """One Appium session on one device, for one run."""
+
+    def __init__(self, driver: webdriver.Remote) -> None:
+        self.driver = driver
+
+    @classmethod
+    def open_session(cls, server_url: str, app: dict[str, str], timeout: float, extra_caps: dict[str, Any]) -> "Device":
+        options = AppiumOptions().load_capabilities({
+            "platformName": "Android", "appium:app": app["apkPath"],
+            "appium:appPackage": app["packageName"], "appium:appActivity": app["appActivity"],
+            "appium:newCommandTimeout": 300, **extra_caps,
+        })
+        config = AppiumClientConfig(remote_server_addr=server_url, timeout=timeout)
+        try:
+            return cls(webdriver.Remote(server_url, options=options, client_config=config))
+        except (Urllib3Error, OSError) as error:
+            raise DeviceUnavailable(f"Appium server {server_url} unreachable: {error}") from None
+        except WebDriverException as error:
+            message = _message(error)
+            raise (AppNotFound if _MISSING_APP.search(message) else AppLaunchFailed)(message) from None
+
+    def page_source(self) -> str:
+        with translated_errors():
+            return self.driver.page_source
+
+    def screenshot_png(self) -> bytes:
+        with translated_errors():
+            return self.driver.get_screenshot_as_png()
+
+    def current_activity(self) -> str:
+        with translated_errors():
+            return self.driver.current_activity
+
+    def current_package(self) -> str:
+        with translated_errors():
+            return self.driver.current_package
+
+    def is_app_installed(self, package: str) -> bool:
+        with translated_errors():
+            return bool(self.driver.is_app_installed(package))
+
+    def install_app(self, apk_path: str) -> None:
+        with translated_errors():
+            self.driver.install_app(apk_path)
+
+    def activate_app(self, package: str) -> None:
+        with translated_errors():
+            self.driver.activate_app(package)
+
+    def terminate_app(self, package: str) -> None:
+        with translated_errors():
+            self.driver.terminate_app(package)
+
+    def app_state(self, package: str) -> int:
+        with translated_errors():
+            return int(self.driver.query_app_state(package))
+
+    def tap(self, locator: tuple[str, Any]) -> None:
+        kind, value = locator
+        with translated_errors():
+            if kind == "point":
+                self.driver.tap([tuple(value)])
+            else:
+                self.driver.find_element(LOCATOR_KINDS[kind], value).click()
+
+    def type_text(self, locator: tuple[str, Any], text: str) -> None:
+        kind, value = locator
+        with translated_errors():
+            element = self.driver.find_element(LOCATOR_KINDS[kind], value)
+            element.clear()
+            element.send_keys(text)
+
+    def back(self) -> None:
+        with translated_errors():
+            self.driver.back()
+
+    def quit(self) -> None:
+        try:
+            self.driver.quit()
+        except (WebDriverException, Urllib3Error, OSError):
+            pass  # the session is gone either way

@@ -1,0 +1,80 @@
+"""DeviceWorker: a long-lived, named actor that owns one device.
+
+It pulls run ids from the JobQueue, runs each with the agent, renews the job's
+lease while the run goes on, and acks it when the run has ended. All progress
+is in the event store, so a restarted worker (Ray re-runs __init__) holds
+nothing that was not saved.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import ray
+
+from actors.agent import AgentRun
+from config.logging import configure_logging, logger_for
+from config.settings import Settings
+from domain.application import RunService
+from domain.run import IllegalTransition
+from storage.artifacts import ArtifactStore
+from storage.postgres import event_store_env
+
+PULL_TIMEOUT_SECONDS = 2.0
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_concurrency=4)
+class DeviceWorker:
+    def __init__(self, device_id: str, settings: Settings, queue_name: str, device_caps: dict[str, Any] | None = None) -> None:
+        configure_logging(settings.log_level)
+        self.device_id, self.settings, self.device_caps = device_id, settings, device_caps or {}
+        self.log = logger_for("agent", "worker").with_fields(workerId=device_id)
+        self.runs = RunService(env=event_store_env(settings.database_url))
+        self.artifacts = ArtifactStore(settings.database_url)
+        self.queue = ray.get_actor(queue_name, namespace=settings.ray_namespace)
+        self.stopping = threading.Event()
+        self.current: str | None = None
+        self.completed = 0
+        threading.Thread(target=self._pull_loop, name=f"worker-{device_id}", daemon=True).start()
+
+    def status(self) -> dict[str, Any]:
+        return {"deviceId": self.device_id, "currentRun": self.current, "runsDone": self.completed}
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+
+    def _pull_loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                run_id = ray.get(self.queue.pull.remote(self.device_id, PULL_TIMEOUT_SECONDS))
+            except ray.exceptions.RayError as error:  # the queue is restarting: ask again
+                self.log.warning("queue unavailable", extra={"error": str(error)})
+                self.stopping.wait(0.5)
+                continue
+            if run_id is not None:
+                self._run(run_id)
+
+    def _run(self, run_id: str) -> None:
+        log = self.log.with_fields(runId=run_id)
+        renewing = threading.Event()
+        threading.Thread(target=self._renew_lease, args=(run_id, renewing), daemon=True).start()
+        try:
+            self.runs.start_run(run_id, self.device_id, self.settings.lease_seconds)
+        except IllegalTransition as refused:  # a redelivered job, or cancelled while queued
+            log.info("run not started", extra={"reason": str(refused)})
+        else:
+            self.current = run_id
+            log.info("run started", extra={"status": "running"})
+            AgentRun(self.runs, self.artifacts, self.settings, run_id, self.device_caps).execute()
+            run = self.runs.get_run(run_id)
+            log.info("run ended", extra={"status": run.status, "stopReason": run.stop_reason})
+            self.completed += 1
+        finally:
+            renewing.set()
+            self.current = None
+            ray.get(self.queue.ack.remote(run_id, self.device_id))
+
+    def _renew_lease(self, run_id: str, done: threading.Event) -> None:
+        while not done.wait(self.settings.heartbeat_seconds):
+            self.queue.renew.remote(run_id, self.device_id)

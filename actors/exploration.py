@@ -1,0 +1,148 @@
+"""One exploration step: Perceive, EnumerateActions, ChooseAction, Act, Verify,
+DetectProgress, ShouldContinue (and RestartApp / RecoverFromError when needed)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from actors.appium import DeviceError, DeviceUnavailable
+from actors.nodes import RunStopped, cancelled
+from domain.exploration import Action, Screen, enumerate_actions, goal_text, screen_shows
+
+if TYPE_CHECKING:
+    from actors.agent import AgentRun
+
+MAX_CONSECUTIVE_ERRORS = 3
+RETRY_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
+
+
+class ExplorationStep:
+    def __init__(self, agent: "AgentRun") -> None:
+        self.agent, self.node, self.runs, self.run_id = agent, agent.node, agent.runs, agent.run_id
+        self.goal = goal_text(agent.goal) if agent.goal else None
+        self.consecutive_errors = 0
+
+    def run(self, step: int, screen: Screen) -> Screen:
+        """Returns the screen the next step starts from."""
+        try:
+            after = self._step(step, screen)
+        except DeviceUnavailable as error:
+            raise RunStopped("failed", "device_unavailable", str(error)) from None
+        except DeviceError as error:
+            return self.node("RecoverFromError", step, lambda: self.recover(error), _screen_detail)
+        self.consecutive_errors = 0
+        return after
+
+    def _step(self, step: int, screen: Screen) -> Screen:
+        self.node("Perceive", step, lambda: self.perceive(step, screen), lambda d: d)
+        actions = self.node("EnumerateActions", step, lambda: enumerate_actions(screen, self.agent.inputs),
+                            lambda a: {"actions": len(a)})
+        action = self.node("ChooseAction", step, lambda: self.choose(screen, actions), _action_detail)
+        self.node("Act", step, lambda: self.act(step, screen, action))
+        after = self.node("Verify", step, lambda: self.verify(step, screen, action), _screen_detail)
+        self.node("DetectProgress", step, lambda: self.detect_progress(), lambda stalled: {"stalled": stalled})
+        self.node("ShouldContinue", step, lambda: self.should_continue(step))
+        return after
+
+    def perceive(self, step: int, screen: Screen) -> dict[str, Any]:
+        metrics = self.agent.metrics
+        artifacts = {
+            "pageSource": self.agent.artifacts.put(self.agent.observer.last_source.encode(), "application/xml"),
+            "screenshot": self.agent.artifacts.put(self.agent.device.screenshot_png(), "image/png"),
+        }
+        self.runs.record(self.run_id, "screen_perceived", step_ordinal=step, screen_id=screen.screen_id,
+                         activity=screen.activity, package=screen.package,
+                         element_count=len(screen.elements), artifacts=artifacts)
+        if screen.screen_id not in metrics.screens:
+            metrics.screens.add(screen.screen_id)
+            metrics.activities.add(screen.activity)
+            self.runs.record(self.run_id, "screen_discovered", step_ordinal=step,
+                             screen_id=screen.screen_id, activity=screen.activity)
+        if self.goal and screen_shows(screen, self.goal):
+            raise RunStopped("completed", "goal_reached")
+        return {"screenId": screen.screen_id, **artifacts}
+
+    def choose(self, screen: Screen, actions: tuple[Action, ...]) -> Action:
+        action = self.agent.policy.choose(screen, actions)
+        if action is None:
+            raise RunStopped("completed", "explored")
+        return action
+
+    def act(self, step: int, screen: Screen, action: Action) -> None:
+        device = self.agent.device
+        if action.kind == "back":
+            device.back()
+        elif action.kind == "type":
+            device.type_text(action.target, action.text or "")
+        else:
+            device.tap(action.target)
+        self.runs.record(self.run_id, "action_performed", step_ordinal=step, screen_id=screen.screen_id,
+                         action=action.to_dict())
+
+    def verify(self, step: int, before: Screen, action: Action) -> Screen:
+        observer = self.agent.observer
+        after = observer.wait_idle()
+        self.agent.policy.observe(before, action, after)
+        if not observer.in_app(after):
+            after = self.node("RestartApp", step, self.restart_app, _screen_detail)
+        self._record_transition(step, before, action, after)
+        return after
+
+    def restart_app(self) -> Screen:
+        """The app crashed or left the foreground: bring it back and look again."""
+        agent = self.agent
+        agent.metrics.restarts += 1
+        agent.device.activate_app(agent.app["packageName"])
+        screen = agent.observer.wait_idle()
+        if not agent.observer.in_app(screen):
+            raise RunStopped("failed", "app_launch_failed", "the app did not come back to the foreground")
+        return screen
+
+    def _record_transition(self, step: int, before: Screen, action: Action, after: Screen) -> None:
+        key = (before.screen_id, action.action_id, after.screen_id)
+        if key in self.agent.metrics.transitions:
+            self.agent.progress.record(new_screen=False, new_transition=False)
+            return
+        new_screen = after.screen_id not in self.agent.metrics.screens
+        self.agent.metrics.transitions.add(key)
+        self.agent.progress.record(new_screen=new_screen, new_transition=True)
+        self.runs.record(self.run_id, "transition_discovered", step_ordinal=step, from_screen=before.screen_id,
+                         action=action.to_dict(), to_screen=after.screen_id)
+
+    def detect_progress(self) -> bool:
+        if self.agent.progress.stalled:
+            raise RunStopped("completed", "no_progress")
+        return False
+
+    def should_continue(self, step: int) -> None:
+        agent = self.agent
+        if step >= agent.max_steps:
+            raise RunStopped("completed", "max_steps")
+        if time.monotonic() - agent.metrics.started > agent.settings.run_timeout_seconds:
+            raise RunStopped("completed", "timeout")
+
+    def recover(self, error: DeviceError) -> Screen:
+        """Retry perception with backoff; the run fails after repeated errors. Cancel interrupts the wait."""
+        self.agent.metrics.errors += 1
+        self.consecutive_errors += 1
+        if self.consecutive_errors > MAX_CONSECUTIVE_ERRORS:
+            raise RunStopped("failed", "device_error", str(error))
+        self._interruptible_sleep(RETRY_BACKOFF_SECONDS[self.consecutive_errors - 1])
+        screen = self.agent.observer.wait_idle()
+        return screen if self.agent.observer.in_app(screen) else self.restart_app()
+
+    def _interruptible_sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.node.cancel_requested():
+                raise cancelled()
+            time.sleep(min(0.05, deadline - time.monotonic()))
+
+
+def _screen_detail(screen: Screen) -> dict[str, Any]:
+    return {"screenId": screen.screen_id, "activity": screen.activity}
+
+
+def _action_detail(action: Action) -> dict[str, Any]:
+    return {"action": action.to_dict()}

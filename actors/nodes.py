@@ -1,0 +1,67 @@
+"""How the agent runs one node: `agent.node.started`, the work, `agent.node.finished`.
+
+Cancellation is honoured at every node boundary: the run returned by the
+`NodeStarted` save is the latest state, so a cancel recorded before it stops
+the run before the node does any work.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, TypeVar
+
+from domain.application import RunService
+
+T = TypeVar("T")
+
+
+class RunStopped(Exception):
+    """Ends the run: `outcome` is completed, failed or canceled."""
+
+    def __init__(self, outcome: str, stop_reason: str, error: str = "") -> None:
+        super().__init__(f"{outcome}: {stop_reason} {error}".strip())
+        self.outcome, self.stop_reason, self.error = outcome, stop_reason, error
+
+
+def cancelled() -> RunStopped:
+    return RunStopped("canceled", "user_cancelled")
+
+
+class NodeFailed(Exception):
+    """A node's work failed in a way the agent may recover from."""
+
+    def __init__(self, message: str, **detail: Any) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class NodeRunner:
+    def __init__(self, runs: RunService, run_id: str) -> None:
+        self.runs, self.run_id = runs, run_id
+
+    def __call__(self, name: str, step: int, work: Callable[[], T], detail: Callable[[T], dict] | None = None) -> T:
+        run = self.runs.start_node(self.run_id, name, step)
+        if run.cancel_requested_at is not None:
+            self.runs.finish_node(self.run_id, name, step, "SKIPPED", reason="cancel requested")
+            raise cancelled()
+        started = time.perf_counter()
+        try:
+            result = work()
+        except RunStopped as stop:  # reaching a goal or a budget ends the run, and the node succeeded
+            outcome = "SUCCESS" if stop.outcome == "completed" else "FAILURE"
+            self.runs.finish_node(self.run_id, name, step, outcome, stopReason=stop.stop_reason, durationMs=_ms(started))
+            raise
+        except Exception as error:  # noqa: BLE001 - every failure is recorded, then handled by the caller
+            extra = getattr(error, "detail", {})
+            self.runs.finish_node(self.run_id, name, step, "FAILURE", error=str(error), durationMs=_ms(started), **extra)
+            raise
+        extra = detail(result) if detail else {}
+        self.runs.finish_node(self.run_id, name, step, "SUCCESS", durationMs=_ms(started), **extra)
+        return result
+
+    def cancel_requested(self) -> bool:
+        return self.runs.get_run(self.run_id).cancel_requested_at is not None
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)

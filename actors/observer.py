@@ -1,0 +1,44 @@
+"""Perception on the device: the current screen, and waiting until it stops changing."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from actors.appium import Device
+from actors.nodes import cancelled
+from domain.exploration import Screen, parse_screen
+
+IDLE_POLL_SECONDS = 0.05
+IDLE_MAX_POLLS = 20  # about a second: an app still animating after that is perceived as it is
+
+
+class Observer:
+    def __init__(self, device: Device, package: str, cancel_requested: Callable[[], bool]) -> None:
+        self.device, self.package, self.cancel_requested = device, package, cancel_requested
+        self.last_source = ""
+
+    def screen(self) -> Screen:
+        source = self.device.page_source()
+        self.last_source = source
+        return self._parse(source)
+
+    def wait_idle(self) -> Screen:
+        """The screen once two page sources in a row are equal (bounded; cancel interrupts)."""
+        previous = self.device.page_source()
+        for _ in range(IDLE_MAX_POLLS):
+            current = self.device.page_source()
+            if current == previous:
+                break
+            if self.cancel_requested():
+                raise cancelled()
+            time.sleep(IDLE_POLL_SECONDS)
+            previous = current
+        self.last_source = previous
+        return self._parse(previous)
+
+    def in_app(self, screen: Screen) -> bool:
+        return screen.package == self.package
+
+    def _parse(self, source: str) -> Screen:
+        return parse_screen(source, activity=self.device.current_activity(), package=self.device.current_package())

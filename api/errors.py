@@ -1,0 +1,64 @@
+"""Every failure answers JSON {"code", "message", "details"}: never a stack trace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+from psycopg import OperationalError
+from psycopg_pool import PoolTimeout
+from starlette.exceptions import HTTPException
+
+from config.logging import logger_for
+from domain.application import InvalidRunId
+from domain.run import IllegalTransition, RunNotFound
+
+STATUS_CODES = {400: "invalid_argument", 401: "unauthenticated", 404: "not_found", 405: "method_not_allowed",
+                409: "failed_precondition", 413: "invalid_argument", 415: "invalid_argument",
+                500: "internal", 503: "unavailable"}
+log = logger_for("run", "errors")
+
+
+def error_response(status: int, message: str, details: Any = None) -> JSONResponse:
+    body = {"code": STATUS_CODES.get(status, "internal" if status >= 500 else "invalid_argument"),
+            "message": message, "details": details}
+    return JSONResponse(body, status_code=status)
+
+
+def _field(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def validation_failed(_: Request, error: RequestValidationError) -> JSONResponse:
+    problems = [{"field": _field(e["loc"]), "problem": e["msg"]} for e in error.errors()]
+    if any(e["type"] == "json_invalid" for e in error.errors()):
+        return error_response(400, "request body is not valid JSON", problems)
+    names = ", ".join(dict.fromkeys(p["field"] for p in problems))
+    return error_response(400, f"invalid fields: {names}", problems)
+
+
+def install_error_handlers(api: FastAPI) -> None:
+    api.add_exception_handler(RequestValidationError, validation_failed)
+    api.add_exception_handler(HTTPException, lambda _, e: error_response(e.status_code, str(e.detail)))
+    api.add_exception_handler(InvalidRunId, lambda _, e: error_response(400, str(e), {"field": "runId"}))
+    api.add_exception_handler(RunNotFound, lambda _, e: error_response(404, str(e)))
+    api.add_exception_handler(IllegalTransition, lambda _, e: error_response(409, str(e)))
+    api.add_exception_handler(OperationalError, _database_unavailable)
+    for unavailable in (PoolTimeout, StoreOperationalError, StoreInterfaceError):
+        api.add_exception_handler(unavailable, _database_unavailable)
+    api.add_exception_handler(Exception, _internal)
+
+
+def _database_unavailable(_: Request, error: Exception) -> JSONResponse:
+    log.warning("database unavailable", extra={"error": str(error)[:300]})
+    return error_response(503, "the database is unavailable; try again shortly")
+
+
+def _internal(_: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error")
+    return error_response(500, "internal error")

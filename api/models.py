@@ -1,0 +1,73 @@
+"""Request and response bodies of the HTTP contract (DESIGN.md), camelCase on the wire."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from domain.application import RunRequest
+
+JAVA_PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+NonEmpty = Annotated[str, Field(min_length=1, max_length=4096)]
+
+
+class StartRunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    apk_path: NonEmpty = Field(alias="apkPath")
+    appium_server_url: AnyHttpUrl = Field(alias="appiumServerUrl")
+    package_name: str = Field(alias="packageName", max_length=255)
+    app_activity: NonEmpty = Field(alias="appActivity")
+    max_steps: StrictInt = Field(50, alias="maxSteps", ge=1, le=1000)
+    goal: str | None = Field(None, max_length=2000)
+    inputs: dict[Annotated[str, Field(min_length=1, max_length=200)], Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=dict, max_length=100)
+
+    @field_validator("package_name")
+    @classmethod
+    def java_package(cls, value: str) -> str:
+        if not JAVA_PACKAGE.match(value):
+            raise ValueError("must be a Java package name such as com.example.app")
+        return value
+
+    @field_validator("apk_path", "app_activity")
+    @classmethod
+    def not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    def to_command(self, tenant_id: str, project_id: str) -> RunRequest:
+        return RunRequest(
+            apk_path=self.apk_path, appium_server_url=str(self.appium_server_url).rstrip("/"),
+            package_name=self.package_name, app_activity=self.app_activity, max_steps=self.max_steps,
+            goal=self.goal, inputs=self.inputs, tenant_id=tenant_id, project_id=project_id,
+        )
+
+
+class StartRunResponse(BaseModel):
+    runId: str
+    status: str = "PENDING"
+    createdAt: datetime
+    streamUrl: str
+
+
+class CancelRunResponse(BaseModel):
+    runId: str
+    status: str = "CANCELLED"
+    cancelledAt: datetime
+
+
+class HealthResponse(BaseModel):
+    timestamp: datetime
+    status: str
+    database: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: object = None

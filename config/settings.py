@@ -1,0 +1,59 @@
+"""All configuration, read from the environment once per process (the only reader of os.environ)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    database_url: str | None = Field(None, description="External PostgreSQL; embedded when unset")
+    data_dir: Path = Field(REPO_ROOT / ".data", description="Embedded PostgreSQL data and run artifacts")
+    ray_address: str | None = Field(None, description="Existing Ray cluster; local when unset")
+    ray_namespace: str = "runservice"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    appium_port: int = 4723
+    appium_url: str | None = Field(None, description="Appium server of the device actors; local simulator when unset")
+    devices: int = Field(2, ge=0, le=64, description="Device actors on the Appium server (when DEVICE_UDIDS is unset)")
+    device_udids: str = Field("", description="Comma-separated udids of real devices: one actor each")
+    automation_name: str = Field("Simulator", description="Appium driver: Simulator, or UiAutomator2 for real devices")
+    appium_timeout_seconds: float = 30.0
+    lease_seconds: float = Field(30.0, gt=0)
+    heartbeat_seconds: float = Field(5.0, gt=0)
+    run_timeout_seconds: float = Field(900.0, gt=0, description="Wall-clock limit of one run")
+    no_progress_steps: int = Field(30, ge=1, description="Steps without a new screen or transition before stopping")
+    stream_keepalive_seconds: float = Field(15.0, gt=0)
+    log_level: str = "INFO"
+
+    @property
+    def device_server_url(self) -> str:
+        return self.appium_url or f"http://127.0.0.1:{self.appium_port}"
+
+    def device_caps(self) -> list[dict[str, str]]:
+        """Capabilities of each device actor's sessions, one entry per device."""
+        base = {"appium:automationName": self.automation_name}
+        udids = [u.strip() for u in self.device_udids.split(",") if u.strip()]
+        if udids:
+            return [{**base, "appium:udid": udid} for udid in udids]
+        return [dict(base) for _ in range(self.devices)]
+
+    @property
+    def embedded_database_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.data_dir / "artifacts"
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    return Settings()

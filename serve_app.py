@@ -1,0 +1,121 @@
+"""The Ray Serve application: thin HTTP handlers over RunService (validate, one call, map errors).
+
+`build_app(settings)` is what `serve.run` takes; the launcher and the tests call it.
+"""
+
+
+import asyncio
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import FastAPI, Header, Query, Response
+from ray import serve
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from ulid import ULID
+
+from api.errors import error_response, install_error_handlers
+from api.hub import EventHub
+from api.models import CancelRunResponse, HealthResponse, StartRunRequest, StartRunResponse
+from api.streams import run_stream
+from config.logging import configure_logging, logger_for
+from config.settings import Settings
+from domain.application import RunService, parse_run_id
+from domain.run import Run
+from storage.artifacts import ArtifactStore
+from storage.postgres import event_store_env, is_reachable
+from storage.runs_view import open_runs_view
+
+api = FastAPI(title="Run service", version="0.1.0",
+              description="Start, watch and cancel exploration runs of Android apps.")
+install_error_handlers(api)
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    return {
+        "runId": str(ULID.from_uuid(run.id)), "status": run.status, "createdAt": run.created_on,
+        "updatedAt": run.modified_on, "goal": run.goal, "maxSteps": run.max_steps, "app": run.app_config,
+        "workerId": run.worker_id, "attempt": run.attempt, "cancelRequestedAt": run.cancel_requested_at,
+        "stopReason": run.stop_reason, "lastEventSeq": run.version,
+    }
+
+
+@serve.deployment(max_ongoing_requests=2000, ray_actor_options={"num_cpus": 0},
+                  logging_config={"enable_access_log": False})
+@serve.ingress(api)
+class RunApi:
+    def __init__(self, settings: Settings) -> None:
+        configure_logging(settings.log_level)
+        self.settings = settings
+        env = event_store_env(settings.database_url)
+        self.runs = RunService(env=env)
+        self.view = open_runs_view(env)
+        self.artifacts = ArtifactStore(settings.database_url)
+        self.hub: EventHub | None = None
+        self.log = logger_for("run", "api")
+
+    @api.post("/run", status_code=201, response_model=StartRunResponse)
+    def start(self, body: StartRunRequest) -> StartRunResponse:
+        log = logger_for("run", "start")
+        run = self.runs.request_run(body.to_command(tenant_id="local", project_id="default"))
+        run_id = str(ULID.from_uuid(run.id))
+        log.info("Created run", extra={"runId": run_id, "status": "queued"})
+        return StartRunResponse(runId=run_id, createdAt=run.created_on, streamUrl=f"/run/{run_id}/stream")
+
+    @api.post("/run/{run_id}/cancel", response_model=CancelRunResponse)
+    def cancel(self, run_id: str) -> CancelRunResponse:
+        run = self.runs.cancel_run(run_id)
+        logger_for("run", "cancel").info("Cancel requested", extra={"runId": run_id, "status": run.status})
+        return CancelRunResponse(runId=run_id, cancelledAt=run.cancel_requested_at)
+
+    @api.get("/run/{run_id}")
+    def get(self, run_id: str) -> dict[str, Any]:
+        return run_summary(self.runs.get_run(run_id))
+
+    @api.get("/runs")
+    def list_runs(self, status: str | None = Query(None, pattern="^(queued|running|completed|failed|canceled)$"),
+                  limit: int = Query(50, ge=1, le=500), before: str | None = None) -> dict[str, Any]:
+        if before is not None:
+            parse_run_id(before)
+        rows = self.view.list_runs(tenant_id=None, status=status, limit=limit, before=before)
+        return {"runs": rows, "next": rows[-1]["run_id"] if len(rows) == limit else None}
+
+    @api.get("/run/{run_id}/stream")
+    async def stream(self, run_id: str, after: int | None = Query(None, ge=0),
+                     last_event_id: int | None = Header(None, ge=0)) -> Response:
+        await asyncio.to_thread(self.runs.get_run, run_id)  # 404 before the stream starts
+        position = after if after is not None else (last_event_id or 0)
+        logger_for("run", "stream").info("Stream opened", extra={"runId": run_id, "after": position})
+        return EventSourceResponse(
+            run_stream(self.runs, self._hub(), run_id, position), headers={"Cache-Control": "no-cache"},
+            ping=self.settings.stream_keepalive_seconds,
+            ping_message_factory=lambda: ServerSentEvent(comment="keep-alive"))
+
+    @api.get("/run/{run_id}/artifacts/{artifact_id}")
+    def artifact(self, run_id: str, artifact_id: str) -> Response:
+        self.runs.get_run(run_id)
+        found = self.artifacts.get(artifact_id)
+        if found is None:
+            return error_response(404, f"no artifact {artifact_id}")
+        return Response(content=found[0], media_type=found[1])
+
+    @api.get("/health", response_model=HealthResponse)
+    async def health(self) -> Response | HealthResponse:
+        now = datetime.now(timezone.utc)
+        if await asyncio.to_thread(is_reachable, self.settings.database_url):
+            return HealthResponse(timestamp=now, status="healthy", database="connected")
+        body = HealthResponse(timestamp=now, status="unhealthy", database="disconnected")
+        return Response(body.model_dump_json(), status_code=503, media_type="application/json")
+
+    @api.get("/ping")
+    def ping(self) -> dict[str, bool]:
+        """A no-op: the baseline the benchmark compares POST /run with."""
+        return {"ok": True}
+
+    def _hub(self) -> EventHub:
+        if self.hub is None:  # needs the replica's running event loop
+            self.hub = EventHub(self.runs, asyncio.get_running_loop())
+        return self.hub
+
+
+def build_app(settings: Settings) -> Any:
+    return RunApi.bind(settings)
