@@ -47,12 +47,18 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
     ray.get(projector.healthy.remote())  # tables exist before the API or workers use them
     caps = device_caps or settings.device_caps()
     workers = [
-        DeviceWorker.options(name=f"device-{i}", namespace=ns, get_if_exists=True)
+        DeviceWorker.options(name=f"device-{i}", namespace=ns, get_if_exists=True, resources=device_resource(device))
         .remote(f"device-{i}", settings, QUEUE_NAME, device)
         for i, device in enumerate(caps)
     ]
     ray.get([w.status.remote() for w in workers])
     return Service(settings, queue, projector, workers)
+
+
+def device_resource(device_caps: dict[str, Any]) -> dict[str, float]:
+    """A real device's worker runs on the host it is plugged into (cluster.yaml declares device_<udid>)."""
+    udid = device_caps.get("appium:udid")
+    return {f"device_{udid}": 1} if udid else {}
 
 
 def start_api(settings: Settings) -> None:
