@@ -13,6 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+from psycopg import OperationalError as PsycopgOperationalError
+from psycopg_pool import PoolTimeout
+
 from actors.appium import AppLaunchFailed, AppNotFound, Device, DeviceError, DeviceUnavailable, server_status
 from actors.nodes import NodeRunner, RunStopped
 from actors.observer import Observer
@@ -20,9 +25,11 @@ from config.settings import Settings
 from domain.application import RunService
 from domain.exploration import Action, DepthFirstPolicy, ProgressTracker, RandomPolicy, Screen, enumerate_actions
 from domain.exploration import goal_text, screen_shows
-from domain.run import RunAlreadyFinished
+from domain.run import LeaseLost, RunAlreadyFinished
 from storage.artifacts import ArtifactStore
 
+# The event store cannot be reached: nothing can be recorded, so nothing is decided either.
+STORE_UNAVAILABLE = (StoreOperationalError, StoreInterfaceError, PsycopgOperationalError, PoolTimeout)
 POLICIES = {"dfs": DepthFirstPolicy, "random": RandomPolicy}
 SETUP_ERRORS = {DeviceUnavailable: "device_unavailable", AppNotFound: "app_not_found", AppLaunchFailed: "app_launch_failed"}
 
@@ -48,15 +55,15 @@ class AgentRun:
     """Runs one run that this worker has started; ends it with one terminal event."""
 
     def __init__(self, runs: RunService, artifacts: ArtifactStore, settings: Settings, run_id: str,
-                 device_caps: dict[str, Any], policy: str = "dfs", seed: int = 0) -> None:
+                 device_caps: dict[str, Any], worker_id: str = "agent", policy: str = "dfs", seed: int = 0) -> None:
         self.runs, self.artifacts, self.settings, self.run_id = runs, artifacts, settings, run_id
-        self.device_caps = device_caps
+        self.device_caps, self.worker_id = device_caps, worker_id
         run = runs.get_run(run_id)
         self.app, self.goal, self.max_steps, self.inputs = run.app_config, run.goal, run.max_steps, run.inputs
-        self.node = NodeRunner(runs, run_id)
+        self.node = NodeRunner(runs, run_id, worker_id)
         self.policy = POLICIES[policy](seed=seed)
         self.progress = ProgressTracker(settings.no_progress_steps)
-        self.metrics = Metrics()
+        self.metrics = resumed_metrics(runs, run_id, run.last_step)
         self.device: Device | None = None
         self.observer: Observer | None = None
 
@@ -66,6 +73,8 @@ class AgentRun:
             self.explore(screen)
         except RunStopped as stop:
             self.stop(stop)
+        except (LeaseLost, *STORE_UNAVAILABLE):
+            raise  # the run goes on elsewhere, or once the store is back: the worker lets its lease lapse
         except Exception as error:  # noqa: BLE001 - a bug must still end the run, with its cause
             self.stop(RunStopped("failed", "internal_error", f"{type(error).__name__}: {error}"))
         finally:
@@ -114,15 +123,29 @@ class AgentRun:
     # Stop
 
     def stop(self, stop: RunStopped) -> None:
-        step = self.metrics.steps
+        step, run_id, worker = self.metrics.steps, self.run_id, self.worker_id
         try:
-            self.runs.start_node(self.run_id, "Stop", step)
-            self.runs.finish_node(self.run_id, "Stop", step, "SUCCESS", stopReason=stop.stop_reason)
+            self.runs.start_node(run_id, "Stop", step, worker)
+            self.node.finish("Stop", step, "SUCCESS", stopReason=stop.stop_reason)
             if stop.outcome == "completed":
-                self.runs.complete_run(self.run_id, stop.stop_reason, self.metrics.as_dict())
+                self.runs.complete_run(run_id, stop.stop_reason, self.metrics.as_dict(), worker)
             elif stop.outcome == "canceled":
-                self.runs.confirm_cancel(self.run_id)
+                self.runs.confirm_cancel(run_id, worker)
             else:
-                self.runs.fail_run(self.run_id, stop.stop_reason, stop.error)
+                self.runs.fail_run(run_id, stop.stop_reason, stop.error, worker)
         except RunAlreadyFinished:
             pass  # another writer ended it first; exactly one terminal event stands
+
+
+def resumed_metrics(runs: RunService, run_id: str, last_step: int) -> Metrics:
+    """A run taken over from a lost worker continues its step count and discoveries."""
+    metrics = Metrics(steps=last_step)
+    if last_step == 0:
+        return metrics
+    for event in runs.run_events(run_id):
+        if event.name == "graph.screen.discovered":
+            metrics.screens.add(event.data["screenId"])
+            metrics.activities.add(event.data["activity"])
+        elif event.name == "graph.transition.discovered":
+            metrics.transitions.add((event.data["fromScreen"], event.data["action"]["action_id"], event.data["toScreen"]))
+    return metrics

@@ -1,9 +1,10 @@
 """DeviceWorker: a long-lived, named actor that owns one device.
 
 It pulls run ids from the JobQueue, runs each with the agent, renews the job's
-lease while the run goes on, and acks it when the run has ended. All progress
+lease while the run goes on, and acks it once the run has ended. All progress
 is in the event store, so a restarted worker (Ray re-runs __init__) holds
-nothing that was not saved.
+nothing that was not saved; its new incarnation has a new worker id, so the
+run it was running is taken over like any run whose worker was lost.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import threading
 from typing import Any
 
 import ray
+from ulid import ULID
 
-from actors.agent import AgentRun
+from actors.agent import STORE_UNAVAILABLE, AgentRun
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
 from domain.application import RunService
-from domain.run import IllegalTransition
+from domain.run import RUNNING, IllegalTransition, LeaseLost
 from storage.artifacts import ArtifactStore
 from storage.postgres import event_store_env
 
@@ -29,7 +31,8 @@ class DeviceWorker:
     def __init__(self, device_id: str, settings: Settings, queue_name: str, device_caps: dict[str, Any] | None = None) -> None:
         configure_logging(settings.log_level)
         self.device_id, self.settings, self.device_caps = device_id, settings, device_caps or {}
-        self.log = logger_for("agent", "worker").with_fields(workerId=device_id)
+        self.worker_id = f"{device_id}/{str(ULID())[-8:]}"  # this incarnation of the device's actor
+        self.log = logger_for("agent", "worker").with_fields(workerId=self.worker_id)
         self.runs = RunService(env=event_store_env(settings.database_url))
         self.artifacts = ArtifactStore(settings.database_url)
         self.queue = ray.get_actor(queue_name, namespace=settings.ray_namespace)
@@ -39,7 +42,8 @@ class DeviceWorker:
         threading.Thread(target=self._pull_loop, name=f"worker-{device_id}", daemon=True).start()
 
     def status(self) -> dict[str, Any]:
-        return {"deviceId": self.device_id, "currentRun": self.current, "runsDone": self.completed}
+        return {"deviceId": self.device_id, "workerId": self.worker_id, "currentRun": self.current,
+                "runsDone": self.completed}
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -47,9 +51,9 @@ class DeviceWorker:
     def _pull_loop(self) -> None:
         while not self.stopping.is_set():
             try:
-                run_id = ray.get(self.queue.pull.remote(self.device_id, PULL_TIMEOUT_SECONDS))
+                run_id = ray.get(self.queue.pull.remote(self.worker_id, PULL_TIMEOUT_SECONDS))
             except ray.exceptions.RayError as error:  # the queue is restarting: ask again
-                self.log.warning("queue unavailable", extra={"error": str(error)})
+                self.log.warning("queue unavailable", extra={"error": str(error)[:300]})
                 self.stopping.wait(0.5)
                 continue
             if run_id is not None:
@@ -59,22 +63,35 @@ class DeviceWorker:
         log = self.log.with_fields(runId=run_id)
         renewing = threading.Event()
         threading.Thread(target=self._renew_lease, args=(run_id, renewing), daemon=True).start()
+        done = False
         try:
-            self.runs.start_run(run_id, self.device_id, self.settings.lease_seconds)
-        except IllegalTransition as refused:  # a redelivered job, or cancelled while queued
-            log.info("run not started", extra={"reason": str(refused)})
-        else:
-            self.current = run_id
-            log.info("run started", extra={"status": "running"})
-            AgentRun(self.runs, self.artifacts, self.settings, run_id, self.device_caps).execute()
-            run = self.runs.get_run(run_id)
-            log.info("run ended", extra={"status": run.status, "stopReason": run.stop_reason})
-            self.completed += 1
+            done = self._execute(run_id, log)
+        except (LeaseLost, *STORE_UNAVAILABLE) as error:
+            log.warning("run left to its lease", extra={"error": str(error)[:300]})
         finally:
             renewing.set()
             self.current = None
-            ray.get(self.queue.ack.remote(run_id, self.device_id))
+        if done:  # otherwise the lease lapses and the queue offers the run again
+            self.queue.ack.remote(run_id, self.worker_id)
+
+    def _execute(self, run_id: str, log: Any) -> bool:
+        """Runs the run to its end; True when it has ended (or was not ours to run)."""
+        try:
+            run = self.runs.start_run(run_id, self.worker_id, self.settings.lease_seconds, self.settings.max_attempts)
+        except IllegalTransition as refused:  # a redelivered job, or cancelled while queued
+            log.info("run not started", extra={"reason": str(refused)})
+            return True
+        if run.status != RUNNING:
+            log.warning("run ended before start", extra={"status": run.status, "stopReason": run.stop_reason})
+            return True
+        self.current = run_id
+        log.info("run started", extra={"status": "running", "attempt": run.attempt})
+        AgentRun(self.runs, self.artifacts, self.settings, run_id, self.device_caps, self.worker_id).execute()
+        run = self.runs.get_run(run_id)
+        log.info("run ended", extra={"status": run.status, "stopReason": run.stop_reason})
+        self.completed += 1
+        return run.is_finished
 
     def _renew_lease(self, run_id: str, done: threading.Event) -> None:
         while not done.wait(self.settings.heartbeat_seconds):
-            self.queue.renew.remote(run_id, self.device_id)
+            self.queue.renew.remote(run_id, self.worker_id)

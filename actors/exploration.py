@@ -19,7 +19,7 @@ RETRY_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
 
 class ExplorationStep:
     def __init__(self, agent: "AgentRun") -> None:
-        self.agent, self.node, self.runs, self.run_id = agent, agent.node, agent.runs, agent.run_id
+        self.agent, self.node = agent, agent.node
         self.goal = goal_text(agent.goal) if agent.goal else None
         self.consecutive_errors = 0
 
@@ -51,13 +51,13 @@ class ExplorationStep:
             "pageSource": self.agent.artifacts.put(self.agent.observer.last_source.encode(), "application/xml"),
             "screenshot": self.agent.artifacts.put(self.agent.device.screenshot_png(), "image/png"),
         }
-        self.runs.record(self.run_id, "screen_perceived", step_ordinal=step, screen_id=screen.screen_id,
+        self.node.record("screen_perceived", step_ordinal=step, screen_id=screen.screen_id,
                          activity=screen.activity, package=screen.package,
                          element_count=len(screen.elements), artifacts=artifacts)
         if screen.screen_id not in metrics.screens:
             metrics.screens.add(screen.screen_id)
             metrics.activities.add(screen.activity)
-            self.runs.record(self.run_id, "screen_discovered", step_ordinal=step,
+            self.node.record("screen_discovered", step_ordinal=step,
                              screen_id=screen.screen_id, activity=screen.activity)
         if self.goal and screen_shows(screen, self.goal):
             raise RunStopped("completed", "goal_reached")
@@ -77,7 +77,7 @@ class ExplorationStep:
             device.type_text(action.target, action.text or "")
         else:
             device.tap(action.target)
-        self.runs.record(self.run_id, "action_performed", step_ordinal=step, screen_id=screen.screen_id,
+        self.node.record("action_performed", step_ordinal=step, screen_id=screen.screen_id,
                          action=action.to_dict())
 
     def verify(self, step: int, before: Screen, action: Action) -> Screen:
@@ -107,7 +107,7 @@ class ExplorationStep:
         new_screen = after.screen_id not in self.agent.metrics.screens
         self.agent.metrics.transitions.add(key)
         self.agent.progress.record(new_screen=new_screen, new_transition=True)
-        self.runs.record(self.run_id, "transition_discovered", step_ordinal=step, from_screen=before.screen_id,
+        self.node.record("transition_discovered", step_ordinal=step, from_screen=before.screen_id,
                          action=action.to_dict(), to_screen=after.screen_id)
 
     def detect_progress(self) -> bool:

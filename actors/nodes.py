@@ -36,28 +36,34 @@ class NodeFailed(Exception):
 
 
 class NodeRunner:
-    def __init__(self, runs: RunService, run_id: str) -> None:
-        self.runs, self.run_id = runs, run_id
+    def __init__(self, runs: RunService, run_id: str, worker_id: str) -> None:
+        self.runs, self.run_id, self.worker_id = runs, run_id, worker_id
 
     def __call__(self, name: str, step: int, work: Callable[[], T], detail: Callable[[T], dict] | None = None) -> T:
-        run = self.runs.start_node(self.run_id, name, step)
+        run = self.runs.start_node(self.run_id, name, step, self.worker_id)
         if run.cancel_requested_at is not None:
-            self.runs.finish_node(self.run_id, name, step, "SKIPPED", reason="cancel requested")
+            self.finish(name, step, "SKIPPED", reason="cancel requested")
             raise cancelled()
         started = time.perf_counter()
         try:
             result = work()
         except RunStopped as stop:  # reaching a goal or a budget ends the run, and the node succeeded
             outcome = "SUCCESS" if stop.outcome == "completed" else "FAILURE"
-            self.runs.finish_node(self.run_id, name, step, outcome, stopReason=stop.stop_reason, durationMs=_ms(started))
+            self.finish(name, step, outcome, stopReason=stop.stop_reason, durationMs=_ms(started))
             raise
         except Exception as error:  # noqa: BLE001 - every failure is recorded, then handled by the caller
             extra = getattr(error, "detail", {})
-            self.runs.finish_node(self.run_id, name, step, "FAILURE", error=str(error), durationMs=_ms(started), **extra)
+            self.finish(name, step, "FAILURE", error=str(error), durationMs=_ms(started), **extra)
             raise
         extra = detail(result) if detail else {}
-        self.runs.finish_node(self.run_id, name, step, "SUCCESS", durationMs=_ms(started), **extra)
+        self.finish(name, step, "SUCCESS", durationMs=_ms(started), **extra)
         return result
+
+    def finish(self, name: str, step: int, outcome: str, **detail: Any) -> None:
+        self.runs.finish_node(self.run_id, name, step, outcome, self.worker_id, **detail)
+
+    def record(self, event_name: str, **fields: Any) -> None:
+        self.runs.record(self.run_id, event_name, self.worker_id, **fields)
 
     def cancel_requested(self) -> bool:
         return self.runs.get_run(self.run_id).cancel_requested_at is not None

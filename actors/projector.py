@@ -1,9 +1,9 @@
 """Projector: the actor that follows the event store's notification log.
 
-It runs the tracked projections (the runs table) and the dispatcher, which
-puts each requested run into the JobQueue. The dispatcher records its tracking
-after the put, so a crash between the two re-offers the run (at-least-once);
-the queue and the Run aggregate make the duplicate harmless.
+It runs the tracked projections (the runs table, the screen graph) and the
+dispatcher, which puts each requested run into the JobQueue. The dispatcher
+records its tracking after the put, so a crash between the two re-offers the
+run (at-least-once); the queue and the Run aggregate make the duplicate harmless.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from config.settings import Settings
 from domain.application import RunService
 from domain.projections import RunsProjection, run_id_of
 from domain.run import Run
+from domain.screen_graph import ScreenGraphProjection
+from storage.graph_view import GraphView
 from storage.postgres import event_store_env
 from storage.runs_view import RunsView
 
@@ -50,13 +52,18 @@ def runs_projection_runner(env: dict[str, str]) -> ProjectionRunner:
                             view_class=RunsView, env=env)
 
 
+def screen_graph_runner(env: dict[str, str]) -> ProjectionRunner:
+    return ProjectionRunner(application_class=RunService, projection_class=ScreenGraphProjection,
+                            view_class=GraphView, env=env)
+
+
 @ray.remote(num_cpus=0, max_restarts=-1)
 class Projector:
     def __init__(self, settings: Settings, queue_name: str) -> None:
         configure_logging(settings.log_level)
         env = event_store_env(settings.database_url)
         queue = ray.get_actor(queue_name, namespace=settings.ray_namespace)
-        self.runners = [runs_projection_runner(env), dispatcher_runner(env, queue)]
+        self.runners = [runs_projection_runner(env), screen_graph_runner(env), dispatcher_runner(env, queue)]
         logger_for("projector", "start").info("projections and dispatcher following the event store")
 
     def healthy(self) -> bool:

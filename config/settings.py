@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     appium_timeout_seconds: float = 30.0
     lease_seconds: float = Field(30.0, gt=0)
     heartbeat_seconds: float = Field(5.0, gt=0)
+    max_attempts: int = Field(3, ge=1, description="Workers a run may lose before it fails with worker_lost")
     run_timeout_seconds: float = Field(900.0, gt=0, description="Wall-clock limit of one run")
     no_progress_steps: int = Field(30, ge=1, description="Steps without a new screen or transition before stopping")
     stream_keepalive_seconds: float = Field(15.0, gt=0)

@@ -85,27 +85,31 @@ class RunService(Application):
     def cancel_run(self, run_id: str) -> Run:
         return self._update(run_id, lambda run: run.request_cancel())
 
-    def start_run(self, run_id: str, worker_id: str, lease_seconds: float) -> Run:
+    def start_run(self, run_id: str, worker_id: str, lease_seconds: float, max_attempts: int = 3) -> Run:
+        """Returns the run as the worker should see it: running for it, or failed (worker_lost)."""
         lease_expires_at = datetime.now(timezone.utc) + timedelta(seconds=lease_seconds)
-        return self._update(run_id, lambda run: run.start(worker_id, lease_expires_at))
+        return self._update(run_id, lambda run: run.start(worker_id, lease_expires_at, max_attempts))
 
-    def start_node(self, run_id: str, node_name: str, step_ordinal: int) -> Run:
-        return self._update(run_id, lambda run: run.start_node(node_name, step_ordinal))
+    # Worker commands: `worker_id` names the writer, refused (LeaseLost) once another worker holds the run.
 
-    def finish_node(self, run_id: str, node_name: str, step_ordinal: int, outcome: str, **detail: Any) -> Run:
-        return self._update(run_id, lambda run: run.finish_node(node_name, step_ordinal, outcome, detail))
+    def start_node(self, run_id: str, node_name: str, step_ordinal: int, worker_id: str | None = None) -> Run:
+        return self._update(run_id, lambda run: run.start_node(node_name, step_ordinal, worker_id))
 
-    def record(self, run_id: str, event_name: str, **fields: Any) -> Run:
-        return self._update(run_id, lambda run: run.record(event_name, **fields))
+    def finish_node(self, run_id: str, node_name: str, step_ordinal: int, outcome: str,
+                    worker_id: str | None = None, **detail: Any) -> Run:
+        return self._update(run_id, lambda run: run.finish_node(node_name, step_ordinal, outcome, detail, worker_id))
 
-    def complete_run(self, run_id: str, stop_reason: str, metrics: dict[str, Any]) -> Run:
-        return self._update(run_id, lambda run: run.complete(stop_reason, metrics))
+    def record(self, run_id: str, event_name: str, worker_id: str | None = None, **fields: Any) -> Run:
+        return self._update(run_id, lambda run: run.record(event_name, worker_id, **fields))
 
-    def fail_run(self, run_id: str, stop_reason: str, error: str) -> Run:
-        return self._update(run_id, lambda run: run.fail(stop_reason, error))
+    def complete_run(self, run_id: str, stop_reason: str, metrics: dict[str, Any], worker_id: str | None = None) -> Run:
+        return self._update(run_id, lambda run: run.complete(stop_reason, metrics, worker_id))
 
-    def confirm_cancel(self, run_id: str) -> Run:
-        return self._update(run_id, lambda run: run.confirm_cancel())
+    def fail_run(self, run_id: str, stop_reason: str, error: str, worker_id: str | None = None) -> Run:
+        return self._update(run_id, lambda run: run.fail(stop_reason, error, worker_id))
+
+    def confirm_cancel(self, run_id: str, worker_id: str | None = None) -> Run:
+        return self._update(run_id, lambda run: run.confirm_cancel(worker_id=worker_id))
 
     def run_events(self, run_id: str, after: int = 0) -> list[WireEvent]:
         """The run's events after sequence number `after`, as clients see them."""

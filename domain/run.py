@@ -34,6 +34,10 @@ class RunAlreadyFinished(IllegalTransition):
     pass
 
 
+class LeaseLost(IllegalTransition):
+    """The writer is not the worker that holds the run: another one took it over."""
+
+
 class Run(Aggregate):
     @event("Requested")
     def __init__(
@@ -51,6 +55,7 @@ class Run(Aggregate):
         self.status = QUEUED
         self.worker_id: str | None = None
         self.attempt = 0
+        self.last_step = 0
         self.cancel_requested_at: datetime | None = None
         self.stop_reason: str | None = None
 
@@ -60,25 +65,33 @@ class Run(Aggregate):
 
     # Commands
 
-    def start(self, worker_id: str, lease_expires_at: datetime) -> None:
-        """A run starts once, from the queue; a redelivered job must not fork it."""
-        if self.status != QUEUED:
+    def start(self, worker_id: str, lease_expires_at: datetime, max_attempts: int = 3) -> None:
+        """A queued run starts; a running one is taken over only by another worker, which the
+        queue sends once the holder's lease expired; after `max_attempts` holders were lost it fails."""
+        if self.status == RUNNING and worker_id != self.worker_id:
+            if self.attempt >= max_attempts:
+                self._failed("worker_lost", f"{self.attempt} workers were lost while running it")
+            else:
+                self._started(worker_id, lease_expires_at, self.attempt + 1)
+        elif self.status == QUEUED:
+            self._started(worker_id, lease_expires_at, 1)
+        else:
             raise IllegalTransition(f"run is {self.status}, cannot start")
-        self._started(worker_id, lease_expires_at, self.attempt + 1)
 
-    def start_node(self, node_name: str, step_ordinal: int) -> None:
-        self._check_running(worker_action="start a node")
+    def start_node(self, node_name: str, step_ordinal: int, worker_id: str | None = None) -> None:
+        self._check_holder(worker_id, action="start a node")
         self._node_started(node_name, step_ordinal)
 
-    def finish_node(self, node_name: str, step_ordinal: int, outcome_status: str, detail: dict[str, Any]) -> None:
-        self._check_running(worker_action="finish a node")
+    def finish_node(self, node_name: str, step_ordinal: int, outcome_status: str, detail: dict[str, Any],
+                    worker_id: str | None = None) -> None:
+        self._check_holder(worker_id, action="finish a node")
         if outcome_status not in OUTCOMES:
             raise ValueError(f"outcome_status must be one of {sorted(OUTCOMES)}")
         self._node_finished(node_name, step_ordinal, outcome_status, detail)
 
-    def record(self, event_name: str, **fields: Any) -> None:
+    def record(self, event_name: str, worker_id: str | None = None, **fields: Any) -> None:
         """Exploration facts (screens, actions, graph) while the run is running."""
-        self._check_running(worker_action=f"record {event_name}")
+        self._check_holder(worker_id, action=f"record {event_name}")
         self.trigger_event(EXPLORATION_EVENTS[event_name], **fields)
 
     def request_cancel(self) -> None:
@@ -91,27 +104,33 @@ class Run(Aggregate):
         if self.status == QUEUED:
             self._canceled("user_cancelled")
 
-    def complete(self, stop_reason: str, metrics: dict[str, Any]) -> None:
-        self._check_running(worker_action="complete")
+    def complete(self, stop_reason: str, metrics: dict[str, Any], worker_id: str | None = None) -> None:
+        self._check_holder(worker_id, action="complete")
         self._completed(stop_reason, metrics)
 
-    def fail(self, stop_reason: str, error: str) -> None:
-        """Any unfinished run may fail (a queued one too: it may never get a device)."""
+    def fail(self, stop_reason: str, error: str, worker_id: str | None = None) -> None:
+        """Any unfinished run may fail (a queued one too: it may never get a device); a worker
+        may fail only the run it holds."""
+        if worker_id is not None:
+            self._check_holder(worker_id, action="fail")
         self._check_not_finished()
         self._failed(stop_reason, error)
 
-    def confirm_cancel(self, stop_reason: str = "user_cancelled") -> None:
-        self._check_running(worker_action="cancel")
+    def confirm_cancel(self, stop_reason: str = "user_cancelled", worker_id: str | None = None) -> None:
+        self._check_holder(worker_id, action="cancel")
         self._canceled(stop_reason)
 
     def _check_not_finished(self) -> None:
         if self.is_finished:
             raise RunAlreadyFinished(f"run is already {self.status}")
 
-    def _check_running(self, worker_action: str) -> None:
+    def _check_holder(self, worker_id: str | None, action: str) -> None:
+        """Worker commands: the run must be running, and held by this worker when it says who it is."""
         self._check_not_finished()
         if self.status != RUNNING:
-            raise IllegalTransition(f"run is {self.status}, cannot {worker_action}")
+            raise IllegalTransition(f"run is {self.status}, cannot {action}")
+        if worker_id is not None and worker_id != self.worker_id:
+            raise LeaseLost(f"{worker_id} cannot {action}: the run is held by {self.worker_id}")
 
     # Events: assignments only
 
@@ -121,7 +140,7 @@ class Run(Aggregate):
 
     @event("NodeStarted")
     def _node_started(self, node_name: str, step_ordinal: int) -> None:
-        pass
+        self.last_step = step_ordinal
 
     @event("NodeFinished")
     def _node_finished(self, node_name: str, step_ordinal: int, outcome_status: str, detail: dict[str, Any]) -> None:

@@ -57,6 +57,8 @@ class RunClient:
                 source.response.read()
                 self._json(source.response)  # raises RunServiceError
             for sse in source.iter_sse():
+                if not sse.data:  # a keep-alive comment
+                    continue
                 yield RunEvent(int(sse.id), sse.event, json.loads(sse.data))
 
     def wait(self, run_id: str) -> RunEvent:
