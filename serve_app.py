@@ -14,6 +14,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from ulid import ULID
 
 from api.errors import error_response, install_error_handlers
+from api.graph_svg import render_svg, with_links
 from api.hub import EventHub
 from api.models import CancelRunResponse, HealthResponse, StartRunRequest, StartRunResponse
 from api.streams import run_stream
@@ -22,6 +23,7 @@ from config.settings import Settings
 from domain.application import RunService, parse_run_id
 from domain.run import Run
 from storage.artifacts import ArtifactStore
+from storage.graph_view import open_graph_view
 from storage.postgres import event_store_env, is_reachable
 from storage.runs_view import open_runs_view
 
@@ -49,6 +51,7 @@ class RunApi:
         env = event_store_env(settings.database_url)
         self.runs = RunService(env=env)
         self.view = open_runs_view(env)
+        self.graph = open_graph_view(env)
         self.artifacts = ArtifactStore(settings.database_url)
         self.hub: EventHub | None = None
         self.log = logger_for("run", "api")
@@ -89,6 +92,16 @@ class RunApi:
             run_stream(self.runs, self._hub(), run_id, position), headers={"Cache-Control": "no-cache"},
             ping=self.settings.stream_keepalive_seconds,
             ping_message_factory=lambda: ServerSentEvent(comment="keep-alive"))
+
+    @api.get("/run/{run_id}/graph")
+    def graph(self, run_id: str) -> dict[str, Any]:
+        self.runs.get_run(run_id)  # 404 for an unknown run, not an empty graph
+        return with_links(self.graph.get_graph(run_id))
+
+    @api.get("/run/{run_id}/graph.svg")
+    def graph_svg(self, run_id: str) -> Response:
+        self.runs.get_run(run_id)
+        return Response(render_svg(self.graph.get_graph(run_id)), media_type="image/svg+xml")
 
     @api.get("/run/{run_id}/artifacts/{artifact_id}")
     def artifact(self, run_id: str, artifact_id: str) -> Response:

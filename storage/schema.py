@@ -6,16 +6,18 @@ Concurrent `CREATE TABLE IF NOT EXISTS` from many processes fails in PostgreSQL
 
 from __future__ import annotations
 
+import psycopg
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 
 from domain.application import RunService
-from storage import artifacts
+from storage import artifacts, leases
+from storage.graph_view import GraphView
 from storage.postgres import event_store_env
 from storage.runs_view import RunsView
 
-TRACKED_VIEWS = {"runs_projection": RunsView, "dispatcher": PostgresTrackingRecorder}
+TRACKED_VIEWS = {"runs_projection": RunsView, "screen_graph": GraphView, "dispatcher": PostgresTrackingRecorder}
 
 
 def create_tables(database_url: str) -> None:
@@ -26,7 +28,6 @@ def create_tables(database_url: str) -> None:
         factory = InfrastructureFactory.construct(env=Environment(name, env))
         factory.tracking_recorder(view_class)
         factory.close()
-    store = artifacts.ArtifactStore(database_url)
-    with store.pool.connection() as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(artifacts.CREATE)
-    store.close()
+        conn.execute(leases.CREATE)
