@@ -7,7 +7,6 @@ Ray and Appium already started.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import ray
@@ -18,8 +17,6 @@ from actors.projector import Projector
 from actors.queue import QUEUE_NAME, JobQueue
 from config.settings import Settings
 from serve_app import build_app
-from storage.postgres import event_store_env
-from storage.runs_view import queued_run_ids
 from storage.schema import create_tables
 
 APP_NAME = "runservice"
@@ -41,8 +38,8 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
     """Named, detached-from-caller actors; Ray restarts any that die."""
     ns = settings.ray_namespace
     create_tables(settings.database_url)
-    recover = partial(queued_run_ids, event_store_env(settings.database_url))
-    queue = JobQueue.options(name=QUEUE_NAME, namespace=ns, get_if_exists=True).remote(settings.lease_seconds, recover)
+    queue = JobQueue.options(name=QUEUE_NAME, namespace=ns, get_if_exists=True).remote(
+        settings.lease_seconds, settings.database_url)
     projector = Projector.options(name="projector", namespace=ns, get_if_exists=True).remote(settings, QUEUE_NAME)
     ray.get(projector.healthy.remote())  # tables exist before the API or workers use them
     caps = device_caps or settings.device_caps()

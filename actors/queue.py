@@ -15,6 +15,9 @@ from typing import Callable
 
 import ray
 
+from config.logging import logger_for
+from storage.queue_store import QueueStore
+
 QUEUE_NAME = "job-queue"
 
 
@@ -69,17 +72,31 @@ class JobQueueCore:
             self.pending.appendleft(run_id)
         return expired
 
+    def restore(self, run_id: str, worker_id: str, seconds_left: float) -> None:
+        """A lease read back after the queue restarted."""
+        self.pending = deque(r for r in self.pending if r != run_id)
+        self.leases[run_id] = Lease(worker_id, self.clock() + seconds_left)
+
     def stats(self) -> dict[str, int]:
         return {"pending": len(self.pending), "leased": len(self.leases)}
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
 class JobQueue:
-    def __init__(self, lease_seconds: float, recover: Callable[[], list[str]] | None = None) -> None:
+    """The queue actor. With a database it keeps its leases there and, every few seconds,
+    offers again any queued or running run that nobody holds: after its own restart, a
+    lost dispatch or a lost worker, no run waits forever."""
+
+    def __init__(self, lease_seconds: float, database_url: str | None = None) -> None:
         self.core = JobQueueCore(lease_seconds)
         self.changed = asyncio.Event()
-        for run_id in recover() if recover else ():  # after a restart: the runs still queued
-            self.core.put(run_id)
+        self.store = QueueStore(database_url) if database_url else None
+        self.sweeper: asyncio.Task | None = None
+        self.log = logger_for("queue", "job-queue")
+        if self.store:
+            for lease in self.store.live_leases():
+                self.core.restore(lease.run_id, lease.worker_id, lease.seconds_left())
+            self._offer_unheld()
 
     async def put(self, run_id: str) -> bool:
         added = self.core.put(run_id)
@@ -88,6 +105,7 @@ class JobQueue:
 
     async def pull(self, worker_id: str, timeout: float) -> str | None:
         """Long poll: the next job, or None after `timeout` seconds without one."""
+        self._start_sweeper()
         deadline = time.monotonic() + timeout
         while (run_id := self.core.take(worker_id)) is None:
             remaining = deadline - time.monotonic()
@@ -98,13 +116,49 @@ class JobQueue:
                 await asyncio.wait_for(self.changed.wait(), timeout=min(remaining, self.core.lease_seconds))
             except asyncio.TimeoutError:
                 pass
+        await self._persist("hold", run_id, worker_id)
         return run_id
 
     async def renew(self, run_id: str, worker_id: str) -> bool:
-        return self.core.renew(run_id, worker_id)
+        renewed = self.core.renew(run_id, worker_id)
+        if renewed:
+            await self._persist("hold", run_id, worker_id)
+        return renewed
 
     async def ack(self, run_id: str, worker_id: str) -> bool:
-        return self.core.ack(run_id, worker_id)
+        acked = self.core.ack(run_id, worker_id)
+        if acked:
+            await self._persist("release", run_id)
+        return acked
 
     async def stats(self) -> dict[str, int]:
         return self.core.stats()
+
+    def _start_sweeper(self) -> None:
+        if self.store and self.sweeper is None:  # needs the actor's running loop
+            self.sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.core.lease_seconds / 2)
+            if self.core.reoffer_expired():
+                self.changed.set()
+            try:
+                await asyncio.to_thread(self._offer_unheld)
+            except Exception as error:  # noqa: BLE001 - the database may be restarting; sweep again later
+                self.log.warning("sweep failed", extra={"error": str(error)[:300]})
+
+    def _offer_unheld(self) -> None:
+        for run_id in self.store.unfinished_run_ids():
+            if self.core.put(run_id):
+                self.changed.set()
+
+    async def _persist(self, action: str, run_id: str, *args: str) -> None:
+        """Best effort: leases live in memory first; the table serves recovery and the API."""
+        try:
+            if action == "hold":
+                await asyncio.to_thread(self.store.leases.hold, run_id, args[0], self.core.lease_seconds)
+            else:
+                await asyncio.to_thread(self.store.leases.release, run_id)
+        except Exception as error:  # noqa: BLE001
+            self.log.warning("lease not persisted", extra={"runId": run_id, "error": str(error)[:300]})

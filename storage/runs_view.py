@@ -40,6 +40,23 @@ CREATE INDEX IF NOT EXISTS runs_tenant_idx ON runs (tenant_id, created_at DESC);
 """
 
 
+# Leases change with every heartbeat and live beside the events (storage/leases.py):
+# a running run's row shows its live lease.
+SELECT_WITH_LEASES = (
+    "SELECT r.*, a.apk_path, a.package_name, a.app_activity, a.appium_server_url, "
+    "l.worker_id AS live_worker_id, l.lease_expires_at AS live_lease_expires_at, l.heartbeat_at AS live_heartbeat_at "
+    "FROM runs r JOIN app_configs a USING (app_config_id) LEFT JOIN run_leases l USING (run_id) "
+)
+
+
+def with_live_lease(row: dict[str, Any]) -> dict[str, Any]:
+    worker, expires, heartbeat = row.pop("live_worker_id"), row.pop("live_lease_expires_at"), row.pop("live_heartbeat_at")
+    if row["status"] == "running" and worker is not None:
+        row["processing_by"], row["lease_expires_at"] = worker, expires
+        row["heartbeat_at"] = max(filter(None, (row["heartbeat_at"], heartbeat)))
+    return row
+
+
 class RunsView(PostgresTrackingRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -79,20 +96,19 @@ class RunsView(PostgresTrackingRecorder):
 
     def get_run_row(self, run_id: str) -> dict[str, Any] | None:
         with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                "SELECT r.*, a.apk_path, a.package_name, a.app_activity, a.appium_server_url "
-                "FROM runs r JOIN app_configs a USING (app_config_id) WHERE run_id = %s", (run_id,))
-            return curs.fetchone()
+            curs.execute(SELECT_WITH_LEASES + "WHERE r.run_id = %s", (run_id,))
+            row = curs.fetchone()
+        return with_live_lease(row) if row else None
 
     def list_runs(self, tenant_id: str | None, status: str | None, limit: int, before: str | None) -> list[dict[str, Any]]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
-                "SELECT * FROM runs WHERE (%(tenant)s::text IS NULL OR tenant_id = %(tenant)s) "
-                "AND (%(status)s::text IS NULL OR status = %(status)s) "
-                "AND (%(before)s::text IS NULL OR run_id < %(before)s) "
-                "ORDER BY run_id DESC LIMIT %(limit)s",
+                SELECT_WITH_LEASES + "WHERE (%(tenant)s::text IS NULL OR r.tenant_id = %(tenant)s) "
+                "AND (%(status)s::text IS NULL OR r.status = %(status)s) "
+                "AND (%(before)s::text IS NULL OR r.run_id < %(before)s) "
+                "ORDER BY r.run_id DESC LIMIT %(limit)s",
                 {"tenant": tenant_id, "status": status, "limit": limit, "before": before})
-            return curs.fetchall()
+            return [with_live_lease(row) for row in curs.fetchall()]
 
     def run_ids_with_status(self, status: str) -> list[str]:
         with self.datastore.transaction(commit=False) as curs:
@@ -112,12 +128,3 @@ def open_runs_view(env: dict[str, str]) -> RunsView:
 
     factory = InfrastructureFactory.construct(env=Environment("runs_projection", env))
     return factory.tracking_recorder(RunsView)
-
-
-def queued_run_ids(env: dict[str, str]) -> list[str]:
-    """What a restarted JobQueue offers again: runs still waiting for a device."""
-    view = open_runs_view(env)
-    try:
-        return view.run_ids_with_status("queued")
-    finally:
-        view.datastore.close()
