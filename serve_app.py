@@ -8,14 +8,17 @@ import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
-from fastapi import FastAPI, Header, Query, Response
+from fastapi import FastAPI, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from ray import serve
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from ulid import ULID
 
+from api.access import Access
 from api.errors import error_response, install_error_handlers
 from api.graph_svg import render_svg, with_links
 from api.hub import EventHub
+from api.limits import BodySizeLimit
 from api.models import CancelRunResponse, HealthResponse, StartRunRequest, StartRunResponse
 from api.streams import run_stream
 from config.logging import configure_logging, logger_for
@@ -30,6 +33,7 @@ from storage.runs_view import open_runs_view
 api = FastAPI(title="Run service", version="0.1.0",
               description="Start, watch and cancel exploration runs of Android apps.")
 install_error_handlers(api)
+api.add_middleware(BodySizeLimit, max_bytes=64 * 1024)  # a run request is a few hundred bytes
 
 
 def run_summary(run: Run) -> dict[str, Any]:
@@ -54,38 +58,47 @@ class RunApi:
         self.graph = open_graph_view(env)
         self.artifacts = ArtifactStore(settings.database_url)
         self.hub: EventHub | None = None
+        self.access = Access(settings)
         self.log = logger_for("run", "api")
+        if self.access.local_mode:
+            self.log.warning("local mode: no API_KEYS configured, every caller is tenant 'local'")
 
     @api.post("/run", status_code=201, response_model=StartRunResponse)
-    def start(self, body: StartRunRequest) -> StartRunResponse:
-        log = logger_for("run", "start")
-        run = self.runs.request_run(body.to_command(tenant_id="local", project_id="default"))
+    def start(self, body: StartRunRequest, request: Request) -> StartRunResponse:
+        caller = self.access.caller(request)
+        if problems := self.access.problems(body.apk_path, str(body.appium_server_url)):
+            raise RequestValidationError([{"loc": ("body", p["field"]), "msg": p["problem"], "type": "value_error"}
+                                          for p in problems])
+        run = self.runs.request_run(body.to_command(caller.tenant_id, caller.project_id))
         run_id = str(ULID.from_uuid(run.id))
-        log.info("Created run", extra={"runId": run_id, "status": "queued"})
+        logger_for("run", "start").info("Created run", extra={"runId": run_id, "status": "queued",
+                                                             "tenantId": caller.tenant_id})
         return StartRunResponse(runId=run_id, createdAt=run.created_on, streamUrl=f"/run/{run_id}/stream")
 
     @api.post("/run/{run_id}/cancel", response_model=CancelRunResponse)
-    def cancel(self, run_id: str) -> CancelRunResponse:
-        run = self.runs.cancel_run(run_id)
+    def cancel(self, run_id: str, request: Request) -> CancelRunResponse:
+        run = self.runs.cancel_run(run_id, self.access.caller(request).tenant_id)
         logger_for("run", "cancel").info("Cancel requested", extra={"runId": run_id, "status": run.status})
         return CancelRunResponse(runId=run_id, cancelledAt=run.cancel_requested_at)
 
     @api.get("/run/{run_id}")
-    def get(self, run_id: str) -> dict[str, Any]:
-        return run_summary(self.runs.get_run(run_id))
+    def get(self, run_id: str, request: Request) -> dict[str, Any]:
+        return run_summary(self._own_run(run_id, request))
 
     @api.get("/runs")
-    def list_runs(self, status: str | None = Query(None, pattern="^(queued|running|completed|failed|canceled)$"),
+    def list_runs(self, request: Request,
+                  status: str | None = Query(None, pattern="^(queued|running|completed|failed|canceled)$"),
                   limit: int = Query(50, ge=1, le=500), before: str | None = None) -> dict[str, Any]:
+        tenant_id = self.access.caller(request).tenant_id
         if before is not None:
             parse_run_id(before)
-        rows = self.view.list_runs(tenant_id=None, status=status, limit=limit, before=before)
+        rows = self.view.list_runs(tenant_id=tenant_id, status=status, limit=limit, before=before)
         return {"runs": rows, "next": rows[-1]["run_id"] if len(rows) == limit else None}
 
     @api.get("/run/{run_id}/stream")
-    async def stream(self, run_id: str, after: int | None = Query(None, ge=0),
+    async def stream(self, run_id: str, request: Request, after: int | None = Query(None, ge=0),
                      last_event_id: int | None = Header(None, ge=0)) -> Response:
-        await asyncio.to_thread(self.runs.get_run, run_id)  # 404 before the stream starts
+        await asyncio.to_thread(self._own_run, run_id, request)  # 401/404 before the stream starts
         position = after if after is not None else (last_event_id or 0)
         logger_for("run", "stream").info("Stream opened", extra={"runId": run_id, "after": position})
         return EventSourceResponse(
@@ -94,18 +107,18 @@ class RunApi:
             ping_message_factory=lambda: ServerSentEvent(comment="keep-alive"))
 
     @api.get("/run/{run_id}/graph")
-    def graph(self, run_id: str) -> dict[str, Any]:
-        self.runs.get_run(run_id)  # 404 for an unknown run, not an empty graph
+    def graph(self, run_id: str, request: Request) -> dict[str, Any]:
+        self._own_run(run_id, request)  # 404 for an unknown run, not an empty graph
         return with_links(self.graph.get_graph(run_id))
 
     @api.get("/run/{run_id}/graph.svg")
-    def graph_svg(self, run_id: str) -> Response:
-        self.runs.get_run(run_id)
+    def graph_svg(self, run_id: str, request: Request) -> Response:
+        self._own_run(run_id, request)
         return Response(render_svg(self.graph.get_graph(run_id)), media_type="image/svg+xml")
 
     @api.get("/run/{run_id}/artifacts/{artifact_id}")
-    def artifact(self, run_id: str, artifact_id: str) -> Response:
-        self.runs.get_run(run_id)
+    def artifact(self, run_id: str, artifact_id: str, request: Request) -> Response:
+        self._own_run(run_id, request)
         found = self.artifacts.get(artifact_id)
         if found is None:
             return error_response(404, f"no artifact {artifact_id}")
@@ -123,6 +136,9 @@ class RunApi:
     def ping(self) -> dict[str, bool]:
         """A no-op: the baseline the benchmark compares POST /run with."""
         return {"ok": True}
+
+    def _own_run(self, run_id: str, request: Request) -> Run:
+        return self.runs.get_run(run_id, self.access.caller(request).tenant_id)
 
     def _hub(self) -> EventHub:
         if self.hub is None:  # needs the replica's running event loop

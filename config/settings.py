@@ -5,8 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import os
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +36,37 @@ class Settings(BaseSettings):
     run_timeout_seconds: float = Field(900.0, gt=0, description="Wall-clock limit of one run")
     no_progress_steps: int = Field(30, ge=1, description="Steps without a new screen or transition before stopping")
     stream_keepalive_seconds: float = Field(15.0, gt=0)
+    app_roots: Annotated[tuple[Path, ...], NoDecode] = Field(
+        (REPO_ROOT / "apps",), description="Directories a run's apkPath must lie under (os.pathsep or comma separated)")
+    appium_servers: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Appium servers runs may name (comma separated); the device actors' server when empty")
+    api_keys: str = Field("", description="key=tenant[/project],...: Bearer keys and their tenants; none = local mode")
     log_level: str = "INFO"
+
+    @field_validator("app_roots", mode="before")
+    @classmethod
+    def split_paths(cls, value: object) -> object:
+        return _split(value.replace(os.pathsep, ",")) if isinstance(value, str) else value
+
+    @field_validator("appium_servers", mode="before")
+    @classmethod
+    def split_urls(cls, value: object) -> object:
+        return _split(value) if isinstance(value, str) else value
+
+    @property
+    def registered_servers(self) -> tuple[str, ...]:
+        return tuple(url.rstrip("/") for url in self.appium_servers or (self.device_server_url,))
+
+    def tenants_by_key(self) -> dict[str, tuple[str, str]]:
+        """API key -> (tenant, project); empty in local mode."""
+        keys = {}
+        for entry in filter(None, (e.strip() for e in self.api_keys.split(","))):
+            key, _, owner = entry.partition("=")
+            tenant, _, project = owner.partition("/")
+            if not key or not tenant:
+                raise ValueError("API_KEYS entries are key=tenant or key=tenant/project")
+            keys[key] = (tenant, project or "default")
+        return keys
 
     @property
     def device_server_url(self) -> str:
@@ -54,6 +87,10 @@ class Settings(BaseSettings):
     @property
     def artifacts_dir(self) -> Path:
         return self.data_dir / "artifacts"
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
 @lru_cache(maxsize=1)

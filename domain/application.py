@@ -76,13 +76,18 @@ class RunService(Application):
         self.save(run)
         return run
 
-    def get_run(self, run_id: str) -> Run:
+    def get_run(self, run_id: str, tenant_id: str | None = None) -> Run:
+        """A tenant sees only its own runs: another tenant's run is not found, as an unknown one."""
         try:
-            return self.repository.get(parse_run_id(run_id).to_uuid())
+            run = self.repository.get(parse_run_id(run_id).to_uuid())
         except AggregateNotFoundError:
             raise RunNotFound(f"no run with id {run_id}") from None
+        if tenant_id is not None and run.tenant_id != tenant_id:
+            raise RunNotFound(f"no run with id {run_id}")
+        return run
 
-    def cancel_run(self, run_id: str) -> Run:
+    def cancel_run(self, run_id: str, tenant_id: str | None = None) -> Run:
+        self.get_run(run_id, tenant_id)
         return self._update(run_id, lambda run: run.request_cancel())
 
     def start_run(self, run_id: str, worker_id: str, lease_seconds: float, max_attempts: int = 3) -> Run:

@@ -1,0 +1,61 @@
+"""Who may do what: API keys map to tenants, and runs may only name registered
+Appium servers and app files under the configured roots."""
+
+from __future__ import annotations
+
+import hmac
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from fastapi import HTTPException, Request
+
+from config.settings import Settings
+
+LOCAL = ("local", "default")
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant_id: str
+    project_id: str
+
+
+class Access:
+    def __init__(self, settings: Settings) -> None:
+        self.keys = settings.tenants_by_key()
+        self.roots = tuple(Path(os.path.normpath(root)) for root in settings.app_roots)
+        self.servers = frozenset(settings.registered_servers)
+
+    @property
+    def local_mode(self) -> bool:
+        return not self.keys
+
+    def caller(self, request: Request) -> Caller:
+        """Local mode: everyone is the local tenant. Otherwise a valid Bearer key is required."""
+        if self.local_mode:
+            return Caller(*LOCAL)
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        owner = next((self.keys[k] for k in self.keys if scheme.lower() == "bearer" and hmac.compare_digest(k, key)), None)
+        if owner is None:
+            raise HTTPException(401, "missing or invalid API key: send Authorization: Bearer <key>")
+        return Caller(*owner)
+
+    def problems(self, apk_path: str, appium_server_url: str) -> list[dict[str, str]]:
+        """What a run may not name, one problem per field."""
+        found = []
+        if not self._under_roots(apk_path):
+            found.append({"field": "apkPath", "problem": "must be an absolute path under the configured app roots "
+                          f"({', '.join(map(str, self.roots))})"})
+        if appium_server_url.rstrip("/") not in self.servers:
+            found.append({"field": "appiumServerUrl", "problem": "must be a registered device server "
+                          f"({', '.join(sorted(self.servers))})"})
+        return found
+
+    def _under_roots(self, apk_path: str) -> bool:
+        if not PurePosixPath(apk_path).is_absolute():
+            return False
+        candidates = {Path(os.path.normpath(apk_path))}
+        if os.path.exists(apk_path):  # a symlink must not lead out of the roots either
+            candidates.add(Path(os.path.realpath(apk_path)))
+        return all(any(c.is_relative_to(root) for root in self.roots) for c in candidates)
