@@ -17,6 +17,7 @@ from ulid import ULID
 from api.access import Access
 from api.errors import error_response, install_error_handlers
 from api.graph_svg import render_svg, with_links
+from api.database_gate import DatabaseGate
 from api.hub import EventHub
 from api.limits import BodySizeLimit
 from api.models import CancelRunResponse, HealthResponse, StartRunRequest, StartRunResponse
@@ -59,6 +60,7 @@ class RunApi:
         self.artifacts = ArtifactStore(settings.database_url)
         self.hub: EventHub | None = None
         self.access = Access(settings)
+        self.database = DatabaseGate(settings.database_url)
         self.log = logger_for("run", "api")
         if self.access.local_mode:
             self.log.warning("local mode: no API_KEYS configured, every caller is tenant 'local'")
@@ -66,6 +68,7 @@ class RunApi:
     @api.post("/run", status_code=201, response_model=StartRunResponse)
     def start(self, body: StartRunRequest, request: Request) -> StartRunResponse:
         caller = self.access.caller(request)
+        self.database.check()
         if problems := self.access.problems(body.apk_path, str(body.appium_server_url)):
             raise RequestValidationError([{"loc": ("body", p["field"]), "msg": p["problem"], "type": "value_error"}
                                           for p in problems])
@@ -77,6 +80,7 @@ class RunApi:
 
     @api.post("/run/{run_id}/cancel", response_model=CancelRunResponse)
     def cancel(self, run_id: str, request: Request) -> CancelRunResponse:
+        self.database.check()
         run = self.runs.cancel_run(run_id, self.access.caller(request).tenant_id)
         logger_for("run", "cancel").info("Cancel requested", extra={"runId": run_id, "status": run.status})
         return CancelRunResponse(runId=run_id, cancelledAt=run.cancel_requested_at)
@@ -90,6 +94,7 @@ class RunApi:
                   status: str | None = Query(None, pattern="^(queued|running|completed|failed|canceled)$"),
                   limit: int = Query(50, ge=1, le=500), before: str | None = None) -> dict[str, Any]:
         tenant_id = self.access.caller(request).tenant_id
+        self.database.check()
         if before is not None:
             parse_run_id(before)
         rows = self.view.list_runs(tenant_id=tenant_id, status=status, limit=limit, before=before)
@@ -138,7 +143,9 @@ class RunApi:
         return {"ok": True}
 
     def _own_run(self, run_id: str, request: Request) -> Run:
-        return self.runs.get_run(run_id, self.access.caller(request).tenant_id)
+        tenant_id = self.access.caller(request).tenant_id
+        self.database.check()
+        return self.runs.get_run(run_id, tenant_id)
 
     def _hub(self) -> EventHub:
         if self.hub is None:  # needs the replica's running event loop

@@ -8,7 +8,10 @@ run (at-least-once); the queue and the Run aggregate make the duplicate harmless
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+import time
+from functools import partial
+from typing import Any, Callable
 
 import ray
 from eventsourcing.persistence import InfrastructureFactory, Tracking
@@ -25,6 +28,10 @@ from domain.screen_graph import ScreenGraphProjection
 from storage.graph_view import GraphView
 from storage.postgres import event_store_env
 from storage.runs_view import RunsView
+
+
+SUPERVISE_SECONDS = 0.5
+RESTART_BACKOFF_SECONDS = 1.0
 
 
 class Dispatcher(Projection[PostgresTrackingRecorder]):
@@ -59,13 +66,43 @@ def screen_graph_runner(env: dict[str, str]) -> ProjectionRunner:
 
 @ray.remote(num_cpus=0, max_restarts=-1)
 class Projector:
+    """Hosts the runners; a runner that stops on an error (the database restarted) is started
+    again, and resumes after its last tracked notification: nothing is skipped or applied twice."""
+
     def __init__(self, settings: Settings, queue_name: str) -> None:
         configure_logging(settings.log_level)
         env = event_store_env(settings.database_url)
         queue = ray.get_actor(queue_name, namespace=settings.ray_namespace)
-        self.runners = [runs_projection_runner(env), screen_graph_runner(env), dispatcher_runner(env, queue)]
-        logger_for("projector", "start").info("projections and dispatcher following the event store")
+        self.log = logger_for("projector", "supervisor")
+        self.factories: list[Callable[[], BaseProjectionRunner]] = [
+            partial(runs_projection_runner, env), partial(screen_graph_runner, env), partial(dispatcher_runner, env, queue)]
+        self.runners = [factory() for factory in self.factories]
+        self.restarts = 0
+        threading.Thread(target=self._supervise, name="projector-supervisor", daemon=True).start()
+        self.log.info("projections and dispatcher following the event store")
 
     def healthy(self) -> bool:
-        """False once a runner's thread has stopped on an error (Ray then restarts this actor)."""
         return not any(runner.is_interrupted.is_set() for runner in self.runners)
+
+    def status(self) -> dict[str, int]:
+        return {"runners": len(self.runners), "restarts": self.restarts}
+
+    def _supervise(self) -> None:
+        while True:
+            time.sleep(SUPERVISE_SECONDS)
+            for index, runner in enumerate(self.runners):
+                if runner.is_interrupted.is_set():
+                    self.runners[index] = self._restart(runner, self.factories[index])
+
+    def _restart(self, runner: BaseProjectionRunner, factory: Callable[[], BaseProjectionRunner]) -> BaseProjectionRunner:
+        try:
+            runner.__exit__(None, None, None)  # joins its threads, closes its pool, re-raises its error
+        except Exception as error:  # noqa: BLE001
+            self.log.warning("runner stopped; restarting", extra={"error": str(error)[:300]})
+        while True:
+            try:
+                self.restarts += 1
+                return factory()
+            except Exception as error:  # noqa: BLE001 - the database is still down: try again
+                self.log.warning("runner restart failed", extra={"error": str(error)[:300]})
+                time.sleep(RESTART_BACKOFF_SECONDS)

@@ -13,6 +13,7 @@ from psycopg import OperationalError
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
+from api.database_gate import DatabaseUnavailable
 from config.logging import logger_for
 from domain.application import InvalidRunId
 from domain.run import IllegalTransition, RunNotFound
@@ -49,7 +50,7 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(RunNotFound, lambda _, e: error_response(404, str(e)))
     api.add_exception_handler(IllegalTransition, lambda _, e: error_response(409, str(e)))
     api.add_exception_handler(OperationalError, _database_unavailable)
-    for unavailable in (PoolTimeout, StoreOperationalError, StoreInterfaceError):
+    for unavailable in (PoolTimeout, StoreOperationalError, StoreInterfaceError, DatabaseUnavailable):
         api.add_exception_handler(unavailable, _database_unavailable)
     api.add_exception_handler(Exception, _internal)
 

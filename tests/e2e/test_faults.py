@@ -59,3 +59,29 @@ def test_runs_table_shows_the_live_lease_of_a_running_run(api, service, appium_s
     assert later["processing_by"] == row["processing_by"]
     api.post(f"/run/{run_id}/cancel")
     assert read_stream(api, run_id)[-1]["event"] == "run.canceled"
+
+
+def test_postgres_restart_answers_503_then_recovers_without_losing_or_duplicating(api, service, appium_server,
+                                                                                  embedded_postgres):
+    assert embedded_postgres is not None, "this test restarts the embedded PostgreSQL: run it without DATABASE_URL"
+    accepted = [api.post("/run", json=start_body(appium_server, maxSteps=8)).json()["runId"] for _ in range(4)]
+    wait_for(lambda: any(worker_running(service, r) for r in accepted), 30, "a run to be running")
+
+    embedded_postgres.stop(mode="fast")
+    try:
+        started = time.monotonic()
+        health = api.get("/health")
+        assert health.status_code == 503 and health.json()["database"] == "disconnected"
+        refused = api.post("/run", json=start_body(appium_server))
+        assert refused.status_code == 503 and refused.json()["code"] == "unavailable"
+        assert "Traceback" not in refused.text and time.monotonic() - started < 30
+    finally:
+        embedded_postgres.start()
+
+    wait_for(lambda: api.get("/health").status_code == 200, 30, "/health to recover")
+    accepted.append(api.post("/run", json=start_body(appium_server, maxSteps=2)).json()["runId"])
+    for run_id in accepted:
+        events = read_stream(api, run_id)
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+        assert sum(e["event"] in TERMINAL for e in events) == 1
+        assert events[-1]["event"] == "run.completed", events[-1]
