@@ -137,6 +137,11 @@ class RunApi:
         body = HealthResponse(timestamp=now, status="unhealthy", database="disconnected")
         return Response(body.model_dump_json(), status_code=503, media_type="application/json")
 
+    @api.get("/streams")
+    def streams(self) -> dict[str, int]:
+        """Streams open on this replica: each costs a queue in memory, no database connection."""
+        return {"open": self.hub.open_streams() if self.hub else 0}
+
     @api.get("/ping")
     def ping(self) -> dict[str, bool]:
         """A no-op: the baseline the benchmark compares POST /run with."""

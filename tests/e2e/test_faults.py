@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from contextlib import AsyncExitStack
 
+import httpx
 import ray
 
 from tests.fixtures.service import read_stream, start_body
@@ -57,8 +60,8 @@ def test_runs_table_shows_the_live_lease_of_a_running_run(api, service, appium_s
     later = wait_for(lambda: next((r for r in api.get("/runs").json()["runs"] if r["run_id"] == run_id
                                    and r["heartbeat_at"] > first_heartbeat), None), 30, "a newer heartbeat")
     assert later["processing_by"] == row["processing_by"]
-    api.post(f"/run/{run_id}/cancel")
-    assert read_stream(api, run_id)[-1]["event"] == "run.canceled"
+    api.post(f"/run/{run_id}/cancel")  # if it has not ended by itself meanwhile
+    assert read_stream(api, run_id)[-1]["event"] in TERMINAL
 
 
 def test_postgres_restart_answers_503_then_recovers_without_losing_or_duplicating(api, service, appium_server,
@@ -85,3 +88,75 @@ def test_postgres_restart_answers_503_then_recovers_without_losing_or_duplicatin
         assert [e["id"] for e in events] == list(range(1, len(events) + 1))
         assert sum(e["event"] in TERMINAL for e in events) == 1
         assert events[-1]["event"] == "run.completed", events[-1]
+
+
+def run_all(api, appium_server, count: int, **fields) -> list[str]:
+    return [api.post("/run", json=start_body(appium_server, **fields)).json()["runId"] for _ in range(count)]
+
+
+def assert_each_ran_once(api, run_ids: list[str]) -> None:
+    for run_id in run_ids:
+        events = read_stream(api, run_id)
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+        assert [e["event"] for e in events].count("run.started") == 1, run_id
+        assert sum(e["event"] in TERMINAL for e in events) == 1 and events[-1]["event"] == "run.completed"
+
+
+def test_the_queue_actor_dies_and_no_job_is_lost(api, service, appium_server):
+    run_ids = run_all(api, appium_server, 7, maxSteps=6)  # more runs than devices: some wait in the queue
+    wait_for(lambda: any(worker_running(service, r) for r in run_ids), 30, "a run to be running")
+
+    ray.kill(service.queue, no_restart=False)  # Ray restarts it; it rebuilds from PostgreSQL
+
+    assert_each_ran_once(api, run_ids)
+
+
+def test_the_projector_dies_and_each_event_is_applied_once(api, service, appium_server):
+    run_ids = run_all(api, appium_server, 3, app="shop", maxSteps=8)
+    ray.kill(service.projector, no_restart=False)
+    run_ids += run_all(api, appium_server, 2, app="shop", maxSteps=8)  # requested while it restarts
+
+    assert_each_ran_once(api, run_ids)
+    for run_id in run_ids:
+        screens = sum(e["event"] == "graph.screen.discovered" for e in read_stream(api, run_id))
+        row = wait_for(lambda: next((r for r in api.get("/runs", params={"status": "completed"}).json()["runs"]
+                                     if r["run_id"] == run_id), None), 30, "the runs row")
+        assert row["screens_discovered"] == screens and row["stop_reason"] == "max_steps"
+
+
+def test_a_duplicate_job_does_not_run_a_run_twice(api, service, appium_server):
+    done = run_all(api, appium_server, 1, maxSteps=3)[0]
+    assert read_stream(api, done)[-1]["event"] == "run.completed"
+    running = run_all(api, appium_server, 1, app="shop", maxSteps=300)[0]
+    wait_for(lambda: worker_running(service, running), 30, "the second run to be running")
+
+    ray.get([service.queue.put.remote(done), service.queue.put.remote(running)])  # delivered again
+    wait_for(lambda: ray.get(service.queue.stats.remote())["pending"] == 0, 30, "the duplicates to be taken")
+    api.post(f"/run/{running}/cancel")
+
+    assert_each_ran_once(api, [done])
+    events = read_stream(api, running)
+    assert [e["event"] for e in events].count("run.started") == 1 and events[-1]["event"] == "run.canceled"
+
+
+def test_a_thousand_open_streams_that_disconnect_cost_nothing_lasting(api, appium_server):
+    run_id = run_all(api, appium_server, 1, app="shop", maxSteps=300)[0]
+    baseline = api.get("/streams").json()["open"]
+
+    async def hold_open(count: int) -> int:
+        limits = httpx.Limits(max_connections=count + 10)
+        async with httpx.AsyncClient(base_url=str(api.base_url), limits=limits, timeout=120) as client:
+            async with AsyncExitStack() as streams:
+                # after=a far position: the streams stay open on the live run but quiet on the wire,
+                # so this measures holding them, not pushing the run's events to a thousand clients
+                opened = await asyncio.gather(*(streams.enter_async_context(
+                    client.stream("GET", f"/run/{run_id}/stream", params={"after": 10**6})) for _ in range(count)))
+                assert all(response.status_code == 200 for response in opened)
+                while (await client.get("/streams")).json()["open"] < baseline + count:
+                    await asyncio.sleep(0.1)
+                return (await client.get("/streams")).json()["open"] - baseline
+
+    assert asyncio.run(hold_open(1000)) == 1000  # all open at once, then every client leaves
+    wait_for(lambda: api.get("/streams").json()["open"] == baseline, 60, "the streams to be gone")
+    api.post(f"/run/{run_id}/cancel")  # if it has not ended by itself meanwhile
+    assert read_stream(api, run_id)[-1]["event"] in TERMINAL
