@@ -78,7 +78,7 @@ class ExplorationStep:
         else:
             device.tap(action.target)
         self.node.record("action_performed", step_ordinal=step, screen_id=screen.screen_id,
-                         action=action.to_dict())
+                         action=public(action))
 
     def verify(self, step: int, before: Screen, action: Action) -> Screen:
         observer = self.agent.observer
@@ -108,7 +108,7 @@ class ExplorationStep:
         self.agent.metrics.transitions.add(key)
         self.agent.progress.record(new_screen=new_screen, new_transition=True)
         self.node.record("transition_discovered", step_ordinal=step, from_screen=before.screen_id,
-                         action=action.to_dict(), to_screen=after.screen_id)
+                         action=public(action), to_screen=after.screen_id)
 
     def detect_progress(self) -> bool:
         if self.agent.progress.stalled:
@@ -144,5 +144,11 @@ def _screen_detail(screen: Screen) -> dict[str, Any]:
     return {"screenId": screen.screen_id, "activity": screen.activity}
 
 
+def public(action: Action) -> dict[str, Any]:
+    """The action as events show it: typed text stays out (it may be a password from `inputs`);
+    the label already masks password fields."""
+    return {key: value for key, value in action.to_dict().items() if key != "text"}
+
+
 def _action_detail(action: Action) -> dict[str, Any]:
-    return {"action": action.to_dict()}
+    return {"action": public(action)}
