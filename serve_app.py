@@ -8,16 +8,18 @@ import asyncio
 from datetime import datetime, timezone
 from typing import Any
 
+import ray
 from fastapi import FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from ray import serve
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from ulid import ULID
 
+from actors.queue import QUEUE_NAME
 from api.access import Access
+from api.database_gate import DatabaseGate
 from api.errors import error_response, install_error_handlers
 from api.graph_svg import render_svg, with_links
-from api.database_gate import DatabaseGate
 from api.hub import EventHub
 from api.limits import BodySizeLimit
 from api.models import CancelRunResponse, HealthResponse, StartRunRequest, StartRunResponse
@@ -60,6 +62,7 @@ class RunApi:
         self.artifacts = ArtifactStore(settings.database_url)
         self.hub: EventHub | None = None
         self.access = Access(settings)
+        self.queue = ray.get_actor(QUEUE_NAME, namespace=settings.ray_namespace)
         self.database = DatabaseGate(settings.database_url)
         self.log = logger_for("run", "api")
         if self.access.local_mode:
@@ -74,6 +77,7 @@ class RunApi:
                                           for p in problems])
         run = self.runs.request_run(body.to_command(caller.tenant_id, caller.project_id))
         run_id = str(ULID.from_uuid(run.id))
+        self.queue.put.remote(run_id)  # a head start; the dispatcher delivers it too (at-least-once)
         logger_for("run", "start").info("Created run", extra={"runId": run_id, "status": "queued",
                                                              "tenantId": caller.tenant_id})
         return StartRunResponse(runId=run_id, createdAt=run.created_on, streamUrl=f"/run/{run_id}/stream")

@@ -70,6 +70,7 @@ class AgentRun:
     def execute(self) -> None:
         try:
             screen = self.setup()
+            self.node.flush()
             self.explore(screen)
         except RunStopped as stop:
             self.stop(stop)
@@ -123,16 +124,16 @@ class AgentRun:
     # Stop
 
     def stop(self, stop: RunStopped) -> None:
-        step, run_id, worker = self.metrics.steps, self.run_id, self.worker_id
+        step, worker, metrics = self.metrics.steps, self.worker_id, self.metrics.as_dict()
+        ends = {
+            "completed": lambda run: run.complete(stop.stop_reason, metrics, worker),
+            "canceled": lambda run: run.confirm_cancel(worker_id=worker),
+            "failed": lambda run: run.fail(stop.stop_reason, stop.error, worker),
+        }
         try:
-            self.runs.start_node(run_id, "Stop", step, worker)
+            self.node.start("Stop", step)
             self.node.finish("Stop", step, "SUCCESS", stopReason=stop.stop_reason)
-            if stop.outcome == "completed":
-                self.runs.complete_run(run_id, stop.stop_reason, self.metrics.as_dict(), worker)
-            elif stop.outcome == "canceled":
-                self.runs.confirm_cancel(run_id, worker)
-            else:
-                self.runs.fail_run(run_id, stop.stop_reason, stop.error, worker)
+            self.node.end_run(ends[stop.outcome])
         except RunAlreadyFinished:
             pass  # another writer ended it first; exactly one terminal event stands
 

@@ -27,6 +27,7 @@ class ExplorationStep:
         """Returns the screen the next step starts from."""
         try:
             after = self._step(step, screen)
+            self.node.flush()
         except DeviceUnavailable as error:
             raise RunStopped("failed", "device_unavailable", str(error)) from None
         except DeviceError as error:
@@ -128,6 +129,7 @@ class ExplorationStep:
         self.consecutive_errors += 1
         if self.consecutive_errors > MAX_CONSECUTIVE_ERRORS:
             raise RunStopped("failed", "device_error", str(error))
+        self.node.flush()  # what happened so far is visible while the agent waits
         self._interruptible_sleep(RETRY_BACKOFF_SECONDS[self.consecutive_errors - 1])
         screen = self.agent.observer.wait_idle()
         return screen if self.agent.observer.in_app(screen) else self.restart_app()

@@ -1,8 +1,9 @@
 """How the agent runs one node: `agent.node.started`, the work, `agent.node.finished`.
 
-Cancellation is honoured at every node boundary: the run returned by the
-`NodeStarted` save is the latest state, so a cancel recorded before it stops
-the run before the node does any work.
+Cancellation is honoured at every node boundary: each node first reads the
+run's newest state (one small query), and a cancel recorded before it stops the
+run before the node does any work. The events themselves are saved in batches
+by the RunWriter.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, TypeVar
 
+from actors.run_writer import RunWriter
 from domain.application import RunService
+from domain.run import Run
 
 T = TypeVar("T")
 
@@ -37,11 +40,12 @@ class NodeFailed(Exception):
 
 class NodeRunner:
     def __init__(self, runs: RunService, run_id: str, worker_id: str) -> None:
-        self.runs, self.run_id, self.worker_id = runs, run_id, worker_id
+        self.writer, self.worker_id = RunWriter(runs, run_id), worker_id
 
     def __call__(self, name: str, step: int, work: Callable[[], T], detail: Callable[[T], dict] | None = None) -> T:
-        run = self.runs.start_node(self.run_id, name, step, self.worker_id)
-        if run.cancel_requested_at is not None:
+        cancel = self.writer.cancel_requested()
+        self.start(name, step)
+        if cancel:
             self.finish(name, step, "SKIPPED", reason="cancel requested")
             raise cancelled()
         started = time.perf_counter()
@@ -59,14 +63,28 @@ class NodeRunner:
         self.finish(name, step, "SUCCESS", durationMs=_ms(started), **extra)
         return result
 
+    def start(self, name: str, step: int) -> None:
+        worker = self.worker_id
+        self.writer.apply(lambda run: run.start_node(name, step, worker))
+
     def finish(self, name: str, step: int, outcome: str, **detail: Any) -> None:
-        self.runs.finish_node(self.run_id, name, step, outcome, self.worker_id, **detail)
+        worker = self.worker_id
+        self.writer.apply(lambda run: run.finish_node(name, step, outcome, detail, worker))
 
     def record(self, event_name: str, **fields: Any) -> None:
-        self.runs.record(self.run_id, event_name, self.worker_id, **fields)
+        worker = self.worker_id
+        self.writer.apply(lambda run: run.record(event_name, worker, **fields))
+
+    def end_run(self, command: Callable[[Run], None]) -> None:
+        self.writer.apply(command)
+        self.flush()
+
+    def flush(self) -> None:
+        """Saves what the nodes recorded: once a step, before waits, and at the end."""
+        self.writer.flush()
 
     def cancel_requested(self) -> bool:
-        return self.runs.get_run(self.run_id).cancel_requested_at is not None
+        return self.writer.cancel_requested()
 
 
 def _ms(started: float) -> float:
