@@ -22,6 +22,10 @@ class DatabaseGate:
         threading.Thread(target=self._probe_forever, name="database-gate", daemon=True).start()
 
     def check(self) -> None:
+        """Refuses at once while the database is down; looks again before refusing, so a
+        request right after it came back is not turned away on the probe's stale word."""
+        if not self.available:
+            self.available = is_reachable(self.database_url, timeout=1.0)
         if not self.available:
             raise DatabaseUnavailable("the database is unavailable; try again shortly")
 

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Callable
@@ -71,16 +72,23 @@ class Load:
         except httpx.HTTPError:
             return []
 
-    def events_until_started(self, run_id: str) -> list[tuple[int, str, dict]]:
-        """The run's events up to run.started (the stream is left once it has started)."""
-        seen = []
+    def events_so_far(self, run_id: str) -> list[tuple[int, str, dict]]:
+        """The run's stored events now, without following the stream."""
         with connect_sse(self.api, "GET", f"/run/{run_id}/stream", timeout=RUN_DEADLINE_SECONDS) as source:
+            latest = int(self.api.get(f"/run/{run_id}").json()["lastEventSeq"])
+            seen = []
             for e in source.iter_sse():
                 if e.data:
                     seen.append((int(e.id), e.event, json.loads(e.data)))
-                    if e.event == "run.started" or e.event in TERMINAL:
+                    if int(e.id) >= latest:
                         break
-        return seen
+            return seen
+
+    def listed(self) -> list[dict]:
+        try:
+            return self.api.get("/runs", params={"limit": 100}).json()["runs"]
+        except (httpx.HTTPError, KeyError, ValueError):
+            return []
 
     def healthy(self) -> bool:
         try:
@@ -99,17 +107,15 @@ def judge(events: list[tuple[int, str, dict]]) -> str:
     return "finished" if terminals == 1 else "lost"
 
 
-def measure(load: Load, service: bootstrap.Service, name: str, inject: Callable[[], None], runs: int) -> dict:
+def measure(load: Load, service: bootstrap.Service, name: str, fault: Fault, runs: int) -> dict:
     run_ids = load.start(runs, steps=12)
     wait_until(lambda: any(ray.get(w.status.remote())["currentRun"] for w in service.workers), 60)
     injected = time.monotonic()
-    inject()
-    wait_until(load.healthy, 120)
-    probe = wait_until(lambda: _accepted(load), 120)  # recovered: a new run is accepted and starts
-    recovered = probe and any(name == "run.started" for _, name, _ in load.events_until_started(probe))
+    fault.inject()
+    recovered = wait_until(lambda: fault.recovered(run_ids), 180)
     recovery = time.monotonic() - injected if recovered else float("nan")
     with ThreadPoolExecutor(8) as pool:
-        verdicts = list(pool.map(lambda r: judge(load.events(r)), run_ids + ([probe] if probe else [])))
+        verdicts = list(pool.map(lambda r: judge(load.events(r)), run_ids))
     return {"fault": name, "started": len(verdicts), "finished": verdicts.count("finished"),
             "lost": verdicts.count("lost"), "duplicated": verdicts.count("duplicated"), "recovery_s": recovery}
 
@@ -122,13 +128,22 @@ def _accepted(load: Load) -> str | None:
     return answer.json()["runId"] if answer.status_code == 201 else None
 
 
-def faults(service: bootstrap.Service, pg: EmbeddedPostgres) -> dict[str, Callable[[], None]]:
+@dataclass
+class Fault:
+    inject: Callable[[], None]
+    recovered: Callable[[list[str]], bool]  # what "working again" means for this fault
+
+
+def faults(service: bootstrap.Service, pg: EmbeddedPostgres, load: Load) -> dict[str, Fault]:
     def kill_busy_worker() -> None:
         busy = next(w for w in service.workers if ray.get(w.status.remote())["currentRun"])
         ray.kill(busy, no_restart=False)
 
+    def taken_over(run_ids: list[str]) -> bool:  # the interrupted run started again elsewhere
+        return any(n == "run.started" and d["attempt"] == 2 for r in run_ids for _, n, d in load.events_so_far(r))
+
     def duplicate_deliveries() -> None:
-        for row in httpx.get(f"{service.api_url}/runs", params={"limit": 50}).json()["runs"]:
+        for row in load.api.get("/runs", params={"limit": 50}).json()["runs"]:
             ray.get(service.queue.put.remote(row["run_id"]))
 
     def restart_postgres() -> None:
@@ -136,12 +151,16 @@ def faults(service: bootstrap.Service, pg: EmbeddedPostgres) -> dict[str, Callab
         time.sleep(2)  # the outage itself: what the service must ride through
         pg.start()
 
+    def serving(_: list[str]) -> bool:  # healthy, and a new run is accepted and listed
+        probe = load.healthy() and _accepted(load)
+        return bool(probe) and wait_until(lambda: probe in {r["run_id"] for r in load.listed()}, 60) is not None
+
     return {
-        "device actor killed mid-run": kill_busy_worker,
-        "queue actor killed": lambda: ray.kill(service.queue, no_restart=False),
-        "projector killed": lambda: ray.kill(service.projector, no_restart=False),
-        "duplicate deliveries": duplicate_deliveries,
-        "PostgreSQL restarted": restart_postgres,
+        "device actor killed mid-run": Fault(kill_busy_worker, taken_over),
+        "queue actor killed": Fault(lambda: ray.kill(service.queue, no_restart=False), serving),
+        "projector killed": Fault(lambda: ray.kill(service.projector, no_restart=False), serving),
+        "duplicate deliveries": Fault(duplicate_deliveries, serving),
+        "PostgreSQL restarted": Fault(restart_postgres, serving),
     }
 
 
@@ -159,7 +178,9 @@ def fuzz(api_url: str, examples: int) -> tuple[int, int]:
             nonlocal tried, errors
             tried += 1
             response = case.call(timeout=30)
-            errors += response.status_code >= 500 or "Traceback" in response.text
+            if response.status_code >= 500 or "Traceback" in response.text:
+                errors += 1
+                print(f"  {case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}")
 
         one()
     return tried, errors
@@ -180,7 +201,7 @@ def main() -> int:
         launcher.start_ray(settings, stack)
         service = bootstrap.start_service(settings)
         load = Load(stack.enter_context(httpx.Client(base_url=service.api_url, timeout=30)), settings)
-        rows = [measure(load, service, name, inject, args.runs) for name, inject in faults(service, pg).items()]
+        rows = [measure(load, service, name, fault, args.runs) for name, fault in faults(service, pg, load).items()]
         tried, errors = fuzz(service.api_url, args.fuzz)
     print(f"\n{'fault':<30}{'started':>9}{'finished':>10}{'lost':>6}{'duplicated':>12}{'recovery s':>12}")
     for row in rows:

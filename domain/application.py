@@ -61,12 +61,6 @@ class RunService(Application):
         # memory and fetch only their new events.
         "AGGREGATE_CACHE_MAXSIZE": "1000",
         "AGGREGATE_CACHE_FASTFORWARD": "y",
-        # Connections are opened on demand (none kept open by force), so after a database
-        # restart the next request connects at once instead of waiting out a refill backoff.
-        "POSTGRES_POOL_SIZE": "0",
-        "POSTGRES_MAX_OVERFLOW": "10",
-        "POSTGRES_CONNECT_TIMEOUT": "2",
-        "POSTGRES_PRE_PING": "y",
     }
 
     def request_run(self, request: RunRequest) -> Run:

@@ -20,8 +20,10 @@ CREATE TABLE IF NOT EXISTS artifacts (
 
 class ArtifactStore:
     def __init__(self, database_url: str, max_size: int = 2) -> None:
-        self.pool = ConnectionPool(database_url, min_size=0, max_size=max_size, open=True,
-                                   kwargs={"connect_timeout": 5}, timeout=10)
+        self.pool = ConnectionPool(
+            database_url, min_size=0, max_size=max_size, open=True, timeout=10,
+            check=ConnectionPool.check_connection,  # a connection that died with a database restart is replaced
+            kwargs={"connect_timeout": 5})
 
     def put(self, content: bytes, media_type: str) -> str:
         artifact_id = hashlib.sha256(content).hexdigest()[:32]

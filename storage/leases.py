@@ -32,8 +32,10 @@ class StoredLease:
 
 class LeaseStore:
     def __init__(self, database_url: str) -> None:
-        self.pool = ConnectionPool(database_url, min_size=0, max_size=2, open=True,
-                                   kwargs={"connect_timeout": 5, "autocommit": True}, timeout=10)
+        self.pool = ConnectionPool(
+            database_url, min_size=0, max_size=2, open=True, timeout=10,
+            check=ConnectionPool.check_connection,  # a connection that died with a database restart is replaced
+            kwargs={"connect_timeout": 5, "autocommit": True})
 
     def hold(self, run_id: str, worker_id: str, seconds: float) -> None:
         """Takes or renews a lease; a heartbeat is a renewal."""

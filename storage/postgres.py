@@ -35,6 +35,13 @@ def event_store_env(database_url: str) -> dict[str, str]:
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "CREATE_TABLE": "n",  # storage.schema creates the tables once, before any actor starts
+        # Connections are opened on demand and checked before use, so after a database
+        # restart the next request reconnects at once instead of failing on a dead
+        # connection or waiting out a pool's refill backoff.
+        "POSTGRES_POOL_SIZE": "0",
+        "POSTGRES_MAX_OVERFLOW": "10",
+        "POSTGRES_CONNECT_TIMEOUT": "2",
+        "POSTGRES_PRE_PING": "y",
     }
 
 

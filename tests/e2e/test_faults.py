@@ -83,6 +83,8 @@ def test_postgres_restart_answers_503_then_recovers_without_losing_or_duplicatin
 
     wait_for(lambda: api.get("/health").status_code == 200, 30, "/health to recover")
     accepted.append(api.post("/run", json=start_body(appium_server, maxSteps=2)).json()["runId"])
+    # every reader reconnects too: the views' and the artifacts' connection pools
+    assert api.get("/runs").status_code == 200 and api.get(f"/run/{accepted[0]}/graph").status_code == 200
     for run_id in accepted:
         events = read_stream(api, run_id)
         assert [e["id"] for e in events] == list(range(1, len(events) + 1))
