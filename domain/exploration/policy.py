@@ -12,7 +12,7 @@ from domain.exploration.graph import ScreenGraph
 from domain.exploration.screen import Screen
 
 # Fill the form, flip the cheap switches, then press buttons; leave last.
-_KIND_ORDER = {"type": 0, "toggle": 1, "tap": 2, "back": 3}
+_KIND_ORDER = {"type": 0, "tap": 1, "toggle": 2, "back": 3}  # taps lead to new screens; toggles rarely do
 # Back when no known route leads to unexplored screens, at most this often per screen.
 MAX_BACK_FALLBACKS = 3
 
@@ -45,7 +45,7 @@ class RandomPolicy:
 class DepthFirstPolicy:
     """Depth-first crawl with a frontier.
 
-    Takes the current screen's untried actions first (fields, toggles, taps,
+    Takes the current screen's untried actions first (fields, taps, toggles,
     back), then walks the known graph to the nearest screen with untried
     actions or never enumerated (the frontier), then tries back; None when
     nothing is left that it can reach. An action counts as tried once chosen,
