@@ -62,6 +62,7 @@ class RunApi:
         self.artifacts = ArtifactStore(settings.database_url)
         self.hub: EventHub | None = None
         self.access = Access(settings)
+        api.state.access = self.access  # this replica's: lets a 400 name the access problems too
         self.queue = ray.get_actor(QUEUE_NAME, namespace=settings.ray_namespace)
         self.database = DatabaseGate(settings.database_url)
         self.log = logger_for("run", "api")
@@ -87,7 +88,7 @@ class RunApi:
         self.database.check()
         run = self.runs.cancel_run(run_id, self.access.caller(request).tenant_id)
         logger_for("run", "cancel").info("Cancel requested", extra={"runId": run_id, "status": run.status})
-        return CancelRunResponse(runId=run_id, cancelledAt=run.cancel_requested_at)
+        return CancelRunResponse(runId=str(ULID.from_uuid(run.id)), cancelledAt=run.cancel_requested_at)
 
     @api.get("/run/{run_id}")
     def get(self, run_id: str, request: Request) -> dict[str, Any]:

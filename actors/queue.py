@@ -69,7 +69,7 @@ class JobQueueCore:
         expired = [run_id for run_id, lease in self.leases.items() if lease.expires_at <= now]
         for run_id in expired:
             del self.leases[run_id]
-            self.pending.appendleft(run_id)
+        self.pending.extendleft(reversed(expired))  # ahead of new jobs, oldest lease first
         return expired
 
     def restore(self, run_id: str, worker_id: str, seconds_left: float) -> None:

@@ -25,6 +25,7 @@ class RunWriter:
     def __init__(self, runs: RunService, run_id: str) -> None:
         self.runs, self.run_id = runs, run_id
         self.run = runs.get_run(run_id)
+        self.saved_version = self.run.version
         self.pending: list[Command] = []
 
     def apply(self, command: Command) -> None:
@@ -41,9 +42,14 @@ class RunWriter:
                     command(self.run)
             else:
                 self.pending.clear()
+                self.saved_version = self.run.version
                 return
         raise IntegrityError(f"run {self.run_id}: {MAX_CONFLICTS} conflicting saves in a row")
 
     def cancel_requested(self) -> bool:
-        """The newest state, not this copy: a cancel is written by the API, not by this worker."""
-        return self.runs.get_run(self.run_id).cancel_requested_at is not None
+        """A cancel is written by the API, not by this worker: look for it among the events
+        stored since this writer's last save (one small indexed query, usually empty)."""
+        if self.run.cancel_requested_at is not None:
+            return True
+        newer = self.runs.events_after(self.run_id, self.saved_version)
+        return any(isinstance(event, Run.CancelRequested) for event in newer)

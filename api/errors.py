@@ -35,12 +35,25 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_failed(_: Request, error: RequestValidationError) -> JSONResponse:
+def validation_failed(request: Request, error: RequestValidationError) -> JSONResponse:
     problems = [{"field": _field(e["loc"]), "problem": e["msg"]} for e in error.errors()]
     if any(e["type"] == "json_invalid" for e in error.errors()):
         return error_response(400, "request body is not valid JSON", problems)
+    problems += _access_problems(request, error.body, {p["field"] for p in problems})
     names = ", ".join(dict.fromkeys(p["field"] for p in problems))
     return error_response(400, f"invalid fields: {names}", problems)
+
+
+def _access_problems(request: Request, body: Any, flagged: set[str]) -> list[dict[str, str]]:
+    """A body refused by the schema is also checked against the access rules, so one
+    answer names every invalid field."""
+    access = getattr(request.app.state, "access", None)
+    if access is None or not isinstance(body, dict):
+        return []
+    apk, server = body.get("apkPath"), body.get("appiumServerUrl")
+    if not (isinstance(apk, str) and isinstance(server, str)):
+        return []
+    return [p for p in access.problems(apk, server) if p["field"] not in flagged]
 
 
 def install_error_handlers(api: FastAPI) -> None:

@@ -27,6 +27,8 @@ async def run_stream(runs: RunService, hub: EventHub, run_id: str, after: int) -
             last = event.seq
             if event.is_terminal:
                 return
+        if await asyncio.to_thread(_ended_by, runs, run_id, last):
+            return  # resumed at or after the terminal event: nothing more will come
         while True:
             event = await live.get()
             if event.seq <= last:
@@ -35,3 +37,8 @@ async def run_stream(runs: RunService, hub: EventHub, run_id: str, after: int) -
             last = event.seq
             if event.is_terminal:
                 return
+
+
+def _ended_by(runs: RunService, run_id: str, seq: int) -> bool:
+    run = runs.get_run(run_id)
+    return run.is_finished and run.version <= seq

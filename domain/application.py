@@ -112,6 +112,10 @@ class RunService(Application):
     def confirm_cancel(self, run_id: str, worker_id: str | None = None) -> Run:
         return self._update(run_id, lambda run: run.confirm_cancel(worker_id=worker_id))
 
+    def events_after(self, run_id: str, version: int) -> list[Run.Event]:
+        """The run's domain events stored after `version` (what other writers added)."""
+        return list(self.events.get(parse_run_id(run_id).to_uuid(), gt=version))
+
     def run_events(self, run_id: str, after: int = 0) -> list[WireEvent]:
         """The run's events after sequence number `after`, as clients see them."""
         originator_id = parse_run_id(run_id).to_uuid()

@@ -146,9 +146,12 @@ class Run(Aggregate):
     def _node_finished(self, node_name: str, step_ordinal: int, outcome_status: str, detail: dict[str, Any]) -> None:
         pass
 
-    @event("CancelRequested")
     def _cancel_requested(self) -> None:
-        self.cancel_requested_at = self.modified_on
+        self.trigger_event(Run.CancelRequested)
+
+    class CancelRequested(Aggregate.Event):
+        def apply(self, run: "Run") -> None:
+            run.cancel_requested_at = self.timestamp  # the request's own time, as the stream shows it
 
     @event("Completed")
     def _completed(self, stop_reason: str, metrics: dict[str, Any]) -> None:
