@@ -97,7 +97,7 @@ class AgentRun:
         server = self.app["appiumServerUrl"]
         server_status(server, timeout=min(5.0, self.settings.appium_timeout_seconds))
         self.device = Device.open_session(server, self.app, self.settings.appium_timeout_seconds, self.device_caps)
-        self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested)
+        self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested, self.node.flush)
 
     def provision_app(self) -> dict[str, Any]:
         if not self.device.is_app_installed(self.app["packageName"]):

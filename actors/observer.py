@@ -14,8 +14,10 @@ IDLE_MAX_POLLS = 20  # about a second: an app still animating after that is perc
 
 
 class Observer:
-    def __init__(self, device: Device, package: str, cancel_requested: Callable[[], bool]) -> None:
+    def __init__(self, device: Device, package: str, cancel_requested: Callable[[], bool],
+                 before_waiting: Callable[[], None]) -> None:
         self.device, self.package, self.cancel_requested = device, package, cancel_requested
+        self.before_waiting = before_waiting
         self.last_source = ""
 
     def screen(self) -> Screen:
@@ -26,10 +28,12 @@ class Observer:
     def wait_idle(self) -> Screen:
         """The screen once two page sources in a row are equal (bounded; cancel interrupts)."""
         previous = self.device.page_source()
-        for _ in range(IDLE_MAX_POLLS):
+        for poll in range(IDLE_MAX_POLLS):
             current = self.device.page_source()
             if current == previous:
                 break
+            if poll == 0:
+                self.before_waiting()  # the screen is still changing: show what happened so far
             if self.cancel_requested():
                 raise cancelled()
             time.sleep(IDLE_POLL_SECONDS)
