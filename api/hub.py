@@ -1,8 +1,9 @@
 """One event-store subscription per process, fanned out in memory to every open stream.
 
 A stream registers for its run before reading the run's history from the store,
-so an event saved meanwhile arrives both ways; streams drop what they have
-already sent by sequence number: no gaps, no duplicates.
+so an event saved meanwhile arrives both ways; a stream is handed only events
+past what it has sent (its position): no gaps, no duplicates, and no work for
+streams that have nothing new to send.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from eventsourcing.projection import ApplicationSubscription
 
@@ -23,23 +25,34 @@ from domain.wire import WireEvent, to_wire
 RESUBSCRIBE_SECONDS = 0.5
 
 
+@dataclass(eq=False)
+class Listener:
+    """One open stream: what it has sent so far, and the events waiting to be sent."""
+
+    position: int
+    queue: asyncio.Queue[WireEvent] = field(default_factory=asyncio.Queue)
+
+    def sent(self, seq: int) -> None:
+        self.position = seq
+
+
 class EventHub:
     def __init__(self, runs: RunService, loop: asyncio.AbstractEventLoop) -> None:
         self.runs, self.loop = runs, loop
-        self.streams: dict[str, set[asyncio.Queue[WireEvent]]] = defaultdict(set)
+        self.streams: dict[str, set[Listener]] = defaultdict(set)
         self.stopping = threading.Event()
         self.position = runs.recorder.max_notification_id()
         self.log = logger_for("run", "stream")
         threading.Thread(target=self._follow, name="event-hub", daemon=True).start()
 
     @contextmanager
-    def listen(self, run_id: str) -> Iterator[asyncio.Queue[WireEvent]]:
-        queue: asyncio.Queue[WireEvent] = asyncio.Queue()
-        self.streams[run_id].add(queue)
+    def listen(self, run_id: str, after: int) -> Iterator[Listener]:
+        listener = Listener(after)
+        self.streams[run_id].add(listener)
         try:
-            yield queue
+            yield listener
         finally:
-            self.streams[run_id].discard(queue)
+            self.streams[run_id].discard(listener)
             if not self.streams[run_id]:
                 del self.streams[run_id]
 
@@ -65,5 +78,6 @@ class EventHub:
                 self.stopping.wait(RESUBSCRIBE_SECONDS)
 
     def _deliver(self, event: WireEvent) -> None:
-        for queue in self.streams.get(event.data["runId"], ()):
-            queue.put_nowait(event)
+        for listener in self.streams.get(event.data["runId"], ()):
+            if event.seq > listener.position or event.is_terminal:  # the end closes every stream
+                listener.queue.put_nowait(event)

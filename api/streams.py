@@ -19,22 +19,22 @@ def to_sse(event: WireEvent) -> ServerSentEvent:
 
 
 async def run_stream(runs: RunService, hub: EventHub, run_id: str, after: int) -> AsyncIterator[ServerSentEvent]:
-    with hub.listen(run_id) as live:
-        history = await asyncio.to_thread(runs.run_events, run_id, after)
-        last = after
-        for event in history:
+    with hub.listen(run_id, after) as stream:
+        for event in await asyncio.to_thread(runs.run_events, run_id, after):
+            stream.sent(event.seq)
             yield to_sse(event)
-            last = event.seq
             if event.is_terminal:
                 return
-        if await asyncio.to_thread(_ended_by, runs, run_id, last):
+        if await asyncio.to_thread(_ended_by, runs, run_id, stream.position):
             return  # resumed at or after the terminal event: nothing more will come
         while True:
-            event = await live.get()
-            if event.seq <= last:
-                continue  # already sent from history
+            event = await stream.queue.get()
+            if event.seq <= stream.position:
+                if event.is_terminal:
+                    return  # resumed past the run's end (a bogus Last-Event-ID): close with it
+                continue  # queued before the history covered it
+            stream.sent(event.seq)
             yield to_sse(event)
-            last = event.seq
             if event.is_terminal:
                 return
 
