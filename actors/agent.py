@@ -23,8 +23,7 @@ from actors.nodes import NodeRunner, RunStopped
 from actors.observer import Observer
 from config.settings import Settings
 from domain.application import RunService
-from domain.exploration import Action, DepthFirstPolicy, ProgressTracker, RandomPolicy, Screen, enumerate_actions
-from domain.exploration import goal_text, screen_shows
+from domain.exploration import DepthFirstPolicy, ProgressTracker, RandomPolicy, Screen
 from domain.run import LeaseLost, RunAlreadyFinished
 from storage.artifacts import ArtifactStore
 

@@ -31,7 +31,8 @@ class ExplorationStep:
         except DeviceUnavailable as error:
             raise RunStopped("failed", "device_unavailable", str(error)) from None
         except DeviceError as error:
-            return self.node("RecoverFromError", step, lambda: self.recover(error), _screen_detail)
+            failure = error  # `error` is unbound when the except block ends
+            return self.node("RecoverFromError", step, lambda: self.recover(failure), _screen_detail)
         self.consecutive_errors = 0
         return after
 

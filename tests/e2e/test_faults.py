@@ -7,7 +7,6 @@ import time
 from contextlib import AsyncExitStack
 
 import httpx
-import pytest
 import ray
 
 from tests.fixtures.service import read_stream, start_body
