@@ -29,9 +29,10 @@ appium-setup: ## install Appium 3.8 and the simulator driver under .appium (npm 
 appium: ## start Appium with the simulator on 127.0.0.1:$(APPIUM_PORT) (default 4723), foreground
 	scripts/start-appium.sh
 
-bench: setup ## print the service and exploration benchmarks
+bench: setup ## print the service, exploration and fault-and-load benchmarks
 	$(PY) benchmarks/service_bench.py
 	$(PY) benchmarks/exploration_bench.py
+	$(PY) benchmarks/fault_load.py
 
 clean:
 	rm -rf $(VENV) .appium appium-sim/node_modules .data
