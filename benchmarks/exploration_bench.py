@@ -44,6 +44,7 @@ import launcher  # noqa: E402
 from actors import appium as appium_module  # noqa: E402
 from actors import exploration, observer  # noqa: E402
 from actors.agent import AgentRun  # noqa: E402
+from actors.run_writer import RunWriter  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.application import RunService, RunRequest  # noqa: E402
 from domain.exploration import goal_text, parse_screen, screen_shows  # noqa: E402
@@ -175,8 +176,8 @@ class StepTimer:
 def install_timers(clock: Clock) -> StepTimer:
     for name in DEVICE_METHODS:
         clock.wrap(appium_module.Device, name, "appium")
-    clock.wrap(RunService, "_update", "store_write")  # load (cache fast-forward) + save of one event
-    clock.wrap(RunService, "get_run", "store_read")  # outside a write: cancel checks at node boundaries
+    clock.wrap(RunWriter, "flush", "store_write")  # one batched save: a step's events in one write
+    clock.wrap(RunService, "events_after", "store_read")  # the cancel check before every node
     clock.wrap(RunService, "save", "store_save", nested=True)  # the INSERT part of a write
     clock.wrap(ArtifactStore, "put", "artifacts")
     sleeping = types.SimpleNamespace(**{k: getattr(time, k) for k in ("monotonic", "perf_counter", "time")})
@@ -343,8 +344,8 @@ def report(results: list[RunResult], max_steps: int, load: tuple[float, float]) 
     writes = sum(t.calls.get("store_write", 0) for t in every) or 1
     per_write = sum(t.seconds.get("store_write", 0) for t in every) / writes * 1000
     per_save = sum(t.seconds.get("store_save", 0) for t in every) / writes * 1000
-    print(f"  One event-store write (RunService._update: load the run + save one event): {per_write:.2f} ms on average"
-          f" ({per_save:.2f} ms of it in save, {per_write - per_save:.2f} ms loading);"
+    print(f"  One event-store write (RunWriter.flush: a batch of events in one save): {per_write:.2f} ms on average"
+          f" ({per_save:.2f} ms of it in save, {per_write - per_save:.2f} ms reloading after conflicts);"
           f" {mean([t.calls.get('store_write', 0) for t in every]):.1f} writes per step")
     print(f"  Machine: {load[0]:.2f} / {load[1]:.2f} load average (1 min) at start / end, on a 2-core machine")
 
