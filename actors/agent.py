@@ -18,7 +18,16 @@ from eventsourcing.persistence import OperationalError as StoreOperationalError
 from psycopg import OperationalError as PsycopgOperationalError
 from psycopg_pool import PoolTimeout
 
-from actors.appium import AppLaunchFailed, AppNotFound, Device, DeviceError, DeviceUnavailable, server_status
+from actors.appium import (
+    APP_STATE_FOREGROUND,
+    AppLaunchFailed,
+    AppNotFound,
+    Device,
+    DeviceError,
+    DeviceUnavailable,
+    server_status,
+)
+from actors.exploration import ExplorationStep
 from actors.nodes import NodeRunner, RunStopped
 from actors.observer import Observer
 from config.settings import Settings
@@ -88,9 +97,9 @@ class AgentRun:
             self.node("EnsureDevice", 0, self.ensure_device)
             self.node("ProvisionApp", 0, self.provision_app)
             self.node("LaunchOrAttach", 0, self.launch_or_attach)
+            return self.node("WaitIdle", 0, self.observer.wait_idle, lambda s: {"screenId": s.screen_id})
         except DeviceError as error:
             raise RunStopped("failed", SETUP_ERRORS.get(type(error), "device_error"), str(error)) from None
-        return self.node("WaitIdle", 0, self.observer.wait_idle, lambda s: {"screenId": s.screen_id})
 
     def ensure_device(self) -> None:
         server = self.app["appiumServerUrl"]
@@ -98,14 +107,13 @@ class AgentRun:
         self.device = Device.open_session(server, self.app, self.settings.appium_timeout_seconds, self.device_caps)
         self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested, self.node.flush)
 
-    def provision_app(self) -> dict[str, Any]:
+    def provision_app(self) -> None:
         if not self.device.is_app_installed(self.app["packageName"]):
             self.device.install_app(self.app["apkPath"])
-        return {}
 
     def launch_or_attach(self) -> None:
         package = self.app["packageName"]
-        if self.device.app_state(package) != 4:
+        if self.device.app_state(package) != APP_STATE_FOREGROUND:
             self.device.activate_app(package)
         if self.device.current_package() != package:
             raise AppLaunchFailed(f"{package} is not in the foreground after launch")
@@ -113,8 +121,6 @@ class AgentRun:
     # The loop
 
     def explore(self, screen: Screen) -> None:
-        from actors.exploration import ExplorationStep
-
         step = ExplorationStep(self)
         while True:
             self.metrics.steps += 1

@@ -29,7 +29,6 @@ from storage.graph_view import GraphView
 from storage.postgres import event_store_env
 from storage.runs_view import RunsView
 
-
 SUPERVISE_SECONDS = 0.5
 RESTART_BACKOFF_SECONDS = 1.0
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
-
-import os
 from typing import Annotated
 
 from pydantic import Field, field_validator

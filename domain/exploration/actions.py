@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.exploration.elements import Element
 from domain.exploration.inputs import text_for
-from domain.exploration.locators import LocatorIndex, Locator
+from domain.exploration.locators import Locator, LocatorIndex
 from domain.exploration.screen import Screen
 
 KINDS = ("tap", "type", "toggle", "back")
