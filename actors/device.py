@@ -18,8 +18,8 @@ from ulid import ULID
 from actors.agent import STORE_UNAVAILABLE, AgentRun
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
-from domain.application import RunService
-from domain.run import RUNNING, IllegalTransition, LeaseLost
+from domain.application import InvalidRunId, RunService
+from domain.run import RUNNING, LeaseLost, RunError
 from storage.artifacts import ArtifactStore
 from storage.postgres import event_store_env
 
@@ -39,11 +39,12 @@ class DeviceWorker:
         self.stopping = threading.Event()
         self.current: str | None = None
         self.completed = 0
-        threading.Thread(target=self._pull_loop, name=f"worker-{device_id}", daemon=True).start()
+        self.puller = threading.Thread(target=self._pull_loop, name=f"worker-{device_id}", daemon=True)
+        self.puller.start()
 
     def status(self) -> dict[str, Any]:
         return {"deviceId": self.device_id, "workerId": self.worker_id, "currentRun": self.current,
-                "runsDone": self.completed}
+                "runsDone": self.completed, "pulling": self.puller.is_alive()}
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -57,7 +58,10 @@ class DeviceWorker:
                 self.stopping.wait(0.5)
                 continue
             if run_id is not None:
-                self._run(run_id)
+                try:
+                    self._run(run_id)
+                except Exception:  # noqa: BLE001 - a bug in one run must not stop the device's loop
+                    self.log.exception("run crashed the worker loop", extra={"runId": run_id})
 
     def _run(self, run_id: str) -> None:
         log = self.log.with_fields(runId=run_id)
@@ -78,7 +82,7 @@ class DeviceWorker:
         """Runs the run to its end; True when it has ended (or was not ours to run)."""
         try:
             run = self.runs.start_run(run_id, self.worker_id, self.settings.lease_seconds, self.settings.max_attempts)
-        except IllegalTransition as refused:  # a redelivered job, or cancelled while queued
+        except (RunError, InvalidRunId) as refused:  # a redelivered job, cancelled while queued, or no run at all
             log.info("run not started", extra={"reason": str(refused)})
             return True
         if run.status != RUNNING:

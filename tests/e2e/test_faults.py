@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack
 
 import httpx
 import ray
+from ulid import ULID
 
 from tests.fixtures.service import read_stream, start_body
 
@@ -132,13 +133,16 @@ def test_a_duplicate_job_does_not_run_a_run_twice(api, service, appium_server):
     running = run_all(api, appium_server, 1, app="shop", maxSteps=300)[0]
     wait_for(lambda: worker_running(service, running), 30, "the second run to be running")
 
-    ray.get([service.queue.put.remote(done), service.queue.put.remote(running)])  # delivered again
+    unknown = str(ULID())  # a job naming no run at all must not stop the worker that takes it
+    ray.get([service.queue.put.remote(done), service.queue.put.remote(running), service.queue.put.remote(unknown)])
     wait_for(lambda: ray.get(service.queue.stats.remote())["pending"] == 0, 30, "the duplicates to be taken")
     api.post(f"/run/{running}/cancel")
 
     assert_each_ran_once(api, [done])
     events = read_stream(api, running)
     assert [e["event"] for e in events].count("run.started") == 1 and events[-1]["event"] == "run.canceled"
+    assert all(ray.get(w.status.remote())["pulling"] for w in service.workers)  # every device still takes jobs
+    assert_each_ran_once(api, run_all(api, appium_server, len(service.workers), maxSteps=2))
 
 
 HTTP_STREAMS = 300  # held at once over HTTP while the run lives; the hub's own test holds a thousand
