@@ -7,20 +7,19 @@ Ctrl-C or SIGTERM stops everything it started, in reverse order.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from contextlib import ExitStack
 
 import ray
 from ray import serve
 
 import bootstrap
+from actors.appium import DeviceUnavailable, server_status
 from config.logging import configure_logging, logger_for
 from config.settings import REPO_ROOT, Settings, load_settings
 from storage.postgres import EmbeddedPostgres
@@ -53,9 +52,8 @@ def start_appium(settings: Settings, stack: ExitStack) -> str:
 
 def appium_ready(url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{url}/status", timeout=2) as response:
-            return bool(json.load(response).get("value", {}).get("ready", True))
-    except (OSError, ValueError):
+        return bool(server_status(url, timeout=2).get("value", {}).get("ready", True))
+    except DeviceUnavailable:
         return False
 
 

@@ -86,7 +86,7 @@ class ExplorationStep:
         observer = self.agent.observer
         after = observer.wait_idle()
         self.agent.policy.observe(before, action, after)
-        if not observer.in_app(after):
+        if not after.in_app(observer.package):
             after = self.node("RestartApp", step, self.restart_app, _screen_detail)
         self._record_transition(step, before, action, after)
         return after
@@ -97,7 +97,7 @@ class ExplorationStep:
         agent.metrics.restarts += 1
         agent.device.activate_app(agent.app["packageName"])
         screen = agent.observer.wait_idle()
-        if not agent.observer.in_app(screen):
+        if not screen.in_app(agent.observer.package):
             raise RunStopped("failed", "app_launch_failed", "the app did not come back to the foreground")
         return screen
 
@@ -133,7 +133,7 @@ class ExplorationStep:
         self.node.flush()  # what happened so far is visible while the agent waits
         self._interruptible_sleep(RETRY_BACKOFF_SECONDS[self.consecutive_errors - 1])
         screen = self.agent.observer.wait_idle()
-        return screen if self.agent.observer.in_app(screen) else self.restart_app()
+        return screen if screen.in_app(self.agent.observer.package) else self.restart_app()
 
     def _interruptible_sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

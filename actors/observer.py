@@ -41,8 +41,5 @@ class Observer:
         self.last_source = previous
         return self._parse(previous)
 
-    def in_app(self, screen: Screen) -> bool:
-        return screen.package == self.package
-
     def _parse(self, source: str) -> Screen:
         return parse_screen(source, activity=self.device.current_activity(), package=self.device.current_package())

@@ -24,7 +24,6 @@ import functools
 import inspect
 import json
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from typing import Any, Callable
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: the product's packages are at the root
 
+from bench_common import free_port, table  # noqa: E402
 import launcher  # noqa: E402
 from actors import appium as appium_module  # noqa: E402
 from actors import exploration, observer  # noqa: E402
@@ -267,16 +267,6 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f}"
 
 
-def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    cells = [header] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for i, row in enumerate(cells):
-        print("  " + "  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))))
-        if i == 0:
-            print("  " + "  ".join("-" * w for w in widths))
-
-
 def mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
 
@@ -365,12 +355,6 @@ def timing_cells(steps: list[StepTiming]) -> list[str]:
 
 
 # Main
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 import tempfile
 import time
@@ -31,18 +30,13 @@ from httpx_sse import connect_sse  # noqa: E402
 from hypothesis import HealthCheck, given, settings as hypothesis_settings  # noqa: E402
 
 import bootstrap  # noqa: E402
+from bench_common import free_port  # noqa: E402
 import launcher  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from storage.postgres import EmbeddedPostgres  # noqa: E402
 
 TERMINAL = {"run.completed", "run.failed", "run.canceled"}
 RUN_DEADLINE_SECONDS = 240
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(check: Callable[[], Any], seconds: float) -> Any:

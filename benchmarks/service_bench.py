@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,7 @@ import psycopg  # noqa: E402
 from httpx_sse import connect_sse  # noqa: E402
 
 import bootstrap  # noqa: E402
+from bench_common import free_port, table  # noqa: E402
 import launcher  # noqa: E402
 from config.settings import Settings  # noqa: E402
 
@@ -59,12 +59,6 @@ APP = {"apkPath": str(REPO / "apps" / "notes.json"), "packageName": "com.example
 
 
 # Small helpers
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def pct(values: list[float], q: float) -> float:
     if not values:
@@ -409,16 +403,6 @@ def main(args: argparse.Namespace) -> int:
 
 
 # Report
-
-def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    cells = [header] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for i, row in enumerate(cells):
-        print("  " + "  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))))
-        if i == 0:
-            print("  " + "  ".join("-" * w for w in widths))
-
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"

@@ -10,17 +10,9 @@ import httpx
 import ray
 from ulid import ULID
 
-from tests.fixtures.service import read_stream, start_body
+from tests.fixtures.service import read_stream, start_body, wait_for
 
 TERMINAL = {"run.completed", "run.failed", "run.canceled"}
-
-
-def wait_for(condition, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return result
 
 
 def worker_running(service, run_id: str):

@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from ulid import ULID
-
 from httpx_sse import connect_sse
+from ulid import ULID
 
 from tests.fixtures.service import start_body
 

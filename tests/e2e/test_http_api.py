@@ -19,7 +19,7 @@ import httpx
 import pytest
 from ulid import ULID
 
-from tests.fixtures.service import start_body
+from tests.fixtures.service import start_body, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 TERMINAL = {"run.completed", "run.failed", "run.canceled"}
@@ -28,14 +28,6 @@ FAILS_WITHIN_SECONDS = 15.0  # "within seconds" for runs that cannot even start
 
 
 # Helpers
-
-def wait_for(condition: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (result := condition()):
-        assert time.monotonic() < deadline, f"timed out after {seconds} s waiting for {what}"
-        time.sleep(0.05)  # polling interval, not a wait for an outcome
-    return result
-
 
 def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
     """("event", {"id", "event", "data"}) per dispatched event and ("comment", text) per comment line."""

@@ -6,24 +6,16 @@ import json
 import os
 import signal
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import psutil
 
 from tests.fixtures.appium import sample_app
-from tests.fixtures.service import free_port
+from tests.fixtures.service import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 START_SECONDS = 240
-
-
-def wait_for(condition, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
 
 
 def healthy(url: str) -> bool:
