@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 from ulid import ULID
 
+from domain.idempotency import Admission, IdempotencyConflict, IdempotencyKey, body_digest, key_id
 from domain.run import Run, RunNotFound
 from domain.wire import WireEvent, to_wire
 
@@ -64,13 +65,55 @@ class RunService(Application):
     }
 
     def request_run(self, request: RunRequest) -> Run:
-        run = Run(
+        run = self._new_run(request)
+        self.save(run)
+        return run
+
+    def request_runs(self, requests: list[tuple[RunRequest, str | None]]) -> list[Admission | IdempotencyConflict]:
+        """Starts runs, each with an optional Idempotency-Key, in one transaction (group commit).
+        A key taken meanwhile (by another request, or twice in this batch) fails the whole
+        transaction: then each is admitted on its own, and a repeat answers the run it names."""
+        try:
+            return self._admit_together(requests)
+        except IntegrityError:
+            return [self._admit_one(request, key) for request, key in requests]
+
+    def _admit_together(self, requests: list[tuple[RunRequest, str | None]]) -> list[Admission | IdempotencyConflict]:
+        prepared = [self._prepare_admission(request, key) for request, key in requests]
+        self.save(*[aggregate for p in prepared if isinstance(p, tuple) for aggregate in p])
+        return [Admission(p[0].id, p[0].created_on, created=True) if isinstance(p, tuple) else p for p in prepared]
+
+    @retry(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(4), reraise=True)
+    def _admit_one(self, request: RunRequest, key: str | None) -> Admission | IdempotencyConflict:
+        return self._admit_together([(request, key)])[0]
+
+    def _prepare_admission(self, request: RunRequest, key: str | None
+                           ) -> tuple[Run, IdempotencyKey | None] | Admission | IdempotencyConflict:
+        """The aggregates to save for a new run, or the answer of an earlier run with this key."""
+        run = self._new_run(request)
+        if key is None:
+            return run, None
+        digest = body_digest(request)
+        try:
+            index = self.repository.get(key_id(request.tenant_id, key))
+        except AggregateNotFoundError:
+            return run, IdempotencyKey(id=key_id(request.tenant_id, key), run_id=run.id, digest=digest,
+                                       run_created_at=run.created_on)
+        if index.is_expired(run.created_on):
+            index.reuse(run.id, digest, run.created_on)
+            return run, index
+        try:
+            return index.answer(digest)
+        except IdempotencyConflict as conflict:
+            return conflict
+
+    @staticmethod
+    def _new_run(request: RunRequest) -> Run:
+        return Run(
             id=ULID().to_uuid(), app_config=request.app_config, goal=request.goal,
             max_steps=request.max_steps, inputs=dict(request.inputs),
             tenant_id=request.tenant_id, project_id=request.project_id,
         )
-        self.save(run)
-        return run
 
     def get_run(self, run_id: str, tenant_id: str | None = None) -> Run:
         """A tenant sees only its own runs: another tenant's run is not found, as an unknown one."""

@@ -19,6 +19,7 @@ from ulid import ULID
 
 from domain.application import InvalidRunId, RunRequest, RunService
 from domain.run import IllegalTransition, LeaseLost, RunAlreadyFinished, RunNotFound
+from tests.idempotency_cases import IdempotentStartCases
 
 NewService = Callable[[], RunService]
 TERMINAL = {"run.completed", "run.failed", "run.canceled"}
@@ -73,7 +74,7 @@ def assert_well_formed(runs: RunService, run_id: str) -> list[str]:
     return [e.name for e in events]
 
 
-class RunServiceCases:
+class RunServiceCases(IdempotentStartCases):
     @pytest.fixture
     def runs(self, new_service: NewService) -> RunService:
         return new_service()
