@@ -10,6 +10,9 @@ const {SCREEN} = require('./layout');
 
 const W3C_ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 const KEY = {HOME: 3, BACK: 4, DEL: 67, SPACE: 62};
+const LONG_PRESS_MS = 500; // Android's long-press timeout
+const OPPOSITE = {up: 'down', down: 'up', left: 'right', right: 'left'};
+const scrollHeight = (rec) => Math.max(1, rec.bounds[3] - rec.bounds[1]);
 const wrap = (rec) => ({[W3C_ELEMENT]: rec.handle, ELEMENT: rec.handle});
 
 function simCall(fn) {
@@ -138,14 +141,32 @@ module.exports = {
   },
 
   // --- gestures -----------------------------------------------------------
-  /** The element a finger at (x, y) lands on: the last drawn clickable one containing the point. */
-  tapAt(x, y) {
+  /** The element a finger at (x, y) lands on: the last drawn one containing the point that `accepts` it. */
+  hitAt(x, y, accepts) {
     const hit = this.view().records.filter((r) => {
       const [x1, y1, x2, y2] = r.bounds;
-      return (r.index !== undefined || r.launcherApp) && (r.clickable || r.checkable || (r.el && r.el.editable))
-        && x >= x1 && x < x2 && y >= y1 && y < y2;
+      return accepts(r) && x >= x1 && x < x2 && y >= y1 && y < y2;
     });
-    if (hit.length) this.device.click(hit[hit.length - 1]);
+    return hit.length ? hit[hit.length - 1] : null;
+  },
+
+  tapAt(x, y) {
+    const rec = this.hitAt(x, y, (r) => (r.key !== undefined || r.launcherApp)
+      && (r.clickable || r.checkable || (r.el && r.el.editable)));
+    if (rec) this.device.click(rec);
+  },
+
+  longPressAt(x, y) {
+    const rec = this.hitAt(x, y, (r) => r.key !== undefined && r.longClickable);
+    if (rec) this.device.longClick(rec);
+  },
+
+  /** A finger moved from `from` to `to`: scrolls the innermost scrollable view under where it went down. */
+  swipeAt(from, to) {
+    const rec = this.hitAt(from[0], from[1], (r) => r.scrollable);
+    const [dx, dy] = [from[0] - to[0], from[1] - to[1]];
+    if (!rec || Math.abs(dx) > Math.abs(dy)) return; // lists here scroll vertically only
+    this.device.scroll(rec, dy > 0 ? 'down' : 'up', Math.abs(dy) / scrollHeight(rec));
   },
 
   async performActions(actions) {
@@ -154,6 +175,7 @@ module.exports = {
       let x = 0;
       let y = 0;
       let down = null;
+      let held = 0; // ms between down and up: 500 or more makes a long press
       for (const a of source.actions || []) {
         if (a.type === 'pointerMove') {
           let ox = 0;
@@ -166,11 +188,17 @@ module.exports = {
           }
           x = ox + Number(a.x || 0);
           y = oy + Number(a.y || 0);
+          held += Number(a.duration || 0);
+        } else if (a.type === 'pause') {
+          held += Number(a.duration || 0);
         } else if (a.type === 'pointerDown') {
           down = [x, y];
+          held = 0;
         } else if (a.type === 'pointerUp' && down) {
-          // a tap (finger lifted near where it went down); a swipe scrolls nothing here
-          if (Math.abs(x - down[0]) <= 30 && Math.abs(y - down[1]) <= 30) this.tapAt(down[0], down[1]);
+          // a finger lifted near where it went down taps (or long-presses); one that moved swipes
+          if (Math.abs(x - down[0]) > 30 || Math.abs(y - down[1]) > 30) this.swipeAt(down, [x, y]);
+          else if (held >= LONG_PRESS_MS) this.longPressAt(down[0], down[1]);
+          else this.tapAt(down[0], down[1]);
           down = null;
         }
       }
@@ -185,6 +213,48 @@ module.exports = {
     this.tapAt(Number(x), Number(y));
   },
 
+  async mobileLongClickGesture(elementId, x, y) {
+    if (elementId) return this.device.longClick(this.simElement(elementId));
+    if (x === undefined || y === undefined) throw new errors.InvalidArgumentError('longClickGesture needs elementId or x and y');
+    this.longPressAt(Number(x), Number(y));
+  },
+
+  /** UiAutomator2's scrollGesture: `direction` is where the content comes from; true when more can scroll that way. */
+  async mobileScrollGesture(elementId, left, top, width, height, direction, percent) {
+    const {rec, dir, amount} = this.gestureArea('scrollGesture', {elementId, left, top, width, height, direction, percent});
+    return this.device.scroll(rec, dir, amount);
+  },
+
+  /** UiAutomator2's swipeGesture: `direction` is where the finger moves, so "up" scrolls down. */
+  async mobileSwipeGesture(elementId, left, top, width, height, direction, percent) {
+    const {rec, dir, amount} = this.gestureArea('swipeGesture', {elementId, left, top, width, height, direction, percent});
+    this.device.scroll(rec, OPPOSITE[dir], amount);
+  },
+
+  /** The scrollable view a scroll or swipe gesture acts on: the element (or its scrollable ancestor), or the one at the area's centre. */
+  gestureArea(name, {elementId, left, top, width, height, direction, percent}) {
+    const dir = String(direction ?? '').toLowerCase();
+    if (!Object.hasOwn(OPPOSITE, dir)) {
+      throw new errors.InvalidArgumentError(`${name}: direction must be one of up, down, left, right; got ${JSON.stringify(direction)}`);
+    }
+    const amount = Number(percent);
+    if (percent === undefined || percent === null || !Number.isFinite(amount) || amount <= 0) {
+      throw new errors.InvalidArgumentError(`${name}: percent must be a positive number, got ${JSON.stringify(percent)}`);
+    }
+    let rec;
+    if (elementId) {
+      rec = this.simElement(elementId);
+      while (rec && !rec.scrollable) rec = rec.parent;
+    } else {
+      const box = [left, top, width, height].map(Number);
+      if (box.some((v) => !Number.isFinite(v))) {
+        throw new errors.InvalidArgumentError(`${name} needs elementId or left, top, width and height`);
+      }
+      rec = this.hitAt(box[0] + box[2] / 2, box[1] + box[3] / 2, (r) => r.scrollable);
+    }
+    return {rec, dir, amount};
+  },
+
   // --- keys and navigation --------------------------------------------------
   async back() {
     this.device.back();
@@ -197,8 +267,8 @@ module.exports = {
     if (code === KEY.BACK) return this.device.back();
     const app = this.device.fgApp;
     const visit = app && app.visit;
-    if (!visit || visit.focused < 0) return;
-    const rec = this.view().records.find((r) => r.index === visit.focused);
+    if (!visit || visit.focused === null) return;
+    const rec = this.view().records.find((r) => r.key === visit.focused);
     if (!rec) return;
     const chr = keyChar(code);
     if (code === KEY.DEL) this.device.type(rec, rec.text.slice(0, -1));
@@ -215,8 +285,8 @@ module.exports = {
 
   async hideKeyboard() {
     const app = this.device.fgApp;
-    if (app && app.visit.focused >= 0) {
-      app.visit.focused = -1;
+    if (app && app.visit.focused !== null) {
+      app.visit.focused = null;
       this.device.changed();
     }
     return true;
@@ -224,7 +294,7 @@ module.exports = {
 
   async isKeyboardShown() {
     const app = this.device.fgApp;
-    return Boolean(app && app.visit.focused >= 0);
+    return Boolean(app && app.visit.focused !== null);
   },
 
   // --- apps -----------------------------------------------------------------

@@ -2,7 +2,9 @@
 // The simulated device: installed apps, which one is in the foreground, each
 // app's screen stack (one "visit" per screen shown, holding what was typed) and
 // the rules of APP_MODEL.md (when / goto / set / back / toast / crash).
-const {SCREEN, layoutScreen} = require('./layout');
+// A visit also keeps where its lists and its screen are scrolled to, so back
+// and return finds them where they were (as Android restores a list's position).
+const {SCREEN, VIEWPORT, layoutScreen} = require('./layout');
 const {fullActivity} = require('./model');
 
 const LAUNCHER_PACKAGE = 'com.android.launcher3';
@@ -11,6 +13,13 @@ const APP_STATE = {NOT_INSTALLED: 0, NOT_RUNNING: 1, BACKGROUND: 3, FOREGROUND: 
 const TEMPLATE = /\{([A-Za-z0-9_.-]+)\}/g;
 
 class SimError extends Error {}
+
+const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+
+/** How far a scrollable screen can scroll: its content below the viewport. */
+function maxScrollY(screen) {
+  return Math.max(0, layoutScreen(screen).bottom - VIEWPORT.bottom);
+}
 
 class App {
   constructor(model) {
@@ -49,9 +58,10 @@ class App {
     });
   }
 
-  isChecked(screen, i) {
-    const v = this.checked.get(`${screen.name}#${i}`);
-    return v === undefined ? screen.elements[i].checked : v;
+  /** `key`: "3" for the screen's element 3, "3/7" for item 7 of the list that element 3 is. */
+  isChecked(screen, key, el) {
+    const v = this.checked.get(`${screen.name}#${key}`);
+    return v === undefined ? el.checked : v;
   }
 }
 
@@ -102,7 +112,10 @@ class Device {
   }
 
   newVisit(app, screenName) {
-    return {serial: ++this.serial, screen: app.model.screens[screenName], typed: {}, sets: {}, focused: -1};
+    return {
+      serial: ++this.serial, screen: app.model.screens[screenName], typed: {}, sets: {}, focused: null,
+      first: {}, scrollY: 0, // first item shown per list (by element key), and the screen's scroll offset
+    };
   }
 
   /** Start (fresh) or resume an app and bring it to the foreground. */
@@ -189,17 +202,53 @@ class Device {
     this.toast = null;
     this.changed();
     if (rec.launcherApp) return this.activate(rec.launcherApp);
-    if (rec.index === undefined || !rec.enabled) return;
+    if (rec.key === undefined || !rec.enabled) return;
     const app = this.fgApp;
     const visit = app.visit;
-    const el = visit.screen.elements[rec.index];
-    if (el.editable) visit.focused = rec.index;
+    const {el} = rec;
+    if (el.editable) visit.focused = rec.key;
     if (!el.clickable && !el.checkable) return;
     if (el.checkable) {
-      app.checked.set(`${visit.screen.name}#${rec.index}`, !app.isChecked(visit.screen, rec.index));
+      app.checked.set(`${visit.screen.name}#${rec.key}`, !app.isChecked(visit.screen, rec.key, el));
     }
     const rule = el.onClick.find((r) => this.matches(app, visit, r.when));
     if (rule) this.apply(app, visit, rule);
+  }
+
+  /** A press held 500 ms or more: the element's `onLongClick` rules; nothing without them. */
+  longClick(rec) {
+    this.toast = null;
+    this.changed();
+    if (rec.key === undefined || !rec.enabled) return;
+    const app = this.fgApp;
+    const rule = rec.el.onLongClick.find((r) => this.matches(app, app.visit, r.when));
+    if (rule) this.apply(app, app.visit, rule);
+  }
+
+  /**
+   * Scroll a list (a record of an element with `items`) or the screen (the ScrollView record)
+   * by `percent` of its height; `direction` is where the content comes from: "down" shows later
+   * items. Stops at either end. Returns whether more can still come that way (UiAutomator2's answer).
+   */
+  scroll(rec, direction, percent) {
+    const app = this.fgApp;
+    if (!app || !rec || !rec.scrollable) return false;
+    const sign = {down: 1, up: -1}[direction] ?? 0; // lists here scroll vertically only
+    this.toast = null;
+    this.changed();
+    const visit = app.visit;
+    if (rec.scrollView) {
+      const max = maxScrollY(visit.screen);
+      const step = Math.max(1, Math.round(percent * (VIEWPORT.bottom - VIEWPORT.top)));
+      visit.scrollY = clamp(visit.scrollY + sign * step, 0, max);
+      return sign > 0 ? visit.scrollY < max : sign < 0 && visit.scrollY > 0;
+    }
+    if (!rec.el.items) return false;
+    const {el, key} = rec;
+    const last = Math.max(0, el.items.length - el.rows);
+    const step = Math.max(1, Math.round(percent * el.rows));
+    visit.first[key] = clamp((visit.first[key] ?? 0) + sign * step, 0, last);
+    return sign > 0 ? visit.first[key] < last : sign < 0 && visit.first[key] > 0;
   }
 
   matches(app, visit, when) {
@@ -207,7 +256,7 @@ class Device {
     return Object.entries(when).every(([id, want]) => {
       if (typeof want === 'boolean') {
         const i = visit.screen.elements.findIndex((e) => e.id === id && e.checkable);
-        return i >= 0 && app.isChecked(visit.screen, i) === want;
+        return i >= 0 && app.isChecked(visit.screen, String(i), visit.screen.elements[i]) === want;
       }
       return (app.typedValue(id) ?? '') === want;
     });
@@ -231,27 +280,26 @@ class Device {
   /** Replace the text typed into an editable element of the current screen. */
   type(rec, text) {
     const app = this.fgApp;
-    if (!app || rec.index === undefined) throw new SimError('Element is not an editable field');
+    if (!app || rec.key === undefined) throw new SimError('Element is not an editable field');
     const visit = app.visit;
-    const el = visit.screen.elements[rec.index];
+    const {el} = rec;
     if (!el.editable) throw new SimError(`Element '${rec.resourceId || rec.className}' is not editable`);
     if (!el.enabled) throw new SimError(`Element '${rec.resourceId || rec.className}' is disabled`);
     this.toast = null;
-    visit.focused = rec.index;
+    visit.focused = rec.key;
     if (el.id) {
       visit.typed[el.id] = text;
       app.lastTyped[el.id] = text;
       delete visit.sets[el.id];
     } else {
-      visit.typed[`#${rec.index}`] = text;
+      visit.typed[`#${rec.key}`] = text;
     }
     this.changed();
   }
 
-  typedText(app, visit, i) {
-    const el = visit.screen.elements[i];
-    const key = el.id || `#${i}`;
-    return Object.hasOwn(visit.typed, key) ? visit.typed[key] : null;
+  typedText(visit, key, el) {
+    const slot = el.id || `#${key}`;
+    return Object.hasOwn(visit.typed, slot) ? visit.typed[slot] : null;
   }
 
   currentActivity() {

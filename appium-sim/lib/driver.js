@@ -31,6 +31,15 @@ const EXECUTE_METHOD_MAP = {
   'mobile: getCurrentActivity': {command: 'getCurrentActivity'},
   'mobile: getCurrentPackage': {command: 'getCurrentPackage'},
   'mobile: clickGesture': {command: 'mobileClickGesture', params: {optional: ['elementId', 'x', 'y']}},
+  'mobile: longClickGesture': {command: 'mobileLongClickGesture', params: {optional: ['elementId', 'x', 'y', 'duration']}},
+  'mobile: scrollGesture': {
+    command: 'mobileScrollGesture',
+    params: {optional: ['elementId', 'left', 'top', 'width', 'height', 'direction', 'percent', 'speed']},
+  },
+  'mobile: swipeGesture': {
+    command: 'mobileSwipeGesture',
+    params: {optional: ['elementId', 'left', 'top', 'width', 'height', 'direction', 'percent', 'speed']},
+  },
   'mobile: hideKeyboard': {command: 'hideKeyboard'},
   'mobile: isKeyboardShown': {command: 'isKeyboardShown'},
 };

@@ -7,7 +7,8 @@ const path = require('node:path');
 
 const JAVA_PACKAGE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 const BOUNDS = /^\[(-?\d+),(-?\d+)\]\[(-?\d+),(-?\d+)\]$/;
-const BOOL_KEYS = ['clickable', 'editable', 'password', 'checkable', 'checked', 'enabled', 'visible'];
+const BOOL_KEYS = ['clickable', 'editable', 'password', 'checkable', 'checked', 'enabled', 'visible', 'scrollable'];
+const DEFAULT_ROWS = 5;
 const CLICKABLE_CLASSES = new Set([
   'android.widget.Button', 'android.widget.ImageButton', 'android.widget.Switch',
   'android.widget.CheckBox', 'android.widget.RadioButton', 'android.widget.ToggleButton',
@@ -88,11 +89,9 @@ function parseElement(raw, where, screenNames) {
       fail(`${where}.${key}`, `must be true or false, got ${JSON.stringify(raw[key])}`);
     }
   }
-  let rules = raw.onClick;
-  if (rules === undefined || rules === null) rules = [];
-  else if (isObj(rules)) rules = [rules];
-  else if (!Array.isArray(rules)) fail(`${where}.onClick`, 'must be a list of rules');
-  el.onClick = rules.map((r, i) => parseRule(r, `${where}.onClick[${i}]`, screenNames));
+  el.onClick = parseRules(raw.onClick, `${where}.onClick`, screenNames);
+  el.onLongClick = parseRules(raw.onLongClick, `${where}.onLongClick`, screenNames);
+  el.longClickable = el.onLongClick.length > 0;
   el.editable = raw.editable ?? false;
   el.password = raw.password ?? false;
   el.checkable = raw.checkable ?? CHECKABLE_CLASSES.has(el.className);
@@ -102,7 +101,31 @@ function parseElement(raw, where, screenNames) {
   el.clickable = raw.clickable ?? (raw.onClick !== undefined && raw.onClick !== null
     || CLICKABLE_CLASSES.has(el.className) || el.checkable || el.editable);
   el.bounds = raw.bounds === undefined || raw.bounds === null ? null : parseBounds(raw.bounds, `${where}.bounds`);
+  parseItems(el, raw, where, screenNames);
   return el;
+}
+
+/** A scrollable container: `items` shown `rows` at a time (APP_MODEL.md, "Scrolling lists"). */
+function parseItems(el, raw, where, screenNames) {
+  el.items = null;
+  el.scrollable = raw.scrollable ?? false;
+  if (raw.items === undefined || raw.items === null) return;
+  if (!Array.isArray(raw.items)) fail(`${where}.items`, 'must be a list of elements');
+  el.items = raw.items.map((item, i) => {
+    if (isObj(item) && item.items !== undefined) fail(`${where}.items[${i}].items`, 'list items cannot hold lists');
+    return parseElement(item, `${where}.items[${i}]`, screenNames);
+  });
+  el.rows = raw.rows ?? DEFAULT_ROWS;
+  if (!Number.isInteger(el.rows) || el.rows < 1) fail(`${where}.rows`, `must be a positive integer, got ${JSON.stringify(raw.rows)}`);
+  el.scrollable = raw.scrollable ?? true;
+}
+
+function parseRules(raw, where, screenNames) {
+  let rules = raw;
+  if (rules === undefined || rules === null) rules = [];
+  else if (isObj(rules)) rules = [rules];
+  else if (!Array.isArray(rules)) fail(where, 'must be a list of rules');
+  return rules.map((r, i) => parseRule(r, `${where}[${i}]`, screenNames));
 }
 
 /** Validate a parsed JSON document; returns the normalized model or throws ModelError. */
@@ -130,8 +153,11 @@ function parseModel(doc) {
     }
     const elements = raw.elements ?? [];
     if (!Array.isArray(elements)) fail(`${where}.elements`, 'must be a list of elements');
+    if (raw.scrollable !== undefined && typeof raw.scrollable !== 'boolean') {
+      fail(`${where}.scrollable`, `must be true or false, got ${JSON.stringify(raw.scrollable)}`);
+    }
     screens[name] = {
-      name, activity, back,
+      name, activity, back, scrollable: raw.scrollable ?? false,
       elements: elements.map((e, i) => parseElement(e, `${where}.elements[${i}]`, screenNames)),
     };
   }

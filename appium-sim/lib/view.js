@@ -20,25 +20,71 @@ function appChildren(device, app) {
   const visit = app.visit;
   const {screen} = visit;
   const pkg = app.model.package;
+  const prefix = `v${visit.serial}`;
   const boxes = layoutScreen(screen);
+  // A scrollable screen shows its content through a ScrollView: shifted by the visit's
+  // offset, clipped to the display; what lies outside is absent, as on a device.
+  const dy = screen.scrollable ? visit.scrollY : 0;
+  const clip = screen.scrollable ? CONTENT : null;
   const out = [];
   screen.elements.forEach((el, i) => {
     if (!boxes[i]) return; // invisible elements are not in the hierarchy (as UiAutomator2 by default)
-    const typed = device.typedText(app, visit, i);
-    let text;
-    if (el.id && Object.hasOwn(visit.sets, el.id)) text = app.fill(visit.sets[el.id]);
-    else if (typed !== null) text = typed;
-    else text = app.fill(el.text);
-    out.push(node({
-      handle: `v${visit.serial}.e${i}`, index: i, el,
-      className: el.className, pkg, text, value: text, desc: el.desc, hint: el.hint,
-      resourceId: el.id ? `${pkg}:id/${el.id}` : '',
-      checkable: el.checkable, checked: el.checkable && app.isChecked(screen, i),
-      clickable: el.clickable, enabled: el.enabled, focusable: el.clickable || el.editable,
-      focused: visit.focused === i, password: el.password, bounds: boxes[i],
-    }));
+    const full = shift(boxes[i], dy);
+    const box = clipTo(full, clip);
+    if (!box) return;
+    const n = elementNode(device, app, {el, key: String(i), index: i, handle: `${prefix}.e${i}`, bounds: box});
+    if (el.items) n.children = itemNodes(device, app, el, i, full, clip, prefix);
+    out.push(n);
   });
-  return {handlePrefix: `v${visit.serial}`, pkg, children: out};
+  if (!screen.scrollable) return {handlePrefix: prefix, pkg, children: out};
+  const scroller = node({
+    handle: `${prefix}.s`, className: 'android.widget.ScrollView', pkg, scrollable: true, focusable: true,
+    scrollView: true, bounds: CONTENT, children: out,
+  });
+  return {handlePrefix: prefix, pkg, children: [scroller]};
+}
+
+/** The `rows` items of a list from the first one its visit shows, in `box` (the list's own, unclipped). */
+function itemNodes(device, app, list, i, box, clip, prefix) {
+  const first = app.visit.first[String(i)] ?? 0;
+  const height = (box[3] - box[1]) / list.rows;
+  const out = [];
+  for (let k = 0; k < list.rows && first + k < list.items.length; k++) {
+    const j = first + k;
+    const el = list.items[j];
+    const bounds = clipTo([box[0], box[1] + Math.round(k * height), box[2], box[1] + Math.round((k + 1) * height)], clip);
+    if (!el.visible || !bounds) continue;
+    out.push(elementNode(device, app, {el, key: `${i}/${j}`, index: i, handle: `${prefix}.e${i}.${j}`, bounds}));
+  }
+  return out;
+}
+
+function elementNode(device, app, {el, key, index, handle, bounds}) {
+  const visit = app.visit;
+  const pkg = app.model.package;
+  const typed = device.typedText(visit, key, el);
+  let text;
+  if (el.id && Object.hasOwn(visit.sets, el.id)) text = app.fill(visit.sets[el.id]);
+  else if (typed !== null) text = typed;
+  else text = app.fill(el.text);
+  return node({
+    handle, index, key, el,
+    className: el.className, pkg, text, value: text, desc: el.desc, hint: el.hint,
+    resourceId: el.id ? `${pkg}:id/${el.id}` : '',
+    checkable: el.checkable, checked: el.checkable && app.isChecked(visit.screen, key, el),
+    clickable: el.clickable, enabled: el.enabled, focusable: el.clickable || el.editable || el.scrollable,
+    focused: visit.focused === key, longClickable: el.longClickable, password: el.password,
+    scrollable: el.scrollable, bounds,
+  });
+}
+
+const shift = (b, dy) => [b[0], b[1] - dy, b[2], b[3] - dy];
+
+/** `b` cut to the area `clip` (null: no clipping), or null when nothing of it is inside. */
+function clipTo(b, clip) {
+  if (!clip) return b;
+  if (b[3] <= clip[1] || b[1] >= clip[3]) return null;
+  return [b[0], Math.max(b[1], clip[1]), b[2], Math.min(b[3], clip[3])];
 }
 
 function launcherChildren(device) {
