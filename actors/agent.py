@@ -32,7 +32,7 @@ from actors.nodes import NodeRunner, RunStopped
 from actors.observer import Observer
 from config.settings import Settings
 from domain.application import RunService
-from domain.exploration import DepthFirstPolicy, ProgressTracker, RandomPolicy, Screen
+from domain.exploration import DepthFirstPolicy, ExplorationHistory, ProgressTracker, RandomPolicy, Screen
 from domain.run import LeaseLost, RunAlreadyFinished
 from storage.artifacts import ArtifactStore
 
@@ -71,7 +71,8 @@ class AgentRun:
         self.node = NodeRunner(runs, run_id, worker_id)
         self.policy = POLICIES[policy](seed=seed)
         self.progress = ProgressTracker(settings.no_progress_steps)
-        self.metrics = resumed_metrics(runs, run_id, run.last_step)
+        self.metrics = Metrics(steps=run.last_step)
+        self.continued = self.continue_from_history(run.version)
         self.device: Device | None = None
         self.observer: Observer | None = None
 
@@ -90,14 +91,29 @@ class AgentRun:
             if self.device is not None:
                 self.device.quit()
 
-    # Setup (step 0)
+    def continue_from_history(self, version: int) -> bool:
+        """A run resumed after a pause, or taken over from a lost worker, goes on where it
+        stopped: its step count, discoveries and the policy's knowledge come from its events.
+        True when it had explored before (a fresh run has only its queued and started events)."""
+        if version <= 2:
+            return False
+        events = self.runs.run_events(self.run_id)
+        history = ExplorationHistory.from_events(events)
+        self.policy.restore(history)
+        self.metrics.screens.update(history.discovered)
+        self.metrics.activities.update(history.discovered.values())
+        self.metrics.transitions.update(history.transitions)
+        return any(event.name == "agent.node.started" for event in events)
+
+    # Setup: step 0, or for a continued run the step it stopped at, its nodes marked "resumed"
 
     def setup(self) -> Screen:
+        step, mark = self.metrics.steps, ({"resumed": True} if self.continued else {})
         try:
-            self.node("EnsureDevice", 0, self.ensure_device)
-            self.node("ProvisionApp", 0, self.provision_app)
-            self.node("LaunchOrAttach", 0, self.launch_or_attach)
-            return self.node("WaitIdle", 0, self.observer.wait_idle, lambda s: {"screenId": s.screen_id})
+            self.node("EnsureDevice", step, self.ensure_device, lambda _: mark)
+            self.node("ProvisionApp", step, self.provision_app, lambda _: mark)
+            self.node("LaunchOrAttach", step, self.launch_or_attach, lambda _: mark)
+            return self.node("WaitIdle", step, self.observer.wait_idle, lambda s: {"screenId": s.screen_id, **mark})
         except DeviceError as error:
             raise RunStopped("failed", SETUP_ERRORS.get(type(error), "device_error"), str(error)) from None
 
@@ -123,6 +139,8 @@ class AgentRun:
     def explore(self, screen: Screen) -> None:
         step = ExplorationStep(self)
         while True:
+            if self.metrics.steps >= self.max_steps:  # a continued run that had used its budget
+                raise RunStopped("completed", "max_steps")
             self.metrics.steps += 1
             screen = step.run(self.metrics.steps, screen)
 
@@ -136,22 +154,11 @@ class AgentRun:
             "failed": lambda run: run.fail(stop.stop_reason, stop.error, worker),
         }
         try:
+            if stop.outcome == "paused":  # not an end: no Stop node, no terminal event
+                self.node.end_run(lambda run: run.confirm_pause(worker))
+                return
             self.node.start("Stop", step)
             self.node.finish("Stop", step, "SUCCESS", stopReason=stop.stop_reason)
             self.node.end_run(ends[stop.outcome])
         except RunAlreadyFinished:
             pass  # another writer ended it first; exactly one terminal event stands
-
-
-def resumed_metrics(runs: RunService, run_id: str, last_step: int) -> Metrics:
-    """A run taken over from a lost worker continues its step count and discoveries."""
-    metrics = Metrics(steps=last_step)
-    if last_step == 0:
-        return metrics
-    for event in runs.run_events(run_id):
-        if event.name == "graph.screen.discovered":
-            metrics.screens.add(event.data["screenId"])
-            metrics.activities.add(event.data["activity"])
-        elif event.name == "graph.transition.discovered":
-            metrics.transitions.add((event.data["fromScreen"], event.data["action"]["action_id"], event.data["toScreen"]))
-    return metrics

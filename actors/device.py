@@ -19,7 +19,7 @@ from actors.agent import STORE_UNAVAILABLE, AgentRun
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
 from domain.application import InvalidRunId, RunService
-from domain.run import RUNNING, LeaseLost, RunError
+from domain.run import QUEUED, RUNNING, LeaseLost, RunError
 from storage.artifacts import ArtifactStore
 from storage.postgres import event_store_env
 
@@ -76,10 +76,21 @@ class DeviceWorker:
             renewing.set()
             self.current = None
         if done:  # otherwise the lease lapses and the queue offers the run again
-            self.queue.ack.remote(run_id, self.worker_id)
+            self._release(run_id)
+
+    def _release(self, run_id: str) -> None:
+        """Acks the job. A run paused here and resumed before the ack was refused by the queue
+        (still leased): once the ack is in, it is offered again."""
+        ray.get(self.queue.ack.remote(run_id, self.worker_id))
+        try:
+            requeue = self.runs.get_run(run_id).status == QUEUED
+        except (RunError, InvalidRunId):
+            return  # a job naming no run
+        if requeue:
+            self.queue.put.remote(run_id)
 
     def _execute(self, run_id: str, log: Any) -> bool:
-        """Runs the run to its end; True when it has ended (or was not ours to run)."""
+        """Runs the run until it ends or pauses; True then (or when it was not ours to run)."""
         try:
             run = self.runs.start_run(run_id, self.worker_id, self.settings.lease_seconds, self.settings.max_attempts)
         except (RunError, InvalidRunId) as refused:  # a redelivered job, cancelled while queued, or no run at all
@@ -92,9 +103,10 @@ class DeviceWorker:
         log.info("run started", extra={"status": "running", "attempt": run.attempt})
         AgentRun(self.runs, self.artifacts, self.settings, run_id, self.device_caps, self.worker_id).execute()
         run = self.runs.get_run(run_id)
-        log.info("run ended", extra={"status": run.status, "stopReason": run.stop_reason})
-        self.completed += 1
-        return run.is_finished
+        log.info("run ended" if run.is_finished else f"run {run.status}",
+                 extra={"status": run.status, "stopReason": run.stop_reason})
+        self.completed += run.is_finished
+        return not run.needs_device
 
     def _renew_lease(self, run_id: str, done: threading.Event) -> None:
         while not done.wait(self.settings.heartbeat_seconds):

@@ -39,7 +39,7 @@ class ExplorationStep:
     def _step(self, step: int, screen: Screen) -> Screen:
         self.node("Perceive", step, lambda: self.perceive(step, screen), lambda d: d)
         actions = self.node("EnumerateActions", step, lambda: enumerate_actions(screen, self.agent.inputs),
-                            lambda a: {"actions": len(a)})
+                            _actions_detail)
         action = self.node("ChooseAction", step, lambda: self.choose(screen, actions), _action_detail)
         self.node("Act", step, lambda: self.act(step, screen, action))
         after = self.node("Verify", step, lambda: self.verify(step, screen, action), _screen_detail)
@@ -151,6 +151,11 @@ def public(action: Action) -> dict[str, Any]:
     """The action as events show it: typed text stays out (it may be a password from `inputs`);
     the label already masks password fields."""
     return {key: value for key, value in action.to_dict().items() if key != "text"}
+
+
+def _actions_detail(actions: tuple[Action, ...]) -> dict[str, Any]:
+    """The ids let a run that continues elsewhere know what this screen offered (ExplorationHistory)."""
+    return {"actions": len(actions), "actionIds": [action.action_id for action in actions]}
 
 
 def _action_detail(action: Action) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """How the agent runs one node: `agent.node.started`, the work, `agent.node.finished`.
 
-Cancellation is honoured at every node boundary: each node first reads the
-run's newest state (one small query), and a cancel recorded before it stops the
-run before the node does any work. The events themselves are saved in batches
-by the RunWriter.
+Cancellation and pause are honoured at every node boundary: each node first
+reads the run's newest state (one small query), and a cancel or pause recorded
+before it stops the run before the node does any work. The events themselves
+are saved in batches by the RunWriter.
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ def cancelled() -> RunStopped:
     return RunStopped("canceled", "user_cancelled")
 
 
+def paused() -> RunStopped:
+    """Not an end: the run stops here and frees its device until it is resumed."""
+    return RunStopped("paused", "paused")
+
+
 class NodeFailed(Exception):
     """A node's work failed in a way the agent may recover from."""
 
@@ -43,11 +48,11 @@ class NodeRunner:
         self.writer, self.worker_id = RunWriter(runs, run_id), worker_id
 
     def __call__(self, name: str, step: int, work: Callable[[], T], detail: Callable[[T], dict] | None = None) -> T:
-        cancel = self.writer.cancel_requested()
+        request = self.writer.user_request()
         self.start(name, step)
-        if cancel:
-            self.finish(name, step, "SKIPPED", reason="cancel requested")
-            raise cancelled()
+        if request is not None:
+            self.finish(name, step, "SKIPPED", reason=f"{request} requested")
+            raise cancelled() if request == "cancel" else paused()
         started = time.perf_counter()
         try:
             result = work()

@@ -23,7 +23,7 @@ from config.logging import configure_logging, logger_for
 from config.settings import Settings
 from domain.application import RunService
 from domain.projections import RunsProjection, run_id_of
-from domain.run import Run
+from domain.run import QUEUED, Run
 from domain.screen_graph import ScreenGraphProjection
 from storage.graph_view import GraphView
 from storage.postgres import event_store_env
@@ -35,15 +35,22 @@ RESTART_BACKOFF_SECONDS = 1.0
 
 class Dispatcher(Projection[PostgresTrackingRecorder]):
     name = "dispatcher"
-    topics = (get_topic(Run.Requested),)
+    topics = (get_topic(Run.Requested), get_topic(Run.Resumed))
 
     def __init__(self, view: PostgresTrackingRecorder, queue: Any) -> None:
         super().__init__(view)
         self.queue = queue
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        ray.get(self.queue.put.remote(run_id_of(domain_event)))
+        if is_queued_by(domain_event):
+            ray.get(self.queue.put.remote(run_id_of(domain_event)))
         self.view.insert_tracking(tracking)
+
+
+def is_queued_by(domain_event: Any) -> bool:
+    """A request queues a run; a resume only when the run was paused (a withdrawn pause
+    leaves it running on its worker, and a second worker must not take it over)."""
+    return not isinstance(domain_event, Run.Resumed) or domain_event.status == QUEUED
 
 
 def dispatcher_runner(env: dict[str, str], queue: Any) -> BaseProjectionRunner:

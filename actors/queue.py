@@ -42,6 +42,14 @@ class JobQueueCore:
         self.pending.append(run_id)
         return True
 
+    def drop(self, run_id: str) -> bool:
+        """A run paused while waiting leaves the queue. One already taken stays leased: its
+        worker finds the run paused, does not start it, and acks."""
+        if run_id not in self.pending:
+            return False
+        self.pending.remove(run_id)
+        return True
+
     def take(self, worker_id: str) -> str | None:
         self.reoffer_expired()
         if not self.pending:
@@ -102,6 +110,9 @@ class JobQueue:
         added = self.core.put(run_id)
         self.changed.set()
         return added
+
+    async def drop(self, run_id: str) -> bool:
+        return self.core.drop(run_id)
 
     async def pull(self, worker_id: str, timeout: float) -> str | None:
         """Long poll: the next job, or None after `timeout` seconds without one."""

@@ -47,9 +47,18 @@ class RunWriter:
         raise IntegrityError(f"run {self.run_id}: {MAX_CONFLICTS} conflicting saves in a row")
 
     def cancel_requested(self) -> bool:
-        """A cancel is written by the API, not by this worker: look for it among the events
-        stored since this writer's last save (one small indexed query, usually empty)."""
+        return self.user_request() == "cancel"
+
+    def user_request(self) -> str | None:
+        """"cancel" or "pause" when a user asked for one. Those are written by the API, not by
+        this worker: look for them among the events stored since this writer's last save (one
+        small indexed query, usually empty). A cancel wins; a resume withdraws a pause."""
         if self.run.cancel_requested_at is not None:
-            return True
-        newer = self.runs.events_after(self.run_id, self.saved_version)
-        return any(isinstance(event, Run.CancelRequested) for event in newer)
+            return "cancel"
+        pause = self.run.pause_requested
+        for event in self.runs.events_after(self.run_id, self.saved_version):
+            if isinstance(event, Run.CancelRequested):
+                return "cancel"
+            if isinstance(event, (Run.PauseRequested, Run.Resumed)):
+                pause = isinstance(event, Run.PauseRequested)
+        return "pause" if pause else None

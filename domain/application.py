@@ -129,6 +129,14 @@ class RunService(Application):
         self.get_run(run_id, tenant_id)
         return self._update(run_id, lambda run: run.request_cancel())
 
+    def pause_run(self, run_id: str, tenant_id: str | None = None) -> Run:
+        self.get_run(run_id, tenant_id)
+        return self._update(run_id, lambda run: run.request_pause())
+
+    def resume_run(self, run_id: str, tenant_id: str | None = None) -> Run:
+        self.get_run(run_id, tenant_id)
+        return self._update(run_id, lambda run: run.resume())
+
     def start_run(self, run_id: str, worker_id: str, lease_seconds: float, max_attempts: int = 3) -> Run:
         """Returns the run as the worker should see it: running for it, or failed (worker_lost)."""
         lease_expires_at = datetime.now(timezone.utc) + timedelta(seconds=lease_seconds)
@@ -154,6 +162,9 @@ class RunService(Application):
 
     def confirm_cancel(self, run_id: str, worker_id: str | None = None) -> Run:
         return self._update(run_id, lambda run: run.confirm_cancel(worker_id=worker_id))
+
+    def confirm_pause(self, run_id: str, worker_id: str | None = None) -> Run:
+        return self._update(run_id, lambda run: run.confirm_pause(worker_id))
 
     def events_after(self, run_id: str, version: int) -> list[Run.Event]:
         """The run's domain events stored after `version` (what other writers added)."""

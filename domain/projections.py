@@ -16,7 +16,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 from ulid import ULID
 
-from domain.run import CANCELED, COMPLETED, FAILED, QUEUED, RUNNING, Run
+from domain.run import CANCELED, COMPLETED, FAILED, PAUSED, QUEUED, RUNNING, Run
 
 APP_CONFIG_NAMESPACE = uuid.UUID("6f1c1c8e-3f5e-4a59-9a35-6a8f4f2f0c11")
 TERMINAL_STATUS = {Run.Completed: COMPLETED, Run.Failed: FAILED, Run.Canceled: CANCELED}
@@ -62,6 +62,10 @@ def _columns(e: Any) -> dict[str, Any]:
         return {"heartbeat_at": e.timestamp, "steps_taken": e.step_ordinal}
     if kind is Run.CancelRequested:
         return {"cancel_requested_at": e.timestamp}
+    if kind is Run.Paused:  # the device is freed: no holder, no lease
+        return {"status": PAUSED, "processing_by": None, "lease_expires_at": None}
+    if kind is Run.Resumed:
+        return {"status": e.status}
     if kind in TERMINAL_STATUS:
         return {"status": TERMINAL_STATUS[kind], "stop_reason": e.stop_reason,
                 "finished_at": e.timestamp, "lease_expires_at": None}

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-QUEUED, RUNNING = "queued", "running"
+QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
 COMPLETED, FAILED, CANCELED = "completed", "failed", "canceled"
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
 OUTCOMES = frozenset({"SUCCESS", "FAILURE", "SKIPPED"})
@@ -57,11 +57,17 @@ class Run(Aggregate):
         self.attempt = 0
         self.last_step = 0
         self.cancel_requested_at: datetime | None = None
+        self.pause_requested = False
         self.stop_reason: str | None = None
 
     @property
     def is_finished(self) -> bool:
         return self.status in TERMINAL
+
+    @property
+    def needs_device(self) -> bool:
+        """Queued or running: a finished or paused run holds no device and no lease."""
+        return self.status in (QUEUED, RUNNING)
 
     # Commands
 
@@ -101,8 +107,37 @@ class Run(Aggregate):
         if self.is_finished:
             raise RunAlreadyFinished(f"run is already {self.status}")
         self._cancel_requested()
-        if self.status == QUEUED:
+        if self.status in (QUEUED, PAUSED):  # no worker to confirm it
             self._canceled("user_cancelled")
+
+    def request_pause(self) -> None:
+        """Idempotent; a queued run is paused at once (it leaves the queue), a running one at
+        its next node boundary, where its worker confirms and frees the device. A run being
+        cancelled cannot be paused: the cancel would be lost."""
+        if self.status == PAUSED or (self.status == RUNNING and self.pause_requested):
+            return
+        self._check_not_finished()
+        if self.cancel_requested_at is not None:
+            raise IllegalTransition("run is being cancelled, cannot pause")
+        self._pause_requested()
+        if self.status == QUEUED:
+            self._paused(self.last_step)
+
+    def confirm_pause(self, worker_id: str | None = None) -> None:
+        """The holder stops at a node boundary; the run keeps its steps and discoveries.
+        A cancel that arrived meanwhile wins: the run is cancelled instead."""
+        self._check_holder(worker_id, action="pause")
+        if self.cancel_requested_at is not None:
+            self._canceled("user_cancelled")
+        else:
+            self._paused(self.last_step)
+
+    def resume(self) -> None:
+        """Idempotent: a paused run is queued again, to continue where it stopped; a pause
+        requested but not yet reached is withdrawn; a queued or running run stays as it is."""
+        self._check_not_finished()
+        if self.status == PAUSED or self.pause_requested:
+            self._resumed(QUEUED if self.status == PAUSED else self.status)
 
     def complete(self, stop_reason: str, metrics: dict[str, Any], worker_id: str | None = None) -> None:
         self._check_holder(worker_id, action="complete")
@@ -152,6 +187,18 @@ class Run(Aggregate):
     class CancelRequested(Aggregate.Event):
         def apply(self, run: "Run") -> None:
             run.cancel_requested_at = self.timestamp  # the request's own time, as the stream shows it
+
+    @event("PauseRequested")
+    def _pause_requested(self) -> None:
+        self.pause_requested = True
+
+    @event("Paused")
+    def _paused(self, step_ordinal: int) -> None:
+        self.status, self.worker_id = PAUSED, None
+
+    @event("Resumed")
+    def _resumed(self, status: str) -> None:
+        self.status, self.pause_requested = status, False
 
     @event("Completed")
     def _completed(self, stop_reason: str, metrics: dict[str, Any]) -> None:

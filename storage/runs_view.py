@@ -14,6 +14,7 @@ from psycopg.sql import SQL, Identifier
 
 from domain.projections import RowChange
 
+STATUSES = ("queued", "running", "paused", "completed", "failed", "canceled")
 RUN_COLUMNS = (
     "run_id", "tenant_id", "project_id", "app_config_id", "status", "created_at", "updated_at",
     "processing_by", "lease_expires_at", "heartbeat_at", "started_at", "finished_at",
@@ -28,7 +29,7 @@ CREATE TABLE IF NOT EXISTS app_configs (
 CREATE TABLE IF NOT EXISTS runs (
     run_id text PRIMARY KEY, tenant_id text NOT NULL, project_id text NOT NULL,
     app_config_id text NOT NULL REFERENCES app_configs (app_config_id),
-    status text NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'canceled')),
+    status text NOT NULL CONSTRAINT runs_status_check CHECK (status IN ({statuses})),
     created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,
     processing_by text, lease_expires_at timestamptz, heartbeat_at timestamptz,
     started_at timestamptz, finished_at timestamptz, cancel_requested_at timestamptz,
@@ -37,7 +38,10 @@ CREATE TABLE IF NOT EXISTS runs (
     transitions_discovered integer NOT NULL DEFAULT 0, last_event_seq integer NOT NULL);
 CREATE INDEX IF NOT EXISTS runs_status_idx ON runs (status, created_at);
 CREATE INDEX IF NOT EXISTS runs_tenant_idx ON runs (tenant_id, created_at DESC);
-"""
+-- A table created before a status existed (`paused`) accepts it from now on.
+ALTER TABLE runs DROP CONSTRAINT IF EXISTS runs_status_check;
+ALTER TABLE runs ADD CONSTRAINT runs_status_check CHECK (status IN ({statuses}));
+""".format(statuses=", ".join(f"'{status}'" for status in STATUSES))
 
 
 # Leases change with every heartbeat and live beside the events (storage/leases.py):

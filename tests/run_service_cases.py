@@ -274,6 +274,82 @@ class RunServiceCases(IdempotentStartCases):
             runs.cancel_run(running_id)
         assert names(runs, running_id)[-1] == "run.completed"
 
+    # pause and resume
+
+    def test_pausing_a_queued_run_pauses_it_at_once_and_resuming_queues_it_again(self, runs):
+        run_id = ulid_of(runs.request_run(run_request()))
+
+        paused = runs.pause_run(run_id)
+        again = runs.pause_run(run_id)
+
+        assert paused.status == again.status == "paused"
+        with pytest.raises(IllegalTransition):
+            runs.start_run(run_id, "device-0", 10)  # the job a worker already took finds it paused
+        resumed = runs.resume_run(run_id)
+        assert resumed.status == runs.resume_run(run_id).status == "queued"
+        assert runs.start_run(run_id, "device-0", 10).status == "running"
+        assert names(runs, run_id) == ["run.queued", "run.pause_requested", "run.paused", "run.resumed",
+                                       "run.started"]
+
+    def test_pausing_a_running_run_waits_for_its_worker_then_frees_it(self, runs, running_id):
+        runs.start_node(running_id, "Perceive", 4, worker_id="device-0")
+
+        asked = runs.pause_run(running_id)
+
+        assert (asked.status, asked.pause_requested) == ("running", True)
+        paused = runs.confirm_pause(running_id, worker_id="device-0")
+        assert (paused.status, paused.worker_id) == ("paused", None)
+        last = runs.run_events(running_id)[-1]
+        assert (last.name, last.data["stepOrdinal"]) == ("run.paused", 4)
+        runs.resume_run(running_id)
+        taken = runs.start_run(running_id, "device-1", 10)
+        assert (taken.status, taken.worker_id, taken.last_step) == ("running", "device-1", 4)
+        assert names(runs, running_id)[2:] == ["agent.node.started", "run.pause_requested", "run.paused",
+                                               "run.resumed", "run.started"]
+
+    @pytest.mark.parametrize("end", ["complete", "fail", "cancel"])
+    def test_a_finished_run_refuses_pause_and_resume(self, runs, running_id, end):
+        {"complete": lambda: runs.complete_run(running_id, "explored", {}),
+         "fail": lambda: runs.fail_run(running_id, "internal_error", "x"),
+         "cancel": lambda: (runs.cancel_run(running_id), runs.confirm_cancel(running_id))}[end]()
+        before = names(runs, running_id)
+
+        for command in (runs.pause_run, runs.resume_run):
+            with pytest.raises(RunAlreadyFinished):
+                command(running_id)
+        assert names(runs, running_id) == before
+
+    def test_cancelling_a_paused_run_cancels_it_at_once(self, runs, running_id):
+        runs.pause_run(running_id)
+        runs.confirm_pause(running_id, worker_id="device-0")
+
+        run = runs.cancel_run(running_id)
+
+        assert (run.status, run.stop_reason) == ("canceled", "user_cancelled")
+        assert assert_well_formed(runs, running_id)[-3:] == ["run.paused", "run.cancel_requested", "run.canceled"]
+
+    def test_another_tenants_run_is_neither_paused_nor_resumed(self, runs):
+        run_id = ulid_of(runs.request_run(run_request(tenant_id="tenant-a")))
+        for command in (runs.pause_run, runs.resume_run):
+            with pytest.raises(RunNotFound):
+                command(run_id, tenant_id="tenant-b")
+        assert names(runs, run_id) == ["run.queued"]
+
+    def test_a_pause_racing_a_cancel_leaves_exactly_one_terminal_event(self, new_service):
+        a, b = new_service(), new_service()
+        for _ in range(RACES):
+            run_id = ulid_of(a.request_run(run_request()))
+            a.start_run(run_id, "device-0", 10)
+            a.pause_run(run_id)
+            b.get_run(run_id)
+
+            results = race(lambda: a.cancel_run(run_id), lambda: b.confirm_pause(run_id, worker_id="device-0"))
+
+            assert not any(isinstance(r, Exception) for r in results), results
+            cancel = a.cancel_run(run_id)  # a paused run is cancelled at once; a canceled one stays so
+            assert (cancel.status, cancel.stop_reason) == ("canceled", "user_cancelled")
+            assert assert_well_formed(a, run_id)[-1] == "run.canceled"
+
     # run_events
 
     def test_run_events_after_n_are_exactly_the_events_after_n(self, runs, running_id):

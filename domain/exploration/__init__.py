@@ -21,6 +21,9 @@ One step of the device worker::
   `RandomPolicy` is the baseline. `ProgressTracker` says when no new screen
   or transition has appeared for `limit` steps; `goal_text`/`screen_shows`
   tell when a goal ("open 'Settings'") is on screen.
+- `ExplorationHistory.from_events` reads what a run explored back from its
+  events; `policy.restore(history)` continues from there (a resumed run, or
+  one taken over from a lost worker).
 
 Screen identity (`Screen.screen_id`): package + activity + the structure of
 the displayed elements (short class, resource-id name, clickable / editable /
@@ -36,6 +39,7 @@ from domain.exploration.actions import BACK, MAX_LIST_ITEMS, Action, enumerate_a
 from domain.exploration.elements import Element, PageSourceError
 from domain.exploration.goal import goal_text, screen_shows
 from domain.exploration.graph import ScreenGraph
+from domain.exploration.history import ExplorationHistory
 from domain.exploration.inputs import generated_text, matching_input, text_for
 from domain.exploration.policy import DepthFirstPolicy, ExplorationPolicy, RandomPolicy
 from domain.exploration.progress import ProgressTracker
@@ -47,6 +51,7 @@ __all__ = [
     "Action",
     "DepthFirstPolicy",
     "Element",
+    "ExplorationHistory",
     "ExplorationPolicy",
     "PageSourceError",
     "ProgressTracker",

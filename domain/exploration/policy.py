@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 
 from domain.exploration.actions import Action
 from domain.exploration.graph import ScreenGraph
+from domain.exploration.history import ExplorationHistory
 from domain.exploration.screen import Screen
 
 # Fill the form, flip the cheap switches, then press buttons; leave last.
@@ -25,6 +26,8 @@ class ExplorationPolicy(Protocol):
 
     def is_explored(self) -> bool: ...
 
+    def restore(self, history: ExplorationHistory) -> None: ...
+
 
 class RandomPolicy:
     """The baseline: any enumerated action, uniformly; never claims to be done."""
@@ -40,6 +43,9 @@ class RandomPolicy:
 
     def is_explored(self) -> bool:
         return False
+
+    def restore(self, history: ExplorationHistory) -> None:
+        """Nothing to rebuild."""
 
 
 class DepthFirstPolicy:
@@ -89,6 +95,20 @@ class DepthFirstPolicy:
             self._frontier.add(after.screen_id)
         if after.screen_id != screen.screen_id:
             self._visit = None  # a new visit: the fields of the next screen start empty
+
+    def restore(self, history: ExplorationHistory) -> None:
+        """Takes up a run where it stopped (resumed after a pause, or taken over from a lost
+        worker): the transitions it found, the actions it tried, what each screen offered.
+        Screens seen but never enumerated are the frontier; the current visit starts afresh,
+        as the app is relaunched. Routes that missed are not recorded, so they are trusted again."""
+        for from_id, action_id, to_id in history.transitions:
+            self.graph.record(from_id, action_id, to_id)
+        self._tried.update(history.tried)
+        self._known.update({sid: set(action_ids) for sid, action_ids in history.offered.items()})
+        if self._package is None and history.package_of:
+            self._package = next(iter(history.package_of.values()))  # the first screen's, as choose() takes it
+        in_app = (sid for sid in history.screens if history.package_of.get(sid, self._package) == self._package)
+        self._frontier = {sid for sid in in_app if sid not in self._known}
 
     def is_explored(self) -> bool:
         """True once nothing untried is left, or none of it can be reached any more."""

@@ -111,6 +111,21 @@ def test_terminal_events_finish_the_row_and_clear_the_lease(end, status, stop_re
                                      "finished_at": e.timestamp, "lease_expires_at": None}
 
 
+def test_a_paused_run_shows_paused_without_a_holder_and_a_resumed_one_queued():
+    run = running()
+    run.request_pause()
+    requested = last_event(run)
+    run.confirm_pause()
+    paused = last_event(run)
+    run.resume()
+    resumed = last_event(run)
+
+    assert run_row_change(requested).set == common(requested)  # still running until the worker stops
+    assert run_row_change(paused).set == {**common(paused), "status": "paused", "processing_by": None,
+                                          "lease_expires_at": None}
+    assert run_row_change(resumed).set == {**common(resumed), "status": "queued"}
+
+
 def test_a_queued_run_canceled_at_once_is_canceled():
     run = new_run()
     run.request_cancel()

@@ -71,6 +71,26 @@ def test_an_acked_job_may_be_put_again(queue):
     assert queue.put("a") is True  # the Run aggregate refuses a second start, not the queue
 
 
+def test_a_dropped_job_leaves_the_queue_and_may_be_put_again(queue):
+    for run_id in ("a", "b", "c"):
+        queue.put(run_id)
+
+    assert queue.drop("b") is True  # paused while waiting
+    assert queue.drop("b") is False
+
+    assert drain(queue) == ["a", "c"]
+    assert queue.put("b") is True  # resumed
+    assert drain(queue) == ["b"]
+
+
+def test_a_leased_job_is_not_dropped(queue):
+    queue.put("a")
+    queue.take("w1")
+
+    assert queue.drop("a") is False  # its worker finds the run paused and acks
+    assert queue.stats() == {"pending": 0, "leased": 1}
+
+
 # take
 
 def test_take_leases_the_job_to_the_worker(queue, clock):

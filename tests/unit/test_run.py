@@ -396,6 +396,188 @@ def test_a_run_asked_to_cancel_may_still_complete_or_fail_first():
             run.confirm_cancel()
 
 
+# Pausing and resuming
+
+def paused_run(started: bool = True) -> Run:
+    run = running_run() if started else new_run()
+    run.request_pause()
+    if started:
+        run.confirm_pause("device-0")
+    return run
+
+
+def test_pausing_a_queued_run_pauses_it_at_once():
+    run = new_run()
+    run.collect_events()
+
+    run.request_pause()
+
+    assert kinds(run) == [Run.PauseRequested, Run.Paused]
+    assert (run.status, run.worker_id, run.is_finished, run.needs_device) == ("paused", None, False, False)
+
+
+def test_pausing_a_running_run_only_asks_until_the_worker_stops_at_a_node_boundary():
+    run = running_run()
+    run.start_node("Perceive", 3)
+    run.collect_events()
+
+    run.request_pause()
+
+    assert kinds(run) == [Run.PauseRequested]
+    assert (run.status, run.pause_requested, run.worker_id) == ("running", True, "device-0")
+    run.start_node("Act", 3)  # the worker records nodes until it sees the request
+    run.finish_node("Act", 3, "SKIPPED", {"reason": "pause requested"})
+    run.confirm_pause("device-0")
+
+    events = run.collect_events()
+    assert [type(e) for e in events] == [Run.NodeStarted, Run.NodeFinished, Run.Paused]
+    assert events[-1].step_ordinal == 3  # where it stopped
+    assert (run.status, run.worker_id, run.last_step, run.needs_device) == ("paused", None, 3, False)
+
+
+@pytest.mark.parametrize("state", ["queued", "running", "confirmed"])
+def test_pause_is_idempotent(state):
+    run = new_run() if state == "queued" else running_run()
+    run.request_pause()
+    if state == "confirmed":
+        run.confirm_pause()
+    status = run.status
+    run.collect_events()
+
+    run.request_pause()
+    run.request_pause()
+
+    assert kinds(run) == [] and run.status == status
+
+
+@pytest.mark.parametrize("outcome", ["completed", "failed", "canceled"])
+def test_a_finished_run_refuses_pause_and_resume(outcome):
+    run = finished(outcome)
+    run.collect_events()
+
+    for command in (run.request_pause, run.resume):
+        with pytest.raises(RunAlreadyFinished):
+            command()
+    assert run.status == outcome and kinds(run) == []
+
+
+def test_a_run_being_cancelled_cannot_be_paused():
+    run = running_run()
+    run.request_cancel()
+    run.collect_events()
+
+    with pytest.raises(IllegalTransition):
+        run.request_pause()
+    assert kinds(run) == [] and not run.pause_requested
+
+
+def test_a_cancel_that_arrives_before_the_pause_is_confirmed_wins():
+    run = running_run()
+    run.request_pause()
+    run.request_cancel()
+    run.collect_events()
+
+    run.confirm_pause("device-0")
+
+    assert kinds(run) == [Run.Canceled]
+    assert (run.status, run.stop_reason) == ("canceled", "user_cancelled")
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["paused-while-queued", "paused-while-running"])
+def test_resuming_a_paused_run_queues_it_again_for_any_worker(started):
+    run = paused_run(started)
+    run.collect_events()
+
+    run.resume()
+
+    [resumed] = run.collect_events()
+    assert type(resumed) is Run.Resumed and resumed.status == "queued"
+    assert (run.status, run.pause_requested, run.needs_device) == ("queued", False, True)
+    run.start("device-1", LEASE)
+    assert (run.status, run.worker_id) == ("running", "device-1")
+
+
+def test_a_resumed_run_keeps_its_step_count():
+    run = running_run()
+    run.start_node("Verify", 5)
+    run.request_pause()
+    run.confirm_pause()
+    run.resume()
+    run.start("device-1", LEASE)
+
+    assert run.last_step == 5
+
+
+def test_resuming_before_the_worker_paused_withdraws_the_pause():
+    run = running_run()
+    run.request_pause()
+    run.collect_events()
+
+    run.resume()
+
+    [resumed] = run.collect_events()
+    assert type(resumed) is Run.Resumed and resumed.status == "running"
+    assert (run.status, run.pause_requested, run.worker_id) == ("running", False, "device-0")
+
+
+@pytest.mark.parametrize("state", ["queued", "running"])
+def test_resuming_a_run_that_is_not_paused_changes_nothing(state):
+    run = new_run() if state == "queued" else running_run()
+    run.collect_events()
+
+    run.resume()
+    run.resume()
+
+    assert kinds(run) == [] and run.status == state
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["paused-while-queued", "paused-while-running"])
+def test_a_paused_run_does_not_start_and_records_nothing(started):
+    run = paused_run(started)
+    run.collect_events()
+
+    with pytest.raises(IllegalTransition):
+        run.start("device-1", LEASE)
+    for name, command in node_commands():
+        with pytest.raises(IllegalTransition):
+            command(run)
+    with pytest.raises(IllegalTransition):
+        run.confirm_pause()
+    with pytest.raises(IllegalTransition):
+        run.complete("max_steps", {})
+    assert run.status == "paused" and kinds(run) == []
+
+
+@pytest.mark.parametrize("started", [False, True], ids=["paused-while-queued", "paused-while-running"])
+def test_cancelling_a_paused_run_cancels_it_at_once(started):
+    run = paused_run(started)
+    run.collect_events()
+
+    run.request_cancel()
+
+    assert kinds(run) == [Run.CancelRequested, Run.Canceled]
+    assert (run.status, run.stop_reason) == ("canceled", "user_cancelled")
+
+
+def test_a_paused_run_may_fail():
+    """An operator may fail a run that waits for a resume that will never come."""
+    run = paused_run()
+    run.fail("internal_error", "app retired")
+    assert (run.status, run.stop_reason) == ("failed", "internal_error")
+
+
+def test_a_lost_worker_cannot_pause_the_run_it_no_longer_holds():
+    run = running_run()
+    run.request_pause()
+    run.start("device-1", LEASE)  # taken over after device-0's lease expired
+    run.collect_events()
+
+    with pytest.raises(LeaseLost):
+        run.confirm_pause("device-0")
+    run.confirm_pause("device-1")
+    assert run.status == "paused"
+
+
 # Every path: versions and exactly one terminal event
 
 def path_events(path: list[str]) -> list[Any]:
@@ -409,6 +591,9 @@ def path_events(path: list[str]) -> list[Any]:
         "confirm": run.confirm_cancel,
         "complete": lambda: run.complete("max_steps", {}),
         "fail": lambda: run.fail("app_launch_failed", "no activity"),
+        "pause": run.request_pause,
+        "paused": run.confirm_pause,
+        "resume": run.resume,
     }
     for step in path:
         try:
@@ -431,6 +616,11 @@ PATHS = {
     "cancel-twice-running": ["start", "cancel", "cancel", "confirm", "cancel", "complete"],
     "taken-over-then-complete": ["start", "node", "takeover", "node", "complete"],
     "lost-too-often": ["start", "takeover", "takeover", "takeover", "takeover", "complete", "cancel"],
+    "pause-resume-complete": ["start", "node", "pause", "node", "paused", "resume", "start", "node", "complete"],
+    "paused-while-queued-then-cancel": ["pause", "start", "resume", "pause", "cancel", "resume", "pause"],
+    "pause-withdrawn-then-complete": ["start", "pause", "resume", "paused", "resume", "start", "complete"],
+    "pause-racing-cancel": ["start", "pause", "cancel", "paused", "pause", "resume", "confirm"],
+    "everything-after-pause-complete": ["start", "pause", "complete", "pause", "paused", "resume", "cancel"],
 }
 
 
@@ -447,6 +637,10 @@ def test_every_path_has_versions_without_gaps_and_exactly_one_terminal_event(pat
 def test_replaying_the_events_rebuilds_the_same_run():
     run = running_run()
     run.start_node("Perceive", 1)
+    run.request_pause()
+    run.confirm_pause()
+    run.resume()
+    run.start("device-1", LEASE)
     run.request_cancel()
     run.confirm_cancel()
     events = run.collect_events()

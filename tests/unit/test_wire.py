@@ -48,6 +48,22 @@ EXPECTED_NAMES = [
 ]
 
 
+def test_pause_and_resume_events_have_their_contract_names_and_say_where_and_how():
+    run = Run(id=ULID().to_uuid(), app_config=APP_CONFIG, goal=None, max_steps=9, inputs={},
+              tenant_id="t", project_id="p")
+    run.start("device-0/ABC", LEASE)
+    run.start_node("Act", 4)
+    run.request_pause()
+    run.confirm_pause()
+    run.resume()
+
+    wire = [to_wire(e) for e in run.collect_events()[3:]]
+
+    assert [w.name for w in wire] == ["run.pause_requested", "run.paused", "run.resumed"]
+    assert wire[1].data["stepOrdinal"] == 4 and wire[2].data["status"] == "queued"
+    assert not any(w.is_terminal for w in wire)
+
+
 def test_each_event_kind_has_its_contract_name_and_sequence():
     _, events = every_kind_of_event()
 
