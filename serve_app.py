@@ -22,12 +22,19 @@ from api.errors import error_response, install_error_handlers
 from api.graph_svg import render_svg, with_links
 from api.hub import EventHub
 from api.limits import BodySizeLimit
-from api.models import CancelRunResponse, HealthResponse, StartRunRequest, StartRunResponse
+from api.models import (
+    CancelRunResponse,
+    HealthResponse,
+    PauseRunResponse,
+    ResumeRunResponse,
+    StartRunRequest,
+    StartRunResponse,
+)
 from api.streams import run_stream
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
 from domain.application import RunService, parse_run_id
-from domain.run import Run
+from domain.run import PAUSED, QUEUED, Run
 from storage.artifacts import ArtifactStore
 from storage.graph_view import open_graph_view
 from storage.postgres import event_store_env, is_reachable
@@ -44,6 +51,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "runId": str(ULID.from_uuid(run.id)), "status": run.status, "createdAt": run.created_on,
         "updatedAt": run.modified_on, "goal": run.goal, "maxSteps": run.max_steps, "app": run.app_config,
         "workerId": run.worker_id, "attempt": run.attempt, "cancelRequestedAt": run.cancel_requested_at,
+        "pauseRequested": run.pause_requested,
         "stopReason": run.stop_reason, "lastEventSeq": run.version,
     }
 
@@ -90,13 +98,35 @@ class RunApi:
         logger_for("run", "cancel").info("Cancel requested", extra={"runId": run_id, "status": run.status})
         return CancelRunResponse(runId=str(ULID.from_uuid(run.id)), cancelledAt=run.cancel_requested_at)
 
+    @api.post("/run/{run_id}/pause", response_model=PauseRunResponse)
+    def pause(self, run_id: str, request: Request) -> PauseRunResponse:
+        """A queued run leaves the queue at once; a running one stops at its next node boundary."""
+        self.database.check()
+        run = self.runs.pause_run(run_id, self.access.caller(request).tenant_id)
+        run_id = str(ULID.from_uuid(run.id))
+        if run.status == PAUSED:
+            self.queue.drop.remote(run_id)  # a worker that took it already finds it paused and acks
+        logger_for("run", "pause").info("Pause requested", extra={"runId": run_id, "status": run.status})
+        return PauseRunResponse(runId=run_id)
+
+    @api.post("/run/{run_id}/resume", response_model=ResumeRunResponse)
+    def resume(self, run_id: str, request: Request) -> ResumeRunResponse:
+        """A paused run is queued again and continues where it stopped, on any free device."""
+        self.database.check()
+        run = self.runs.resume_run(run_id, self.access.caller(request).tenant_id)
+        run_id = str(ULID.from_uuid(run.id))
+        if run.status == QUEUED:
+            self.queue.put.remote(run_id)  # a head start; the dispatcher delivers it too (at-least-once)
+        logger_for("run", "resume").info("Resumed", extra={"runId": run_id, "status": run.status})
+        return ResumeRunResponse(runId=run_id)
+
     @api.get("/run/{run_id}")
     def get(self, run_id: str, request: Request) -> dict[str, Any]:
         return run_summary(self._own_run(run_id, request))
 
     @api.get("/runs")
     def list_runs(self, request: Request,
-                  status: str | None = Query(None, pattern="^(queued|running|completed|failed|canceled)$"),
+                  status: str | None = Query(None, pattern="^(queued|running|paused|completed|failed|canceled)$"),
                   limit: int = Query(50, ge=1, le=500), before: str | None = None) -> dict[str, Any]:
         tenant_id = self.access.caller(request).tenant_id
         self.database.check()

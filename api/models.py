@@ -61,6 +61,16 @@ class CancelRunResponse(BaseModel):
     cancelledAt: datetime
 
 
+class PauseRunResponse(BaseModel):
+    runId: str
+    status: str = "PAUSED"
+
+
+class ResumeRunResponse(BaseModel):
+    runId: str
+    status: str = "PENDING"
+
+
 class HealthResponse(BaseModel):
     timestamp: datetime
     status: str
