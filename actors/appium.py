@@ -67,6 +67,9 @@ def server_status(server_url: str, timeout: float) -> dict[str, Any]:
         raise DeviceUnavailable(f"Appium server {server_url} unreachable: {error}") from None
 
 
+SCROLL_PERCENT = 0.8  # of the view's height: the last rows stay in sight, so nothing is skipped
+
+
 class Device:
     """One Appium session on one device, for one run."""
 
@@ -143,6 +146,24 @@ class Device:
     def back(self) -> None:
         with translated_errors():
             self.driver.back()
+
+    def long_press(self, locator: tuple[str, Any]) -> None:
+        with translated_errors():
+            self.driver.execute_script("mobile: longClickGesture", self._gesture_target(locator, point=True))
+
+    def scroll(self, locator: tuple[str, Any], direction: str) -> bool:
+        """Scroll a scrollable view most of its height; True while more can come that way (UiAutomator2's answer)."""
+        with translated_errors():
+            args = {**self._gesture_target(locator, point=False), "direction": direction, "percent": SCROLL_PERCENT}
+            return bool(self.driver.execute_script("mobile: scrollGesture", args))
+
+    def _gesture_target(self, locator: tuple[str, Any], point: bool) -> dict[str, Any]:
+        """`elementId` of the located element; a "point" locator as x/y, or as a small area around it."""
+        kind, value = locator
+        if kind == "point":
+            x, y = value
+            return {"x": x, "y": y} if point else {"left": x - 1, "top": y - 1, "width": 2, "height": 2}
+        return {"elementId": self.driver.find_element(LOCATOR_KINDS[kind], value).id}
 
     def quit(self) -> None:
         try:

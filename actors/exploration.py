@@ -77,6 +77,10 @@ class ExplorationStep:
             device.back()
         elif action.kind == "type":
             device.type_text(action.target, action.text or "")
+        elif action.kind == "long_press":
+            device.long_press(action.target)
+        elif action.kind == "scroll":
+            device.scroll(action.target, action.direction or "down")  # its end shows in the next screen
         else:
             device.tap(action.target)
         self.node.record("action_performed", step_ordinal=step, screen_id=screen.screen_id,

@@ -90,6 +90,8 @@ APPS = (
         "main > network > wifi > network detail > advanced"),
     App("shop", "com.example.shop", ".ShopHomeActivity", 'Place an order: "Your order is on its way"',
         "home > product > cart > checkout (name, address) > confirmation"),
+    App("recipes", "com.example.recipes", ".RecipesHomeActivity", 'Find the "Gluten free" option',
+        "home, scrolled > settings > dietary preferences"),
 )
 
 
@@ -291,12 +293,12 @@ def report(results: list[RunResult], max_steps: int, load: tuple[float, float]) 
         if dfs and rnd:
             found = mean([len(r.activities & app.activities) / len(app.activities) for r in dfs])
             ratio = mean([r.screens_at[50] for r in dfs]) / max(mean([r.screens_at[50] for r in rnd]), 1e-9)
-            verdicts.append([app.name, f"{found:.0%}", "PASS" if found >= 0.95 else "FAIL",
-                             f"{ratio:.2f}x", "PASS" if ratio >= 2 else "FAIL",
+            verdicts.append([app.name, f"{found:.0%}", "PASS" if found >= 1 else "FAIL",
+                             f"{ratio:.2f}x", "PASS" if ratio >= 1.5 else "FAIL",
                              ", ".join(sorted(app.activities - set().union(*(r.activities for r in dfs)))) or "-"])
     table(f"Discovery by step (screens / in-app activities found by that step; maxSteps={max_steps})",
           ["app policy", *[f"@{n}" for n in CHECKPOINTS], "model acts/screens", "stop@steps"], rows)
-    table("Targets: dfs finds >= 95% of the model's activities by 200 steps; dfs screens@50 >= 2x random",
+    table("Targets: dfs finds every activity of the model by 200 steps; dfs screens@50 >= 1.5x random",
           ["app", "dfs activities", "", "dfs/random screens@50", "", "activities dfs missed"], verdicts)
 
     goal_rows = []

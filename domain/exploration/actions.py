@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,9 +13,12 @@ from domain.exploration.inputs import text_for
 from domain.exploration.locators import Locator, LocatorIndex
 from domain.exploration.screen import Screen
 
-KINDS = ("tap", "type", "toggle", "back")
+KINDS = ("tap", "type", "toggle", "long_press", "scroll", "back")
 # List items of one shape lead to one kind of screen: try the first few, not all 48.
+# (Items of a scrolling list are all offered: which are "the first few" changes as it
+# scrolls; the policy stops at a list's items once a few led to one screen.)
 MAX_LIST_ITEMS = 3
+SCROLL_DIRECTION = "down"  # lists open at their top: more can only come from below
 _MAX_NAME_IN_ID = 40
 
 
@@ -25,6 +29,7 @@ class Action:
     text: str | None = None  # what a "type" action types
     label: str = ""
     action_id: str = ""
+    direction: str | None = None  # where a "scroll" brings content from (UiAutomator2's scrollGesture)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -33,8 +38,9 @@ class Action:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, for domain events."""
         target = None if self.target is None else [self.target[0], _plain(self.target[1])]
-        return {"kind": self.kind, "target": target, "text": self.text,
+        data = {"kind": self.kind, "target": target, "text": self.text,
                 "label": self.label, "action_id": self.action_id}
+        return data if self.direction is None else {**data, "direction": self.direction}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Action:
@@ -42,11 +48,20 @@ class Action:
         if target is not None:
             strategy, value = target
             target = (strategy, tuple(value) if isinstance(value, list) else value)
-        return cls(kind=data["kind"], target=target, text=data.get("text"),
-                   label=data.get("label", ""), action_id=data.get("action_id", ""))
+        return cls(kind=data["kind"], target=target, text=data.get("text"), label=data.get("label", ""),
+                   action_id=data.get("action_id", ""), direction=data.get("direction"))
 
 
 BACK = Action(kind="back", label="back", action_id="back")
+
+
+def list_group(action_id: str) -> str | None:
+    """"tap:TextView#recipe" for "tap:TextView#recipe@[Pancakes]" or "...@2": the list the item is in."""
+    match = _LIST_ITEM.match(action_id)
+    return match.group(1) if match else None
+
+
+_LIST_ITEM = re.compile(r"^([a-z_]+:[\w$]+(?:#[\w.]+)?)@")
 
 
 def _plain(value: object) -> object:
@@ -54,33 +69,36 @@ def _plain(value: object) -> object:
 
 
 def enumerate_actions(screen: Screen, inputs: Mapping[str, str] | None = None) -> tuple[Action, ...]:
-    """Type into fields, toggle checkables, tap clickables, top to bottom; then back."""
+    """Type into fields, toggle checkables, tap clickables, long-press long-clickables and
+    scroll scrollables, top to bottom; then back."""
     elements = screen.elements
-    candidates = [i for i, element in enumerate(elements) if _kind(element) is not None]
+    candidates = [i for i, element in enumerate(elements) if _kinds(element)]
     keys = _identity_keys(elements, candidates)
     locators = LocatorIndex(elements)
     ordered = sorted(candidates, key=lambda i: (elements[i].bounds[1], elements[i].bounds[0]))
-    actions = [_action(elements[i], keys[i], locators.locator(i), inputs) for i in ordered]
+    actions = [_action(elements[i], kind, keys[i], locators.locator(i), inputs)
+               for i in ordered for kind in _kinds(elements[i])]
     return (*actions, BACK)
 
 
-def _kind(element: Element) -> str | None:
+def _kinds(element: Element) -> list[str]:
     if not (element.displayed and element.enabled):
-        return None
-    if any(ordinal >= MAX_LIST_ITEMS for ordinal in element.repeat):
-        return None
-    if element.editable:
-        return "type"
-    if element.checkable:
-        return "toggle"
-    return "tap" if element.clickable else None
+        return []
+    if not element.scrolled and any(ordinal >= MAX_LIST_ITEMS for ordinal in element.repeat):
+        return []
+    kinds = ["type" if element.editable else "toggle" if element.checkable else "tap" if element.clickable else ""]
+    kinds += ["long_press"] * element.long_clickable + ["scroll"] * element.scrollable
+    return [kind for kind in kinds if kind]
 
 
-def _action(element: Element, key: str, target: Locator, inputs: Mapping[str, str] | None) -> Action:
-    kind = _kind(element)
+def _action(element: Element, kind: str, key: str, target: Locator, inputs: Mapping[str, str] | None) -> Action:
     name = element.name or element.short_class
+    if kind == "scroll":
+        return Action(kind=kind, target=target, label=f'scroll "{name}" {SCROLL_DIRECTION}',
+                      action_id=f"scroll:{key}:{SCROLL_DIRECTION}", direction=SCROLL_DIRECTION)
     if kind != "type":
-        return Action(kind=kind, target=target, label=f'{kind} "{name}"', action_id=f"{kind}:{key}")
+        label = f'{kind.replace("_", " ")} "{name}"'
+        return Action(kind=kind, target=target, label=label, action_id=f"{kind}:{key}")
     text = text_for(element, inputs)
     shown = "•" * len(text) if element.password else text  # labels end up in events and logs
     return Action(kind="type", target=target, text=text,
@@ -101,8 +119,12 @@ def _identity_keys(elements: tuple[Element, ...], indices: list[int]) -> dict[in
 
 def _identity(element: Element, ids: Counter[str]) -> str:
     """List items by position in the list (their texts are data), unique ids by id,
-    other views by their label (distinct buttons without ids), else by class."""
+    other views by their label (distinct buttons without ids), else by class. Items of
+    a scrolling list by their label: their position changes as it scrolls."""
     shape = element.short_class + (f"#{element.short_id}" if element.resource_id else "")
+    shown = (element.text if not (element.editable or element.password) else "") or element.content_desc
+    if element.repeat and element.scrolled and shown.strip():
+        return f"{shape}@[{shown.strip()[:_MAX_NAME_IN_ID]}]"
     if element.repeat:
         return f"{shape}@" + ".".join(str(ordinal) for ordinal in element.repeat)
     if element.resource_id and ids[element.resource_id] == 1:

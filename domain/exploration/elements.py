@@ -31,11 +31,14 @@ class Element:
     focusable: bool = False
     displayed: bool = True
     scrollable: bool = False
+    long_clickable: bool = False
     bounds: tuple[int, int, int, int] = (0, 0, 0, 0)
     package: str = ""
     # Ordinal of the element in each enclosing run of repeated siblings (list items),
     # outermost first; () outside lists. Set by the screen parser, not read from the node.
     repeat: tuple[int, ...] = ()
+    # Inside a scrollable view: scrolling moves it in and out of the page source. Set by the parser.
+    scrolled: bool = False
 
     @property
     def short_id(self) -> str:
@@ -88,6 +91,7 @@ _FLAGS = (
     ("focusable", "focusable", False),
     ("displayed", "displayed", True),
     ("scrollable", "scrollable", False),
+    ("long_clickable", "long-clickable", False),
 )
 
 

@@ -6,6 +6,8 @@ import random
 from collections import Counter
 from collections.abc import Callable, Collection
 
+from domain.exploration.actions import MAX_LIST_ITEMS, list_group
+
 # A route step that missed its screen this often is no road to plan on.
 MAX_MISSES = 3
 
@@ -15,10 +17,16 @@ class ScreenGraph:
         self._outcomes: dict[str, dict[str, dict[str, None]]] = {}  # from -> action -> screens it led to
         self._transitions: set[tuple[str, str, str]] = set()
         self._misses: Counter[tuple[str, str, str]] = Counter()
+        self._lists: dict[tuple[str, str], set[str]] = {}  # (screen, list) -> items tried there
+        self._list_screens: dict[tuple[str, str], set[str]] = {}  # ... and the screens they led to
 
     def record(self, from_id: str, action_id: str, to_id: str) -> bool:
         """Remember a transition; True when it was never seen before."""
         self._outcomes.setdefault(from_id, {}).setdefault(action_id, {})[to_id] = None
+        group = list_group(action_id)
+        if group is not None:
+            self._lists.setdefault((from_id, group), set()).add(action_id)
+            self._list_screens.setdefault((from_id, group), set()).add(to_id)
         transition = (from_id, action_id, to_id)
         is_new = transition not in self._transitions
         self._transitions.add(transition)
@@ -27,6 +35,15 @@ class ScreenGraph:
     def record_miss(self, from_id: str, action_id: str, expected_id: str) -> None:
         """A route step led elsewhere (login failed, the app crashed, the way worked only once)."""
         self._misses[(from_id, action_id, expected_id)] += 1
+
+    def list_done(self, from_id: str, group: str) -> bool:
+        """A few items of one list led to one and the same screen: the others will too."""
+        key = (from_id, group)
+        return len(self._lists.get(key, ())) >= MAX_LIST_ITEMS and len(self._list_screens[key]) == 1
+
+    def actions_from(self, from_id: str) -> Collection[str]:
+        """Every action ever taken on the screen, whether or not it shows now."""
+        return self._outcomes.get(from_id, {}).keys()
 
     @property
     def transitions(self) -> frozenset[tuple[str, str, str]]:

@@ -7,13 +7,18 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from domain.exploration.actions import Action
+from domain.exploration.actions import Action, list_group
 from domain.exploration.graph import ScreenGraph
 from domain.exploration.history import ExplorationHistory
 from domain.exploration.screen import Screen
 
-# Fill the form, flip the cheap switches, then press buttons; leave last.
-_KIND_ORDER = {"type": 0, "tap": 1, "toggle": 2, "back": 3}  # taps lead to new screens; toggles rarely do
+# Fill the form, press buttons, open long-press menus, see what scrolling reveals, flip switches; leave last.
+# Taps lead to new screens; toggles rarely do. Scrolling comes before leaving: what it reveals is this screen's.
+_KIND_ORDER = {"type": 0, "tap": 1, "long_press": 2, "scroll": 3, "toggle": 4, "back": 5}
+# Scrolls of one scrollable view of a screen: an endless list ends here.
+MAX_SCROLLS = 8
+# Scrolls in search of an item a route needs that a new visit shows no more (it starts at the top).
+SEEK_SCROLLS = 3 * MAX_SCROLLS
 # Back when no known route leads to unexplored screens, at most this often per screen.
 MAX_BACK_FALLBACKS = 3
 
@@ -58,6 +63,12 @@ class DepthFirstPolicy:
     so a screen is never re-explored; a route step that keeps leading
     elsewhere (MAX_MISSES) is dropped from planning, so flaky transitions
     cannot loop. The seed only picks among equally near targets.
+
+    A scroll stays untried until its view stops moving (the end: its tried
+    count is then set to MAX_SCROLLS) or MAX_SCROLLS scrolls; the items it
+    reveals are the screen's untried actions. Items of one list are skipped
+    once MAX_LIST_ITEMS of them led to one and the same screen. All of it
+    lives in `_tried` and the graph, so replaying choose/observe rebuilds it.
     """
 
     def __init__(self, seed: int | None = None, package: str | None = None) -> None:
@@ -71,6 +82,7 @@ class DepthFirstPolicy:
         self._visit: str | None = None  # screen of the current visit ...
         self._typed: set[str] = set()  # ... and the fields typed into during it
         self._expected: tuple[str, str, str] | None = None  # the route step under way
+        self._seeking: tuple[str, str, str] | None = None  # the route step a scroll looks for
         self._stuck = False
 
     def choose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
@@ -95,6 +107,11 @@ class DepthFirstPolicy:
             self._frontier.add(after.screen_id)
         if after.screen_id != screen.screen_id:
             self._visit = None  # a new visit: the fields of the next screen start empty
+        seeking, self._seeking = self._seeking, None
+        if _hit_the_end(screen, action, after):
+            self._tried[step] = max(self._tried[step], MAX_SCROLLS)
+            if seeking is not None:
+                self.graph.record_miss(*seeking)  # the item is not down there (any more)
 
     def restore(self, history: ExplorationHistory) -> None:
         """Takes up a run where it stopped (resumed after a pause, or taken over from a lost
@@ -134,20 +151,37 @@ class DepthFirstPolicy:
         known = self._known.get(sid)
         if known is None:
             return sid in self._frontier
-        return any(self._tried[(sid, action_id)] == 0 for action_id in known)
+        return any(self._is_untried(sid, action_id) for action_id in known)
+
+    def _is_untried(self, sid: str, action_id: str) -> bool:
+        tried = self._tried[(sid, action_id)]
+        if action_id.startswith("scroll:"):
+            return tried < MAX_SCROLLS
+        group = list_group(action_id)
+        return tried == 0 and (group is None or not self.graph.list_done(sid, group))
 
     def _untried(self, sid: str, actions: Sequence[Action]) -> Action | None:
-        untried = [a for a in actions if self._tried[(sid, a.action_id)] == 0]
+        untried = [a for a in actions if self._is_untried(sid, a.action_id)]
         return min(untried, key=lambda a: _KIND_ORDER[a.kind], default=None)  # min keeps top-to-bottom
 
     def _next_on_route(self, sid: str, actions: Sequence[Action]) -> Action | None:
         offered = {action.action_id: action for action in actions}
         route = self.graph.route(sid, self._has_work, offered.keys(), self._rng)
         if not route:
-            return None
+            return self._seek(sid, actions)
         action_id, next_id = route[0]
         self._expected = (sid, action_id, next_id)
         return offered[action_id]
+
+    def _seek(self, sid: str, actions: Sequence[Action]) -> Action | None:
+        """The way on is an item scrolled out of view: scroll to find it again."""
+        scroll = next((a for a in actions if a.kind == "scroll" and self._tried[(sid, a.action_id)] < SEEK_SCROLLS),
+                      None)
+        route = scroll and self.graph.route(sid, self._has_work, self.graph.actions_from(sid), self._rng)
+        if not route:
+            return None
+        self._seeking = (sid, *route[0])
+        return scroll
 
     def _back(self, sid: str, actions: Sequence[Action]) -> Action | None:
         """No known route: back may still reveal a way (the graph is incomplete)."""
@@ -167,3 +201,9 @@ class DepthFirstPolicy:
             return action
         self._expected = None  # the route step comes after the typing
         return field
+
+
+def _hit_the_end(before: Screen, action: Action, after: Screen) -> bool:
+    """A scroll that changed nothing: its view is at the end."""
+    return (action.kind == "scroll" and after.screen_id == before.screen_id
+            and after.scrolled_content() == before.scrolled_content())

@@ -8,13 +8,17 @@ shape, nested or flat) are kept once. Everything that changes between visits
 of one screen is left out: texts (typed text, counters, list data), checked,
 enabled and focus state, bounds, toasts and the number of list items, so a product
 page shown for 48 products is one screen and a list of 3 or 30 items one id.
+A scrollable view counts by the shape most of its items share (none when no
+shape has a majority): which items it shows changes as it scrolls, and the
+scroll position is not a new screen.
 
 The price: screens that differ only by text merge (two dialogs of one activity
 with the same layout and different titles; a list of 1 item and of 30 items),
 and a view that appears or disappears (an error label shown after a failed
 login, an empty-list placeholder) makes a new screen. We accept both: merging
 look-alikes keeps the graph small, and a newly shown view usually means new
-behaviour worth exploring. The id is the first 12 hex digits of the SHA-1 of
+behaviour worth exploring. Two screens of one activity that differ only inside a
+scrolling area merge as well. The id is the first 12 hex digits of the SHA-1 of
 the readable `signature`, so it is stable across processes and machines.
 """
 
@@ -45,6 +49,11 @@ class Screen:
     def displayed_elements(self) -> tuple[Element, ...]:
         return tuple(element for element in self.elements if element.displayed)
 
+    def scrolled_content(self) -> tuple[tuple[str, str, str, str], ...]:
+        """What the scrollable views show now; the same before and after a scroll means it hit the end."""
+        return tuple((e.class_name, e.resource_id, e.text, e.content_desc)
+                     for e in self.elements if e.scrolled and e.displayed)
+
     def in_app(self, expected_package: str) -> bool:
         """False on the launcher, a crash dialog or another app: the worker should relaunch."""
         return self.package == expected_package
@@ -55,7 +64,7 @@ def parse_screen(page_source: str | bytes, activity: str = "", package: str = ""
     root = _parse_xml(page_source)
     elements: list[Element] = []
     nodes = list(root) if root.tag == "hierarchy" else [root]
-    tree = _children_token(nodes, elements)
+    tree = _bracket(collapse_runs(_children_tokens(nodes, elements, scrolled=False))[0])
     package = package or _main_package(elements)
     activity = _short_activity(activity, package)
     signature = f"{package}/{activity} {tree}"
@@ -80,36 +89,52 @@ def _parse_xml(page_source: str | bytes) -> XmlNode:
         raise PageSourceError(f"page source is not well-formed XML: {error}") from error
 
 
-def _walk(node: XmlNode, out: list[Element]) -> str | None:
+def _walk(node: XmlNode, out: list[Element], scrolled: bool) -> str | None:
     """Append the node's subtree to `out` in document order; return its structure token."""
-    element = element_from_node(node)
+    element = replace(element_from_node(node), scrolled=scrolled)
     out.append(element)
-    children = _children_token(list(node), out)
+    tokens = _children_tokens(list(node), out, scrolled or element.scrollable)
     # A hidden view (and what it holds) is not part of what the user sees.
     if not element.displayed or element.class_name in _TRANSIENT_CLASSES:
         return None
-    return _structure_key(element) + children
+    if element.scrollable:
+        return _structure_key(element) + _bracket(_dominant(tokens))
+    return _structure_key(element) + _bracket(collapse_runs(tokens)[0])
 
 
-def _children_token(children: list[XmlNode], out: list[Element]) -> str:
+def _dominant(tokens: list[str]) -> list[str]:
+    """The shape most items of a scrolling view share: the same at any scroll position."""
+    if not tokens:
+        return []
+    token, count = Counter(tokens).most_common(1)[0]
+    return [token] if count * 2 > len(tokens) else []
+
+
+def _bracket(kept: list[str]) -> str:
+    return "[" + " ".join(kept) + "]" if kept else ""
+
+
+def _children_tokens(children: list[XmlNode], out: list[Element], scrolled: bool) -> list[str]:
+    """The displayed children's tokens; list items (runs of one shape) are marked in `out`."""
     tokens: list[str] = []
     spans: list[tuple[int, int]] = []
     for child in children:
         first = len(out)
-        token = _walk(child, out)
+        token = _walk(child, out, scrolled)
         if token is not None:
             tokens.append(token)
             spans.append((first, len(out)))
-    kept, ordinals = collapse_runs(tokens)
+    _, ordinals = collapse_runs(tokens)
     for (first, end), ordinal in zip(spans, ordinals):
         if ordinal is not None:  # mark the whole list item, so its views know they repeat
             for index in range(first, end):
                 out[index] = replace(out[index], repeat=(ordinal, *out[index].repeat))
-    return "[" + " ".join(kept) + "]" if kept else ""
+    return tokens
 
 
 def _structure_key(element: Element) -> str:
     """Class, id and role: what stays when the data shown changes."""
+    # Not `scrollable`: a list becomes scrollable once it is longer than the display.
     role = "c" * element.clickable + "e" * element.editable + "k" * element.checkable
     ident = f"#{element.short_id}" if element.resource_id else ""
     return f"{element.short_class}{ident}" + (f":{role}" if role else "")

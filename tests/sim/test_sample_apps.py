@@ -1,4 +1,4 @@
-"""The sample apps: every activity reachable by clicking from `start`."""
+"""The sample apps: every activity reachable by clicking (and long-pressing, list items too) from `start`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections import deque
 import pytest
 
 from tests.fixtures.appium import sample_app
+from tests.sim.helpers import by_id, source_tree
 
 
 def reachable_screens(model):
@@ -15,10 +16,11 @@ def reachable_screens(model):
     queue = deque([model["start"]])
     while queue:
         screen = model["screens"][queue.popleft()]
-        for el in screen.get("elements", []):
+        elements = screen.get("elements", [])
+        for el in elements + [item for el in elements for item in el.get("items", [])]:
             if el.get("enabled", True) is False or el.get("visible", True) is False:
                 continue
-            for rule in el.get("onClick", []):
+            for rule in el.get("onClick", []) + el.get("onLongClick", []):
                 target = rule.get("goto")
                 if target and target not in seen:
                     seen.add(target)
@@ -26,7 +28,7 @@ def reachable_screens(model):
     return seen
 
 
-@pytest.mark.parametrize(("name", "min_activities"), [("notes", 8), ("settings", 12), ("shop", 10)])
+@pytest.mark.parametrize(("name", "min_activities"), [("notes", 8), ("settings", 12), ("shop", 10), ("recipes", 15)])
 def test_every_activity_is_reachable_by_clicking(name, min_activities):
     model = json.loads(open(sample_app(name)).read())
     all_activities = {s["activity"] for s in model["screens"].values()}
@@ -53,3 +55,18 @@ def test_driving_the_login_flow_needs_the_credentials(driver_for):
     by_id(d, "password").send_keys("secret")
     by_id(d, "sign_in").click()
     assert d.current_activity == ".HomeActivity"
+
+
+def test_recipes_hides_activities_below_the_fold_and_behind_long_presses(driver_for):
+    """What an agent that neither scrolls nor long-presses never sees."""
+    model = json.loads(open(sample_app("recipes")).read())
+    d = driver_for("recipes")
+    shown = {n.get("resource-id").split("/")[-1] for n in source_tree(d).iter() if n.get("resource-id")}
+    assert {"all_recipes", "shopping"} <= shown and not {"settings", "help", "about", "feed"} & shown
+    items = model["screens"]["recipes"]["elements"][1]["items"]
+    assert len(items) > 5 and items[-1]["id"] == "import_recipes"  # the way to .ImportActivity is the last item
+    by_id(d, "all_recipes").click()
+    assert not d.find_elements("id", "import_recipes")
+    d.execute_script("mobile: longClickGesture", {"elementId": d.find_elements("id", "recipe")[0].id})
+    assert d.current_activity == ".RecipeMenuActivity"
+    assert len(model["screens"]["feed"]["elements"][1]["items"]) >= 100  # longer than any scroll budget

@@ -70,15 +70,16 @@ def product_item(y: int, name: str, price: str) -> str:
     ))
 
 
-def catalog_page(count: int, cart: int = 0) -> str:
-    """A nested list of `count` products in a RecyclerView, with a cart button showing a counter."""
+def catalog_page(count: int, cart: int = 0, scrollable: bool | None = None) -> str:
+    """A nested list of `count` products in a RecyclerView, with a cart button showing a counter;
+    the list is scrollable when it is longer than the display (more than 5 items), as on a device."""
     items = tuple(product_item(300 + 150 * i, f"Product {i}", f"${i}.99") for i in range(count))
     return hierarchy(frame(
         node("android.widget.TextView", text="Catalog", bounds=row(100)),
         node("android.widget.ImageButton", rid="cart", desc=f"Cart ({cart})", bounds=(900, 100, 1080, 200),
              clickable=True),
         node("androidx.recyclerview.widget.RecyclerView", rid="products", bounds=(0, 300, 1080, 2400),
-             scrollable=count > 5, children=items),
+             scrollable=count > 5 if scrollable is None else scrollable, children=items),
     ))
 
 

@@ -53,7 +53,7 @@ def test_order_is_top_to_bottom_by_bounds():
 
 
 def test_repeated_list_items_are_capped_and_named_by_position():
-    actions = actions_of(catalog_page(30))
+    actions = actions_of(catalog_page(30, scrollable=False))
     rows = [a for a in actions if a.action_id.startswith("tap:LinearLayout#product_row@")]
     assert [a.action_id for a in rows] == [f"tap:LinearLayout#product_row@{i}" for i in range(MAX_LIST_ITEMS)]
     assert len(actions) == 1 + 2 * MAX_LIST_ITEMS + 1  # cart, rows and add buttons, back
@@ -61,7 +61,7 @@ def test_repeated_list_items_are_capped_and_named_by_position():
 
 def test_list_action_ids_do_not_depend_on_list_data_or_length():
     ids = [a.action_id for a in actions_of(catalog_page(4, cart=0))]
-    assert [a.action_id for a in actions_of(catalog_page(40, cart=9))] == ids
+    assert [a.action_id for a in actions_of(catalog_page(40, cart=9, scrollable=False))] == ids
 
 
 def test_flat_list_items_are_capped_too():
