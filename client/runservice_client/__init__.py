@@ -1,0 +1,8 @@
+"""Client of the run service: `RunClient` (blocking) and `AsyncRunClient` (asyncio), and the `runservice` command."""
+
+from runservice_client.async_client import AsyncRunClient
+from runservice_client.client import RunClient
+from runservice_client.errors import RunServiceError
+from runservice_client.models import Run, RunEvent
+
+__all__ = ["AsyncRunClient", "Run", "RunClient", "RunEvent", "RunServiceError"]

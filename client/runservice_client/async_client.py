@@ -1,0 +1,196 @@
+"""AsyncRunClient: RunClient's methods as coroutines, and its iterators as async iterators.
+
+    async with AsyncRunClient("http://127.0.0.1:8000") as client:
+        run = await client.start(...)
+        async for event in client.events(run.id):
+            print(event.seq, event.name)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import aclosing
+from typing import Any
+
+import httpx
+import tenacity
+from httpx_sse import EventSource
+
+from runservice_client import calls
+from runservice_client.client import PARALLEL, RunClient
+from runservice_client.errors import RunServiceError
+from runservice_client.models import FINISHED_STATUSES, Run, RunEvent, finished_run
+from runservice_client.progress import RunsProgress, StepProgress
+
+
+class AsyncRunClient:
+    def __init__(self, base_url: str = calls.DEFAULT_URL, api_key: str | None = None,
+                 timeout: float = 30, retries: int = 5) -> None:
+        self.base_url, self.api_key, self.timeout, self.retries = base_url.rstrip("/"), api_key, timeout, retries
+        self._http = httpx.AsyncClient(base_url=self.base_url, headers=calls.auth_headers(api_key), timeout=timeout,
+                                       limits=httpx.Limits(max_connections=PARALLEL * 4))
+        self._parallel = asyncio.Semaphore(PARALLEL * 2)  # streams followed at once by wait_all
+
+    async def __aenter__(self) -> AsyncRunClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    # Runs
+
+    async def start(self, apk_path: str, appium_server_url: str, package_name: str, app_activity: str,
+                    max_steps: int | None = None, goal: str | None = None, inputs: dict[str, str] | None = None,
+                    idempotency_key: str | None = None) -> Run:
+        """Starts a run; see RunClient.start."""
+        spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
+                "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs}
+        return self._run(await self._call(calls.start(spec, idempotency_key)))
+
+    async def start_many(self, specs: Iterable[dict[str, Any]]) -> list[Run]:
+        async def start(spec: dict[str, Any]) -> Run:
+            async with self._parallel:
+                return await self.start(**spec)
+        return list(await asyncio.gather(*(start(spec) for spec in specs)))
+
+    async def get(self, run_id: str) -> Run:
+        state = await self._call(calls.get(run_id))
+        if state.get("status") in FINISHED_STATUSES:
+            state = finished_run(state, await self._last_event(run_id, state["lastEventSeq"] - 1))
+        return self._run(state)
+
+    async def runs(self, status: str | None = None, limit: int | None = None,
+                   page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
+        before, left = None, limit
+        while left is None or left > 0:
+            page = await self._call(calls.runs_page(status, min(page_size, left or page_size), before))
+            for row in page["runs"]:
+                yield row
+            left = None if left is None else left - len(page["runs"])
+            if not (before := page.get("next")):
+                return
+
+    async def cancel(self, run_id: str) -> dict[str, Any]:
+        return await self._call(calls.command(run_id, "cancel"))
+
+    async def pause(self, run_id: str) -> dict[str, Any]:
+        return await self._call(calls.command(run_id, "pause"))
+
+    async def resume(self, run_id: str) -> dict[str, Any]:
+        return await self._call(calls.command(run_id, "resume"))
+
+    # Following runs
+
+    async def events(self, run_id: str, after: int = 0) -> AsyncIterator[RunEvent]:
+        """See RunClient.events: live until the terminal event, resuming a dropped stream."""
+        position, idle_drops = after, 0
+        while True:
+            seen = position
+            try:
+                async with aclosing(self._stream(run_id, position)) as stream:
+                    async for event in stream:
+                        position = event.seq
+                        yield event
+                        if event.is_terminal:
+                            return
+            except httpx.TransportError:
+                pass  # dropped: resume below
+            else:  # closed without a terminal event: the end was before `after`, or a drop
+                if await self._ended(run_id, position):
+                    return
+            idle_drops = 0 if position > seen else idle_drops + 1
+            if idle_drops >= calls.MAX_IDLE_DROPS:
+                raise RunServiceError(None, "unavailable", f"the stream of run {run_id} keeps dropping")
+
+    async def wait(self, run_id: str, progress: bool = True) -> Run:
+        with StepProgress(run_id, progress) as bar:
+            async for event in self.events(run_id):
+                bar.see(event)
+        return self._run(finished_run(await self._call(calls.get(run_id)), bar.terminal))
+
+    async def wait_all(self, run_ids: Iterable[str], progress: bool = True) -> list[Run]:
+        ids = list(run_ids)
+        with RunsProgress(len(ids), progress) as bar:
+            async def finish(run_id: str) -> Run:
+                async with self._parallel:
+                    run = await self._finish(run_id)
+                bar.finished(run)
+                return run
+            return list(await asyncio.gather(*(finish(run_id) for run_id in ids)))
+
+    async def _finish(self, run_id: str) -> Run:
+        state = await self._call(calls.get(run_id))
+        after = state["lastEventSeq"] - 1 if state.get("status") in FINISHED_STATUSES else state["lastEventSeq"]
+        terminal = await self._last_event(run_id, after)
+        return self._run(finished_run(await self._call(calls.get(run_id)), terminal))
+
+    async def _ended(self, run_id: str, position: int) -> bool:
+        state = await self._call(calls.get(run_id))
+        return state.get("status") in FINISHED_STATUSES and position >= state["lastEventSeq"]
+
+    async def _last_event(self, run_id: str, after: int) -> RunEvent | None:
+        events = [event async for event in self.events(run_id, after)]  # to the end: the last is terminal
+        return events[-1] if events else None
+
+    # Graphs and files
+
+    async def graph(self, run_id: str) -> dict[str, Any]:
+        return await self._call(calls.graph(run_id))
+
+    async def graph_svg(self, run_id: str) -> str:
+        return await self._call(calls.graph_svg(run_id))
+
+    async def artifact(self, run_id: str, artifact_id: str) -> bytes:
+        return await self._call(calls.artifact(run_id, artifact_id))
+
+    async def diff(self, base: str, head: str) -> dict[str, Any]:
+        return await self._call(calls.diff(base, head))
+
+    async def diff_svg(self, base: str, head: str) -> str:
+        return await self._call(calls.diff(base, head, svg=True))
+
+    # Sending
+
+    def _run(self, data: dict[str, Any]) -> Run:
+        return Run(data, self._graph_svg_now)
+
+    def _graph_svg_now(self, run_id: str) -> str:
+        # Jupyter renders a run synchronously, inside the running loop: a short blocking request.
+        with RunClient(self.base_url, self.api_key, self.timeout, self.retries) as client:
+            return client.graph_svg(run_id)
+
+    async def _call(self, call: calls.Call) -> Any:
+        return calls.decode(call, await self._send(call))
+
+    async def _stream(self, run_id: str, after: int) -> AsyncIterator[RunEvent]:
+        response = await self._send(calls.stream(run_id, after))
+        try:
+            async for sse in EventSource(response).aiter_sse():
+                if sse.data:  # httpx-sse yields the keep-alive comments as empty messages
+                    yield RunEvent.from_sse(sse)
+        finally:
+            await response.aclose()
+
+    async def _send(self, call: calls.Call) -> httpx.Response:
+        streaming = call.answer == "stream"
+        timeout = calls.stream_timeout(self.timeout) if streaming else httpx.USE_CLIENT_DEFAULT
+        request = self._http.build_request(call.method, call.path, params=call.params, json=call.json,
+                                           headers=call.headers, timeout=timeout)
+        try:
+            return await tenacity.AsyncRetrying(**calls.retry_options(self.retries))(
+                self._send_once, request, streaming)
+        except httpx.TransportError as error:
+            raise RunServiceError.unreachable(self.base_url, error) from None
+
+    async def _send_once(self, request: httpx.Request, streaming: bool) -> httpx.Response:
+        response = await self._http.send(request, stream=streaming)
+        if response.status_code >= 400:
+            if streaming:
+                await response.aread()
+                await response.aclose()
+            raise RunServiceError.from_response(response)
+        return response

@@ -1,0 +1,192 @@
+"""`runservice`: the run service from a shell, one function per verb over RunClient.
+
+Exit status: 0 done (for a run followed to its end: it completed), 1 the service refused the
+request or could not be reached (one line on stderr), 2 bad usage, 3 the run failed, 4 it was canceled.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from runservice_client.cli_format import event_line, run_lines, runs_table
+from runservice_client.client import RunClient
+from runservice_client.errors import RunServiceError
+from runservice_client.models import Run
+
+EXIT_FOR_STATUS = {"completed": 0, "failed": 3, "canceled": 4}
+as_json = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
+run_argument = click.argument("run_id", metavar="RUN")
+
+
+def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """A refused request or an unreachable service is one line on stderr and exit status 1, never a traceback."""
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RunServiceError as error:
+            raise click.ClickException(one_line(error)) from None
+    return wrapper
+
+
+def one_line(error: RunServiceError) -> str:
+    problems = error.details if isinstance(error.details, list) else []
+    named = "; ".join(f"{p['field']}: {p['problem']}" for p in problems if isinstance(p, dict) and "field" in p)
+    text = f"{error.message} ({named})" if named else error.message
+    head = f"{error.status} {error.code}" if error.status else error.code
+    return " ".join(f"{head}: {text}".split())
+
+
+def emit(data: Any) -> None:
+    click.echo(json.dumps(data, default=str))
+
+
+def finish(run: Run, as_json: bool) -> None:
+    if as_json:
+        emit(run)
+    else:
+        click.echo(f"{run.status}: {run.stop_reason}")
+    sys.exit(EXIT_FOR_STATUS.get(run.status or "", 1))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--url", envvar="RUNSERVICE_URL", default="http://127.0.0.1:8000", show_default=True,
+              show_envvar=True, callback=lambda _, __, url: http_url(url), help="Where the run service answers.")
+@click.option("--api-key", envvar="RUNSERVICE_API_KEY", show_envvar=True, help="Sent as Authorization: Bearer.")
+@click.pass_context
+def main(ctx: click.Context, url: str, api_key: str | None) -> None:
+    """Start, watch, pause and inspect exploration runs of the run service."""
+    ctx.obj = ctx.with_resource(RunClient(url, api_key))
+
+
+def http_url(url: str) -> str:
+    if not url.startswith(("http://", "https://")) or not url.partition("://")[2].strip("/"):
+        raise click.BadParameter(f"expected an http(s) URL, got {url!r}", param_hint="'--url'")
+    return url
+
+
+def key_value(_: Any, __: Any, values: tuple[str, ...]) -> dict[str, str]:
+    pairs = [value.partition("=") for value in values]
+    if bad := [key for key, sep, _ in pairs if not sep or not key]:
+        raise click.BadParameter(f"expected KEY=VALUE, got {bad[0]!r}")
+    return {key: value for key, _, value in pairs}
+
+
+@main.command()
+@click.option("--apk", required=True, help="The app: an APK (or a simulator model) path on the Appium host.")
+@click.option("--appium", required=True, help="URL of the Appium server that drives the device.")
+@click.option("--package", required=True, help="The app's package name, e.g. com.example.notes.")
+@click.option("--activity", required=True, help="The activity to launch, e.g. .MainActivity.")
+@click.option("--max-steps", type=int, help="Step budget (1..1000; the service's default is 50).")
+@click.option("--goal", help="Stop when a screen shows this.")
+@click.option("--input", "inputs", multiple=True, callback=key_value, metavar="KEY=VALUE",
+              help="Text to type into a field (by id, hint or content-desc); repeatable.")
+@click.option("--idempotency-key", help="Starting again with the same key answers the same run.")
+@click.option("--wait", is_flag=True, help="Show a progress bar until the run ends; exit 0 only if it completed.")
+@as_json
+@click.pass_obj
+@reports_errors
+def start(client: RunClient, apk: str, appium: str, package: str, activity: str, max_steps: int | None,
+          goal: str | None, inputs: dict[str, str], idempotency_key: str | None, wait: bool, as_json: bool) -> None:
+    """Start a run and print its id."""
+    apk = apk if "://" in apk or os.path.isabs(apk) else os.path.abspath(apk)  # the service wants absolute paths
+    run = client.start(apk, appium, package, activity, max_steps, goal, inputs or None, idempotency_key)
+    if not wait:
+        return emit(run) if as_json else click.echo(run.id)
+    if not as_json:
+        click.echo(run.id)
+    finish(client.wait(run.id, progress=not as_json), as_json)
+
+
+@main.command()
+@run_argument
+@click.option("--after", type=int, default=0, show_default=True, help="Only the events after this sequence number.")
+@as_json
+@click.pass_obj
+@reports_errors
+def watch(client: RunClient, run_id: str, after: int, as_json: bool) -> None:
+    """Print the run's events until it ends; exit like start --wait."""
+    last = None
+    for last in client.events(run_id, after):
+        click.echo(json.dumps({"seq": last.seq, "event": last.name, "data": last.data}) if as_json
+                   else event_line(last))
+    sys.exit(EXIT_FOR_STATUS.get(last.name.removeprefix("run.") if last else "", 1))
+
+
+@main.command("ls")
+@click.option("--status", type=click.Choice(["queued", "running", "paused", "completed", "failed", "canceled"]))
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@as_json
+@click.pass_obj
+@reports_errors
+def list_runs(client: RunClient, status: str | None, limit: int, as_json: bool) -> None:
+    """List runs, newest first."""
+    rows = list(client.runs(status=status, limit=limit))
+    if as_json:
+        return emit(rows)
+    click.echo(runs_table(rows))
+
+
+@main.command()
+@run_argument
+@as_json
+@click.pass_obj
+@reports_errors
+def get(client: RunClient, run_id: str, as_json: bool) -> None:
+    """Show a run's state (and its metrics once it finished)."""
+    run = client.get(run_id)
+    click.echo(json.dumps(run, default=str) if as_json else "\n".join(run_lines(run)))
+
+
+def run_command(verb: str, help_text: str) -> None:
+    @main.command(verb, help=help_text)
+    @run_argument
+    @as_json
+    @click.pass_obj
+    @reports_errors
+    def command(client: RunClient, run_id: str, as_json: bool) -> None:
+        answer = getattr(client, verb)(run_id)
+        click.echo(json.dumps(answer) if as_json else f"{answer['runId']} {answer['status']}")
+
+
+run_command("cancel", "Cancel a run: a queued one at once, a running one at its next node.")
+run_command("pause", "Pause a run: it frees its device; resume continues it where it stopped.")
+run_command("resume", "Queue a paused run again; it continues with the same steps and screen graph.")
+
+
+@main.command()
+@run_argument
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-", show_default=True,
+              help="Where to write the picture (SVG); - is stdout.")
+@as_json
+@click.pass_obj
+@reports_errors
+def graph(client: RunClient, run_id: str, output: str, as_json: bool) -> None:
+    """Write the run's screen graph as SVG (or print it as JSON with --json)."""
+    content = json.dumps(client.graph(run_id)) if as_json else client.graph_svg(run_id)
+    with click.open_file(output, "w") as out:
+        out.write(content if content.endswith("\n") else content + "\n")
+    if output != "-":
+        click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.argument("base", metavar="BASE_RUN")
+@click.argument("head", metavar="HEAD_RUN")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Also write the picture of the difference (SVG) here.")
+@click.pass_obj
+@reports_errors
+def diff(client: RunClient, base: str, head: str, output: str | None) -> None:
+    """Compare the screen graphs of two runs (JSON)."""
+    emit(client.diff(base, head))
+    if output:
+        with open(output, "w") as out:
+            out.write(client.diff_svg(base, head))

@@ -1,0 +1,52 @@
+"""How the command line shows events, runs and lists of runs to a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runservice_client.models import Run, RunEvent
+
+# The fields worth a glance on an event line, in this order; the rest is in `watch --json`.
+EVENT_FIELDS = ("nodeName", "outcomeStatus", "activity", "screenId", "toScreen", "attempt",
+                "stopReason", "error", "metrics")
+TABLE = (("RUN", "run_id"), ("STATUS", "status"), ("STOP REASON", "stop_reason"), ("STEPS", None),
+         ("SCREENS", "screens_discovered"), ("CREATED", "created_at"))
+
+
+def event_line(event: RunEvent) -> str:
+    data = event.data
+    time = str(data.get("ts", ""))[11:23]  # HH:MM:SS.mmm of the ISO timestamp
+    step = f"step {data['stepOrdinal']}" if data.get("stepOrdinal") else ""
+    fields = " ".join(f"{name}={compact(data[name])}" for name in EVENT_FIELDS if data.get(name) is not None)
+    return f"{event.seq:>5} {time} {event.name:<28} {step:<8} {fields}".rstrip()
+
+
+def compact(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}:{v}" for k, v in value.items())
+    return str(value)
+
+
+def run_lines(run: Run) -> list[str]:
+    lines = [f"{key}: {value}" for key, value in run.items()
+             if key != "metrics" and value is not None and not isinstance(value, dict)]
+    lines += [f"app.{key}: {value}" for key, value in (run.get("app") or {}).items()]
+    lines += [f"metrics.{key}: {value}" for key, value in run.metrics.items()]
+    return lines
+
+
+def runs_table(rows: list[dict[str, Any]]) -> str:
+    cells = [[cell(row, key) for _, key in TABLE] for row in rows]
+    widths = [max(len(head), *(len(line[i]) for line in cells)) for i, (head, _) in enumerate(TABLE)]
+    lines = [[head for head, _ in TABLE], *cells]
+    rows = ("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)) for line in lines)
+    return "\n".join(row.rstrip() for row in rows)
+
+
+def cell(row: dict[str, Any], key: str | None) -> str:
+    if key is None:
+        return f"{row.get('steps_taken', 0)}/{row.get('max_steps', '?')}"
+    value = row.get(key)
+    if key == "created_at" and value:
+        return str(value)[:19].replace("T", " ")
+    return "-" if value is None else str(value)

@@ -1,0 +1,196 @@
+"""RunClient: the run service from Python, blocking (AsyncRunClient is the same over asyncio).
+
+    client = RunClient("http://127.0.0.1:8000")
+    run = client.start(apk_path=..., appium_server_url=..., package_name=..., app_activity=..., max_steps=20)
+    client.wait(run.id)                      # a progress bar, then the finished run
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import closing
+from typing import Any
+
+import httpx
+import tenacity
+from httpx_sse import EventSource
+
+from runservice_client import calls
+from runservice_client.errors import RunServiceError
+from runservice_client.models import FINISHED_STATUSES, Run, RunEvent, finished_run
+from runservice_client.progress import RunsProgress, StepProgress
+
+# Threads that start or follow runs at once in start_many / wait_all (one HTTP connection each).
+PARALLEL = 16
+
+
+class RunClient:
+    def __init__(self, base_url: str = calls.DEFAULT_URL, api_key: str | None = None,
+                 timeout: float = 30, retries: int = 5) -> None:
+        self.base_url, self.api_key, self.timeout, self.retries = base_url.rstrip("/"), api_key, timeout, retries
+        self._http = httpx.Client(base_url=self.base_url, headers=calls.auth_headers(api_key), timeout=timeout,
+                                  limits=httpx.Limits(max_connections=PARALLEL * 2))
+
+    def __enter__(self) -> RunClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # Runs
+
+    def start(self, apk_path: str, appium_server_url: str, package_name: str, app_activity: str,
+              max_steps: int | None = None, goal: str | None = None, inputs: dict[str, str] | None = None,
+              idempotency_key: str | None = None) -> Run:
+        """Starts a run. The same `idempotency_key` (made up when not given) answers the same run,
+        so the retries on 503 and connection errors never start a second one."""
+        spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
+                "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs}
+        return self._run(self._call(calls.start(spec, idempotency_key)))
+
+    def start_many(self, specs: Iterable[dict[str, Any]]) -> list[Run]:
+        """Starts one run per spec (start's keyword arguments), in parallel; the runs in the specs' order."""
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            return list(pool.map(lambda spec: self.start(**spec), list(specs)))
+
+    def get(self, run_id: str) -> Run:
+        """The run's state; once it finished, with its `metrics` (from its terminal event)."""
+        state = self._call(calls.get(run_id))
+        if state.get("status") in FINISHED_STATUSES:
+            state = finished_run(state, self._last_event(run_id, state["lastEventSeq"] - 1))
+        return self._run(state)
+
+    def runs(self, status: str | None = None, limit: int | None = None, page_size: int = 100) -> Iterator[dict]:
+        """Runs newest first, as rows of the runs table (`pd.DataFrame(client.runs())` works),
+        following the pages until `limit` rows or the last page."""
+        before, left = None, limit
+        while left is None or left > 0:
+            page = self._call(calls.runs_page(status, min(page_size, left or page_size), before))
+            yield from page["runs"]
+            left = None if left is None else left - len(page["runs"])
+            if not (before := page.get("next")):
+                return
+
+    def cancel(self, run_id: str) -> dict[str, Any]:
+        return self._call(calls.command(run_id, "cancel"))
+
+    def pause(self, run_id: str) -> dict[str, Any]:
+        return self._call(calls.command(run_id, "pause"))
+
+    def resume(self, run_id: str) -> dict[str, Any]:
+        return self._call(calls.command(run_id, "resume"))
+
+    # Following runs
+
+    def events(self, run_id: str, after: int = 0) -> Iterator[RunEvent]:
+        """The run's events after `after`: its history, then live, until its terminal event. A dropped
+        stream resumes after the last event seen, on a new connection."""
+        position, idle_drops = after, 0
+        while True:
+            seen = position
+            try:
+                with closing(self._stream(run_id, position)) as stream:
+                    for event in stream:
+                        position = event.seq
+                        yield event
+                        if event.is_terminal:
+                            return
+            except httpx.TransportError:
+                pass  # dropped: resume below
+            else:  # closed without a terminal event: the end was before `after`, or a drop
+                if self._ended(run_id, position):
+                    return
+            idle_drops = 0 if position > seen else idle_drops + 1
+            if idle_drops >= calls.MAX_IDLE_DROPS:
+                raise RunServiceError(None, "unavailable", f"the stream of run {run_id} keeps dropping")
+
+    def wait(self, run_id: str, progress: bool = True) -> Run:
+        """Blocks until the run ends, with a bar of its steps; the finished run, with its metrics."""
+        with StepProgress(run_id, progress) as bar:
+            for event in self.events(run_id):
+                bar.see(event)
+        return self._run(finished_run(self._call(calls.get(run_id)), bar.terminal))
+
+    def wait_all(self, run_ids: Iterable[str], progress: bool = True) -> list[Run]:
+        """Blocks until every run ends, with one bar of runs finished; the finished runs, in order."""
+        ids = list(run_ids)
+        finished: dict[str, Run] = {}
+        with RunsProgress(len(ids), progress) as bar, ThreadPoolExecutor(PARALLEL) as pool:
+            waits = {pool.submit(self._finish, run_id): run_id for run_id in ids}
+            for done in as_completed(waits):
+                finished[waits[done]] = done.result()
+                bar.finished(finished[waits[done]])
+        return [finished[run_id] for run_id in ids]
+
+    def _finish(self, run_id: str) -> Run:
+        """Waits for the run's end without replaying its history: it follows from its last event."""
+        state = self._call(calls.get(run_id))
+        after = state["lastEventSeq"] - 1 if state.get("status") in FINISHED_STATUSES else state["lastEventSeq"]
+        terminal = self._last_event(run_id, after)
+        return self._run(finished_run(self._call(calls.get(run_id)), terminal))
+
+    def _ended(self, run_id: str, position: int) -> bool:
+        state = self._call(calls.get(run_id))
+        return state.get("status") in FINISHED_STATUSES and position >= state["lastEventSeq"]
+
+    def _last_event(self, run_id: str, after: int) -> RunEvent | None:
+        events = list(self.events(run_id, after))  # to the end: the last is the terminal one
+        return events[-1] if events else None
+
+    # Graphs and files
+
+    def graph(self, run_id: str) -> dict[str, Any]:
+        return self._call(calls.graph(run_id))
+
+    def graph_svg(self, run_id: str) -> str:
+        return self._call(calls.graph_svg(run_id))
+
+    def artifact(self, run_id: str, artifact_id: str) -> bytes:
+        return self._call(calls.artifact(run_id, artifact_id))
+
+    def diff(self, base: str, head: str) -> dict[str, Any]:
+        """How the screen graph of run `head` differs from that of run `base`."""
+        return self._call(calls.diff(base, head))
+
+    def diff_svg(self, base: str, head: str) -> str:
+        return self._call(calls.diff(base, head, svg=True))
+
+    # Sending
+
+    def _run(self, data: dict[str, Any]) -> Run:
+        return Run(data, self.graph_svg)
+
+    def _call(self, call: calls.Call) -> Any:
+        return calls.decode(call, self._send(call))
+
+    def _stream(self, run_id: str, after: int) -> Iterator[RunEvent]:
+        response = self._send(calls.stream(run_id, after))
+        try:
+            for sse in EventSource(response).iter_sse():
+                if sse.data:  # httpx-sse yields the keep-alive comments as empty messages
+                    yield RunEvent.from_sse(sse)
+        finally:
+            response.close()
+
+    def _send(self, call: calls.Call) -> httpx.Response:
+        streaming = call.answer == "stream"
+        timeout = calls.stream_timeout(self.timeout) if streaming else httpx.USE_CLIENT_DEFAULT
+        request = self._http.build_request(call.method, call.path, params=call.params, json=call.json,
+                                           headers=call.headers, timeout=timeout)
+        try:
+            return tenacity.Retrying(**calls.retry_options(self.retries))(self._send_once, request, streaming)
+        except httpx.TransportError as error:
+            raise RunServiceError.unreachable(self.base_url, error) from None
+
+    def _send_once(self, request: httpx.Request, streaming: bool) -> httpx.Response:
+        response = self._http.send(request, stream=streaming)
+        if response.status_code >= 400:
+            if streaming:
+                response.read()
+                response.close()
+            raise RunServiceError.from_response(response)
+        return response

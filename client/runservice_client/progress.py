@@ -1,0 +1,66 @@
+"""Progress bars for `wait` and `wait_all`: tqdm.auto, so a widget in Jupyter and text on stderr elsewhere."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from runservice_client.models import RunEvent
+
+# What each event says about the run's status while it lasts; terminal events carry their own.
+STATUS_AFTER = {"run.queued": "queued", "run.started": "running", "run.resumed": "queued",
+                "run.pause_requested": "pausing", "run.paused": "paused", "run.cancel_requested": "cancelling"}
+
+
+class StepProgress:
+    """A run's steps against its maxSteps, with the screens found and the status in the postfix."""
+
+    def __init__(self, run_id: str, enabled: bool = True) -> None:
+        self.bar = tqdm(desc=f"run {run_id}", unit="step", disable=not enabled, leave=True)
+        self.screens, self.status = 0, "queued"
+        self.terminal: RunEvent | None = None
+
+    def __enter__(self) -> StepProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.close()
+
+    def see(self, event: RunEvent) -> None:
+        data = event.data
+        if event.name == "run.queued" and data.get("maxSteps"):
+            self.bar.reset(total=data["maxSteps"])
+        if event.name == "graph.screen.discovered":
+            self.screens += 1
+        step = data.get("stepOrdinal") or 0
+        if event.is_terminal:
+            self.terminal = event
+            step = (data.get("metrics") or {}).get("steps", step)
+            self.status = f"{event.name.removeprefix('run.')}: {data.get('stopReason')}"
+        self.status = STATUS_AFTER.get(event.name, self.status)
+        self.bar.set_postfix(screens=self.screens, status=self.status, refresh=False)
+        if step > self.bar.n:
+            self.bar.update(step - self.bar.n)
+        elif event.name in STATUS_AFTER or event.is_terminal:
+            self.bar.refresh()  # a new status with no new step still shows
+
+
+class RunsProgress:
+    """Runs finished out of those waited for, with how many ended for each stop reason."""
+
+    def __init__(self, total: int, enabled: bool = True) -> None:
+        self.bar = tqdm(total=total, desc="runs", unit="run", disable=not enabled, leave=True)
+        self.reasons: Counter[str] = Counter()
+
+    def __enter__(self) -> RunsProgress:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.bar.close()
+
+    def finished(self, run: dict[str, Any]) -> None:
+        self.reasons[run.get("stopReason") or run.get("status") or "unknown"] += 1
+        self.bar.set_postfix(dict(sorted(self.reasons.items())), refresh=False)
+        self.bar.update(1)
