@@ -111,6 +111,11 @@ class JobQueue:
         self.changed.set()
         return added
 
+    async def put_many(self, run_ids: list[str]) -> None:
+        """One call for the runs one API transaction admitted (a Ray call costs more than a put)."""
+        for run_id in run_ids:
+            await self.put(run_id)
+
     async def drop(self, run_id: str) -> bool:
         return self.core.drop(run_id)
 

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from api.database_gate import DatabaseUnavailable
 from config.logging import logger_for
 from domain.application import InvalidRunId
+from domain.idempotency import IdempotencyConflict
 from domain.run import IllegalTransition, RunNotFound
 
 STATUS_CODES = {400: "invalid_argument", 401: "unauthenticated", 404: "not_found", 405: "method_not_allowed",
@@ -62,6 +63,8 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(InvalidRunId, lambda _, e: error_response(400, str(e), {"field": "runId"}))
     api.add_exception_handler(RunNotFound, lambda _, e: error_response(404, str(e)))
     api.add_exception_handler(IllegalTransition, lambda _, e: error_response(409, str(e)))
+    api.add_exception_handler(IdempotencyConflict,
+                              lambda _, e: error_response(409, str(e), {"field": "Idempotency-Key"}))
     api.add_exception_handler(OperationalError, _database_unavailable)
     for unavailable in (PoolTimeout, StoreOperationalError, StoreInterfaceError, DatabaseUnavailable):
         api.add_exception_handler(unavailable, _database_unavailable)

@@ -121,8 +121,8 @@ class RunService(Application):
             run = self.repository.get(parse_run_id(run_id).to_uuid())
         except AggregateNotFoundError:
             raise RunNotFound(f"no run with id {run_id}") from None
-        if tenant_id is not None and run.tenant_id != tenant_id:
-            raise RunNotFound(f"no run with id {run_id}")
+        if not isinstance(run, Run) or (tenant_id is not None and run.tenant_id != tenant_id):
+            raise RunNotFound(f"no run with id {run_id}")  # an Idempotency-Key's id names no run either
         return run
 
     def cancel_run(self, run_id: str, tenant_id: str | None = None) -> Run:
@@ -173,7 +173,7 @@ class RunService(Application):
     def run_events(self, run_id: str, after: int = 0) -> list[WireEvent]:
         """The run's events after sequence number `after`, as clients see them."""
         originator_id = parse_run_id(run_id).to_uuid()
-        return [to_wire(e) for e in self.events.get(originator_id, gt=after or None)]
+        return [to_wire(e) for e in self.events.get(originator_id, gt=after or None) if isinstance(e, Run.Event)]
 
     @retry(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(8), reraise=True)
     def _update(self, run_id: str, command: Callable[[Run], None]) -> Run:
