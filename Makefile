@@ -6,15 +6,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test setup appium appium-setup bench clean
+.PHONY: run test setup appium appium-setup web-setup browser-setup bench clean
 
 run: setup ## start PostgreSQL, Ray, Appium + simulator, the actors and the API (foreground)
 	$(PY) launcher.py
 
-test: setup ## run the whole test suite on real PostgreSQL, Ray and Appium
+test: setup browser-setup ## run the whole test suite on real PostgreSQL, Ray, Appium and Chromium
 	$(PY) -m pytest
 
-setup: $(INSTALLED) appium-setup
+setup: $(INSTALLED) appium-setup web-setup
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ $(INSTALLED): pyproject.toml
 appium-setup: ## install Appium 3.8 and the simulator driver under .appium (npm registry)
 	scripts/setup-appium.sh
 
+web-setup: ## install the pages' browser libraries (cytoscape.js, ...) under web/node_modules (npm registry)
+	scripts/setup-web.sh
+
+browser-setup: ## install Chromium and chromedriver (Debian packages) for the browser tests
+	scripts/setup-browser.sh
+
 appium: ## start Appium with the simulator on 127.0.0.1:$(APPIUM_PORT) (default 4723), foreground
 	scripts/start-appium.sh
 
@@ -35,4 +41,4 @@ bench: setup ## print the service, exploration and fault-and-load benchmarks
 	$(PY) benchmarks/fault_load.py
 
 clean:
-	rm -rf $(VENV) .appium appium-sim/node_modules .data
+	rm -rf $(VENV) .appium appium-sim/node_modules web/node_modules .data

@@ -31,6 +31,7 @@ from api.models import (
     StartRunRequest,
     StartRunResponse,
 )
+from api.pages import mount_static, page, vendor_file, wants_html
 from api.streams import run_stream
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
@@ -45,6 +46,7 @@ api = FastAPI(title="Run service", version="0.1.0",
               description="Start, watch and cancel exploration runs of Android apps.")
 install_error_handlers(api)
 api.add_middleware(BodySizeLimit, max_bytes=64 * 1024)  # a run request is a few hundred bytes
+mount_static(api)  # the pages' scripts and styles (api/pages.py)
 
 
 def run_summary(run: Run) -> dict[str, Any]:
@@ -203,6 +205,22 @@ class RunApi:
         if self.hub is None:  # needs the replica's running event loop
             self.hub = EventHub(self.runs, asyncio.get_running_loop())
         return self.hub
+
+    # Pages for people (web/). Last in the class: `/runs/{run_id:ulid}` matches only a run id,
+    # and routes such as `/runs/diff` declared above it are matched first anyway.
+
+    @api.get("/", include_in_schema=False)
+    def runs_page(self) -> Response:
+        return page("index.html")
+
+    @api.get("/vendor/{package}/{name}", include_in_schema=False)
+    def vendor(self, package: str, name: str) -> Response:
+        return vendor_file(package, name) or error_response(404, f"no file {package}/{name}")
+
+    @api.get("/runs/{run_id:ulid}", include_in_schema=False, response_model=None)
+    def run_page(self, run_id: str, request: Request) -> Response | dict[str, Any]:
+        """The run's page for a browser; for any other client, the run as `GET /run/{id}` answers it."""
+        return page("run.html") if wants_html(request) else self.get(run_id, request)
 
 
 def build_app(settings: Settings) -> Any:

@@ -1,0 +1,171 @@
+// One run's page: live from its SSE stream, or replayed once it has ended (the same page is the report).
+// Events are queued as they arrive and applied in animation frames within a time budget, so a
+// replay of thousands of events never blocks the page.
+import { ApiError, TERMINAL, blobUrl, call, followRun, showSignOut, statusBadge } from "./common.js";
+import { ScreenGraph, shortActivity } from "./graph.js";
+import { Timeline } from "./timeline.js";
+
+const FRAME_BUDGET_MS = 8;
+const STATUS_AFTER = {
+  "run.queued": "queued", "run.started": "running", "run.pause_requested": "pausing", "run.paused": "paused",
+  "run.resumed": "queued", "run.cancel_requested": "cancelling",
+  "run.completed": "completed", "run.failed": "failed", "run.canceled": "canceled",
+};
+const $ = (id) => document.getElementById(id);
+
+const runId = decodeURIComponent(location.pathname.split("/").filter(Boolean).at(-1));
+const artifactPath = (artifactId) => `run/${runId}/artifacts/${artifactId}`;
+const state = { status: "unknown", step: 0, screens: 0, transitions: 0, events: 0, shot: null, shown: null, ended: false };
+const queue = [];
+let graph = null;
+let framePending = false;
+let closeStream = null;
+const timeline = new Timeline($("timeline"));
+
+function received(event) {
+  queue.push(event);
+  if (!framePending) { framePending = true; requestAnimationFrame(drain); }
+}
+
+function drain() {
+  framePending = false;
+  const until = performance.now() + FRAME_BUDGET_MS;
+  while (queue.length && performance.now() < until) apply(queue.shift());
+  graph?.flush();
+  render();
+  if (queue.length) { framePending = true; requestAnimationFrame(drain); }
+}
+
+function apply(event) {
+  const { name, data } = event;
+  state.events += 1;
+  if (STATUS_AFTER[name]) state.status = STATUS_AFTER[name];
+  if (data.stepOrdinal > state.step) state.step = data.stepOrdinal;
+  if (name === "run.queued") state.maxSteps = data.maxSteps;
+  if (TERMINAL.has(name)) { state.ended = true; state.stopReason = data.stopReason; }
+  if (name === "agent.screen.perceived") {
+    state.shot = { artifact: data.artifacts?.screenshot, activity: data.activity, step: data.stepOrdinal };
+    graph?.screenSeen(data.screenId, data.activity, data.artifacts?.screenshot);
+  }
+  if (name === "graph.screen.discovered") { state.screens += 1; graph?.screen(data.screenId, data.activity); }
+  if (name === "graph.transition.discovered") { state.transitions += 1; graph?.transition(data.fromScreen, data.toScreen, data.action || {}); }
+  timeline.add(event);
+}
+
+function render() {
+  $("status").replaceWith(Object.assign(statusBadge(state.status), { id: "status" }));
+  $("step").textContent = state.step;
+  $("max-steps").textContent = state.maxSteps ?? "?";
+  $("screens").textContent = state.screens;
+  $("transitions").textContent = state.transitions;
+  $("event-count").textContent = state.events;
+  $("stop-reason-fact").hidden = !state.stopReason;
+  $("stop-reason").textContent = (state.stopReason || "").replaceAll("_", " ");
+  document.title = `${state.status} · Run ${runId}`;
+  if (state.ended) $("connection").textContent = "ended: this page is the run's report";
+  setButtons();
+  showScreenshot();
+}
+
+// The latest screenshot: one fetch at a time, and only of the newest one (a replay skips the rest).
+async function showScreenshot() {
+  const shot = state.shot;
+  if (!shot?.artifact || shot.artifact === state.shown || state.fetching) return;
+  state.fetching = true;
+  try {
+    const url = await blobUrl(artifactPath(shot.artifact));
+    const img = $("screenshot");
+    if (img.src) URL.revokeObjectURL(img.src);
+    img.src = url;
+    img.hidden = false;
+    img.dataset.artifact = shot.artifact;
+    $("no-screen").hidden = true;
+    $("screen-caption").textContent = `step ${shot.step} · ${shortActivity(shot.activity)}`;
+    state.shown = shot.artifact;
+  } catch {
+    state.shown = shot.artifact; // gone or refused: not worth retrying every frame
+  } finally {
+    state.fetching = false;
+  }
+  if (state.shot !== shot) showScreenshot();
+}
+
+// --- steering: the buttons reflect the run's state and show the API's answer, errors included
+
+function setButtons() {
+  const s = state.status;
+  const busy = state.requesting;
+  $("cancel").disabled = busy || state.ended || s === "cancelling" || s === "unknown";
+  $("pause").disabled = busy || state.ended || !["queued", "running"].includes(s);
+  $("resume").disabled = busy || state.ended || s !== "paused";
+}
+
+async function steer(verb, done) {
+  const message = $("action-message");
+  state.requesting = true;
+  setButtons();
+  try {
+    const answer = await call(`run/${runId}/${verb}`, { method: "POST" });
+    message.className = "action-message ok";
+    message.textContent = done(answer);
+  } catch (error) {
+    message.className = "action-message error";
+    message.textContent = error instanceof ApiError
+      ? `${verb} refused (${error.status}${error.code ? ` ${error.code}` : ""}): ${error.message}`
+      : `${verb} failed: the service cannot be reached`;
+  } finally {
+    state.requesting = false;
+    setButtons();
+  }
+}
+
+$("cancel").onclick = () => steer("cancel", () => "Cancel requested: the run stops at its next step boundary.");
+$("pause").onclick = () => steer("pause", () => "Pause requested: the run stops at its next step boundary.");
+$("resume").onclick = () => steer("resume", () => "Resumed: the run is queued for the next free device.");
+
+// --- start
+
+function notFound() {
+  closeStream?.();
+  $("run").hidden = true;
+  $("not-found").hidden = false;
+  $("connection").textContent = "";
+  document.title = "Run not found";
+}
+
+function follow() {
+  closeStream = followRun(runId, {
+    onEvent: received,
+    onState: (s) => { if (!state.ended) $("connection").textContent = s === "live" ? "live" : "reconnecting…"; },
+    onFail: (status) => {
+      if (status === 404 || status === 400) return notFound();
+      if (status === null) return follow(); // a key was just given: try again with it
+      $("connection").textContent = `stream failed (${status || "network"})`;
+    },
+  });
+}
+
+async function start() {
+  $("run-id").textContent = runId;
+  showSignOut();
+  let run;
+  try {
+    run = await call(`run/${runId}`);
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 404 || error.status === 400)) return notFound();
+    $("message").textContent = "The service cannot be reached.";
+    $("message").hidden = false;
+    return;
+  }
+  const app = run.app || {};
+  $("app-name").textContent = app.packageName || "";
+  $("app-activity").textContent = app.appActivity || "";
+  if (run.goal) Object.assign($("goal"), { hidden: false, textContent: `goal: ${run.goal}` });
+  state.maxSteps = run.maxSteps;
+  showSignOut();
+  graph = new ScreenGraph($("graph"), $("preview"), artifactPath);
+  follow();
+}
+
+window.runPage = { state, timeline, get graph() { return graph; } }; // for the browser tests and the benchmark
+start();

@@ -1,0 +1,125 @@
+// The timeline: the run's events grouped by step, newest step first. Only open steps have their
+// events in the page (a step's rows are built when it opens), so a run of thousands of events
+// keeps a small DOM, and an event only ever appends one row: nothing is re-rendered.
+import { clock, el } from "./common.js";
+import { shortActivity } from "./graph.js";
+
+export class Timeline {
+  constructor(root) {
+    this.root = root;
+    this.groups = new Map(); // step -> {details, summary, list, events, ...}
+    this.current = null;
+  }
+
+  add(event) {
+    const step = event.data.stepOrdinal ?? this.current?.step ?? 0; // run-level events join the step under way
+    const group = this.groups.get(step) ?? this.openGroup(step);
+    group.events.push(event);
+    group.details.dataset.count = group.events.length;
+    if (learn(group, event)) this.summarize(group);
+    if (group.list) group.list.append(row(event));
+  }
+
+  openGroup(step) {
+    const details = el("details", { class: "step", dataset: { step, count: 0 } });
+    const summary = el("summary");
+    const group = { step, details, summary, list: null, events: [], touched: false, failures: 0 };
+    details.append(summary);
+    details.addEventListener("toggle", () => this.toggled(group));
+    summary.addEventListener("click", () => { group.touched = true; });
+    this.summarize(group);
+    this.root.prepend(details);
+    this.groups.set(step, group);
+    // The step under way is open; the one before closes unless the reader opened it.
+    if (this.current && !this.current.touched) this.current.details.open = false;
+    this.current = group;
+    details.open = true;
+    this.toggled(group);
+    return group;
+  }
+
+  toggled(group) {
+    if (group.details.open && !group.list) {
+      group.list = el("ol", { class: "events" }, ...group.events.map(row));
+      group.details.append(group.list);
+    } else if (!group.details.open && group.list) {
+      group.list.remove(); // a closed step keeps its events in memory only
+      group.list = null;
+    }
+  }
+
+  summarize(group) {
+    const title = group.step === 0 ? "Setup" : `Step ${group.step}`;
+    group.summary.replaceChildren(...[
+      el("span", { class: "step-title" }, title),
+      group.at ? el("span", { class: "step-at" }, group.at) : null,
+      group.action ? el("span", { class: "step-action" }, group.action) : null,
+      group.to ? el("span", { class: "step-to" }, `→ ${group.to}`) : null,
+      group.newScreens ? el("span", { class: "tag new" }, `${group.newScreens} new screen${group.newScreens > 1 ? "s" : ""}`) : null,
+      group.failures ? el("span", { class: "tag fail" }, `${group.failures} failed`) : null,
+      group.end ? el("span", { class: `tag end end-${group.endKind}` }, group.end) : null,
+    ].filter(Boolean));
+  }
+}
+
+/** Updates what a step's summary line says; true when it changed. */
+function learn(group, { name, data }) {
+  switch (name) {
+    case "agent.action.performed": group.action = data.action?.label || data.action?.kind; return true;
+    case "agent.screen.perceived": group.at = shortActivity(data.activity); return true;
+    case "graph.screen.discovered": group.newScreens = (group.newScreens || 0) + 1; return true;
+    case "agent.node.finished":
+      if (data.nodeName === "Verify" && data.detail?.activity) { group.to = shortActivity(data.detail.activity); return true; }
+      if (data.outcomeStatus === "FAILURE") { group.failures += 1; return true; }
+      return false;
+    case "run.completed": case "run.failed": case "run.canceled":
+      group.end = `${name.slice(4)} · ${(data.stopReason || "").replaceAll("_", " ")}`;
+      group.endKind = name.slice(4);
+      return true;
+    default: return false;
+  }
+}
+
+function row(event) {
+  const kind = event.name.split(".")[0];
+  return el("li", { class: `event kind-${kind}${failed(event) ? " failed" : ""}`, dataset: { seq: event.seq } },
+    el("span", { class: "seq" }, `#${event.seq}`),
+    el("time", { datetime: event.data.ts }, clock(event.data.ts)),
+    el("span", { class: "name" }, event.name),
+    el("span", { class: "detail" }, describe(event)));
+}
+
+function failed({ name, data }) {
+  return data.outcomeStatus === "FAILURE" || name === "run.failed";
+}
+
+function describe({ name, data }) {
+  const detail = data.detail || {};
+  switch (name) {
+    case "run.queued": return `max ${data.maxSteps} steps${data.goal ? ` · goal: ${data.goal}` : ""}`;
+    case "run.started": return `on ${data.workerId} · attempt ${data.attempt}`;
+    case "agent.node.started": return data.nodeName;
+    case "agent.node.finished":
+      return [data.nodeName, data.outcomeStatus, detail.durationMs !== undefined ? `${detail.durationMs} ms` : "",
+              detail.stopReason ? `stop: ${detail.stopReason}` : "", detail.error || ""].filter(Boolean).join(" · ");
+    case "agent.screen.perceived": return `${data.activity} · ${data.elementCount} elements · ${data.screenId}`;
+    case "agent.action.performed": return data.action?.label || data.action?.kind || "";
+    case "graph.screen.discovered": return `${data.activity} · ${data.screenId}`;
+    case "graph.transition.discovered": return `${data.fromScreen} → ${data.toScreen} · ${data.action?.label || ""}`;
+    case "run.completed": return [data.stopReason, ...metrics(data.metrics || {})].join(" · ");
+    case "run.failed": return [data.stopReason, data.error].filter(Boolean).join(" · ");
+    default: return rest(data);
+  }
+}
+
+function metrics(m) {
+  const seconds = m.durationMs !== undefined ? `${(m.durationMs / 1000).toFixed(1)} s` : null;
+  return [`${m.steps} steps`, `${m.screensDiscovered} screens`, `${m.transitions} transitions`,
+          m.errors ? `${m.errors} errors` : null, seconds].filter((part) => part && !part.startsWith("undefined"));
+}
+
+function rest(data) {
+  const { runId, seq, ts, ...others } = data;
+  const text = Object.entries(others).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ");
+  return text.length > 240 ? `${text.slice(0, 240)}…` : text;
+}
