@@ -18,13 +18,13 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
-from eventsourcing.projection import ApplicationSubscription
 from sse_starlette import ServerSentEvent
+from ulid import ULID
 
 from config.logging import logger_for
 from domain.application import RunService, parse_run_id
-from domain.projections import run_id_of
 from domain.run import Run, RunNotFound
 from domain.wire import WireEvent, to_wire
 
@@ -150,20 +150,26 @@ class EventHub:
             del self.histories[run_id]
 
     def _follow(self) -> None:
-        """Follow the store from the last position seen; resubscribe after a lost connection."""
+        """Follow the store from the last position seen; resubscribe after a lost connection.
+        Only the events of runs held here are decoded: the others cost this process next to nothing."""
         while not self.stopping.is_set():
             try:
-                with ApplicationSubscription(self.runs, gt=self.position) as subscription:
-                    for domain_event, tracking in subscription:
-                        self.position = tracking.notification_id
-                        run_id = run_id_of(domain_event)
-                        if run_id in self.histories and isinstance(domain_event, Run.Event):
-                            self.loop.call_soon_threadsafe(self._deliver, run_id, encode(to_wire(domain_event)))
+                with self.runs.recorder.subscribe(gt=self.position) as subscription:
+                    for notification in subscription:
+                        self.position = notification.id
+                        run_id = str(ULID.from_uuid(notification.originator_id))
+                        if run_id in self.histories:
+                            self._decode(run_id, notification)
                         if self.stopping.is_set():
                             return
             except Exception as error:  # noqa: BLE001 - the database restarts; streams must not die with it
                 self.log.warning("subscription lost; resubscribing", extra={"error": str(error)[:300]})
                 self.stopping.wait(RESUBSCRIBE_SECONDS)
+
+    def _decode(self, run_id: str, notification: Any) -> None:
+        domain_event = self.runs.mapper.to_domain_event(notification)
+        if isinstance(domain_event, Run.Event):
+            self.loop.call_soon_threadsafe(self._deliver, run_id, encode(to_wire(domain_event)))
 
     def _deliver(self, run_id: str, frame: Frame) -> None:
         history = self.histories.get(run_id)
