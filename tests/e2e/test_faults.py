@@ -36,8 +36,9 @@ def test_a_run_whose_device_actor_dies_is_taken_over_and_finishes_once(api, serv
     assert sum(e["event"] in TERMINAL for e in events) == 1 and events[-1]["event"] == "run.completed"
     second_start = next(i for i, e in enumerate(events) if e["event"] == "run.started" and e["data"]["attempt"] == 2)
     first_steps = node_steps(events[:second_start])
-    resumed_steps = [s for s in node_steps(events[second_start:]) if s > 0]  # after the new setup (step 0)
-    assert resumed_steps and min(resumed_steps) > max(first_steps)  # the step count goes on
+    resumed_steps = node_steps(events[second_start:])  # setup again at the step it stopped at, then on
+    assert resumed_steps and min(resumed_steps) == max(first_steps) < max(resumed_steps)  # the step count goes on
+    assert resumed_steps == sorted(resumed_steps)
 
 
 def node_steps(events: list[dict]) -> list[int]:
