@@ -13,8 +13,10 @@ import ray
 from ray import serve
 
 from actors.device import DeviceWorker
+from actors.placement import ON_HEAD, actor_name, device_resource, waiting_devices
 from actors.projector import Projector
 from actors.queue import QUEUE_NAME, JobQueue
+from config.logging import logger_for
 from config.settings import Settings
 from serve_app import build_app
 from storage.schema import create_tables
@@ -34,32 +36,40 @@ class Service:
         return f"http://{self.settings.host}:{self.settings.port}"
 
 
-def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = None) -> Service:
-    """Named, detached-from-caller actors; Ray restarts any that die."""
+def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = None,
+                 detached: bool = False) -> Service:
+    """Named actors; Ray restarts any that die. They live as long as the caller's process, or
+    as long as the cluster when `detached` (a RayService: Serve builds the app in a passing task)."""
     ns = settings.ray_namespace
+    lifetime = "detached" if detached else None
     create_tables(settings.database_url)
-    queue = JobQueue.options(name=QUEUE_NAME, namespace=ns, get_if_exists=True).remote(
+    queue = JobQueue.options(name=QUEUE_NAME, namespace=ns, get_if_exists=True, resources=ON_HEAD,
+                             lifetime=lifetime).remote(
         settings.lease_seconds, settings.database_url)
-    projector = Projector.options(name="projector", namespace=ns, get_if_exists=True).remote(settings, QUEUE_NAME)
+    projector = Projector.options(name="projector", namespace=ns, get_if_exists=True,
+                                  resources=ON_HEAD, lifetime=lifetime).remote(settings, QUEUE_NAME)
     ray.get(projector.healthy.remote())  # tables exist before the API or workers use them
     caps = device_caps or settings.device_caps()
     workers = [
-        DeviceWorker.options(name=f"device-{i}", namespace=ns, get_if_exists=True, resources=device_resource(device))
-        .remote(f"device-{i}", settings, QUEUE_NAME, device)
+        DeviceWorker.options(name=actor_name(device, i), namespace=ns, get_if_exists=True,
+                             resources=device_resource(device), lifetime=lifetime)
+        .remote(actor_name(device, i), settings, QUEUE_NAME, device)
         for i, device in enumerate(caps)
     ]
-    ray.get([w.status.remote() for w in workers])
+    # Wait only for the devices some node offers: the others stay pending until a node declares them.
+    udids = [device.get("appium:udid") for device in caps]
+    waiting = set(waiting_devices([udid for udid in udids if udid]))
+    if waiting:
+        logger_for("service", "bootstrap").warning("devices wait for a node that offers them",
+                                                   extra={"waiting": sorted(waiting)})
+    ray.get([w.status.remote() for w, udid in zip(workers, udids) if udid not in waiting])
     return Service(settings, queue, projector, workers)
 
 
-def device_resource(device_caps: dict[str, Any]) -> dict[str, float]:
-    """A real device's worker runs on the host it is plugged into (cluster.yaml declares device_<udid>)."""
-    udid = device_caps.get("appium:udid")
-    return {f"device_{udid}": 1} if udid else {}
-
-
 def start_api(settings: Settings) -> None:
-    serve.start(http_options={"host": settings.host, "port": settings.port}, logging_config={"enable_access_log": False})
+    # One HTTP proxy, on the head: device hosts serve no API (and on one machine their ports would clash)
+    serve.start(proxy_location="HeadOnly", http_options={"host": settings.host, "port": settings.port},
+                logging_config={"enable_access_log": False})
     serve.run(build_app(settings), name=APP_NAME, route_prefix="/")
 
 

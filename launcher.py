@@ -70,7 +70,9 @@ def start_ray(settings: Settings, stack: ExitStack) -> str:
     context = ray.init(address=settings.ray_address or "local", namespace=settings.ray_namespace,
                        include_dashboard=True, dashboard_host="127.0.0.1",
                        dashboard_port=settings.ray_dashboard_port, log_to_driver=False,
-                       logging_level="WARNING")
+                       logging_level="WARNING",
+                       # a local Ray offers this machine's devices; a cluster's nodes declare their own
+                       resources=None if settings.ray_address else settings.device_resources())
     stack.callback(ray.shutdown)
     stack.callback(serve.shutdown)
     return f"http://{context.dashboard_url}" if context.dashboard_url else "(no dashboard)"

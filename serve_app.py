@@ -15,6 +15,7 @@ from ray import serve
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from ulid import ULID
 
+from actors.placement import ON_HEAD, placement_report
 from actors.queue import QUEUE_NAME
 from api.access import Access
 from api.admission import Admissions, IdempotencyKeyHeader
@@ -59,7 +60,7 @@ def run_summary(run: Run) -> dict[str, Any]:
     }
 
 
-@serve.deployment(max_ongoing_requests=2000, ray_actor_options={"num_cpus": 0},
+@serve.deployment(max_ongoing_requests=2000, ray_actor_options={"num_cpus": 0, "resources": ON_HEAD},
                   logging_config={"enable_access_log": False})
 @serve.ingress(api)
 class RunApi:
@@ -177,7 +178,8 @@ class RunApi:
     async def health(self) -> Response | HealthResponse:
         now = datetime.now(timezone.utc)
         if await asyncio.to_thread(is_reachable, self.settings.database_url):
-            return HealthResponse(timestamp=now, status="healthy", database="connected")
+            devices = await asyncio.to_thread(placement_report, self.settings.udids)
+            return HealthResponse(timestamp=now, status="healthy", database="connected", details=devices)
         body = HealthResponse(timestamp=now, status="unhealthy", database="disconnected")
         return Response(body.model_dump_json(), status_code=503, media_type="application/json")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from actors import metrics as telemetry  # `metrics` is the run's own figures here
 from actors.appium import DeviceError, DeviceUnavailable
 from actors.nodes import RunStopped, cancelled
 from domain.exploration import Action, Screen, enumerate_actions, goal_text, screen_shows
@@ -25,6 +26,7 @@ class ExplorationStep:
 
     def run(self, step: int, screen: Screen) -> Screen:
         """Returns the screen the next step starts from."""
+        started, waited = time.perf_counter(), telemetry.waited()
         try:
             after = self._step(step, screen)
             self.node.flush()
@@ -33,6 +35,8 @@ class ExplorationStep:
         except DeviceError as error:
             failure = error  # `error` is unbound when the except block ends
             return self.node("RecoverFromError", step, lambda: self.recover(failure), _screen_detail)
+        finally:
+            telemetry.step_done(self.agent.device_caps.get("appium:udid", self.agent.worker_id), started, waited)
         self.consecutive_errors = 0
         return after
 
@@ -49,10 +53,11 @@ class ExplorationStep:
 
     def perceive(self, step: int, screen: Screen) -> dict[str, Any]:
         metrics = self.agent.metrics
-        artifacts = {
-            "pageSource": self.agent.artifacts.put(self.agent.observer.last_source.encode(), "application/xml"),
-            "screenshot": self.agent.artifacts.put(self.agent.device.screenshot_png(), "image/png"),
-        }
+        with telemetry.waiting():  # the store and Appium: not the agent's own time
+            artifacts = {
+                "pageSource": self.agent.artifacts.put(self.agent.observer.last_source.encode(), "application/xml"),
+                "screenshot": self.agent.artifacts.put(self.agent.device.screenshot_png(), "image/png"),
+            }
         self.node.record("screen_perceived", step_ordinal=step, screen_id=screen.screen_id,
                          activity=screen.activity, package=screen.package,
                          element_count=len(screen.elements), artifacts=artifacts)
