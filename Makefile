@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test setup appium appium-setup web-setup browser-setup bench clean
+.PHONY: run test setup appium appium-setup web-setup browser-setup bench metrics clean
 
 run: setup ## start PostgreSQL, Ray, Appium + simulator, the actors and the API (foreground)
 	$(PY) launcher.py
@@ -35,6 +35,9 @@ browser-setup: ## install Chromium and chromedriver (Debian packages) for the br
 
 appium: ## start Appium with the simulator on 127.0.0.1:$(APPIUM_PORT) (default 4723), foreground
 	scripts/start-appium.sh
+
+metrics: ## Prometheus (installed when missing) on 127.0.0.1:9090, scraping the Ray cluster's nodes, foreground
+	scripts/start-prometheus.sh
 
 bench: setup ## print the service, exploration and fault-and-load benchmarks
 	$(PY) benchmarks/service_bench.py

@@ -22,6 +22,8 @@ from appium.webdriver.common.appiumby import AppiumBy
 from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from actors import metrics
+
 APP_STATE_FOREGROUND = 4
 BACK_KEY = 4
 LOCATOR_KINDS = {"id": AppiumBy.ID, "xpath": AppiumBy.XPATH, "accessibility_id": AppiumBy.ACCESSIBILITY_ID}
@@ -47,7 +49,8 @@ class AppLaunchFailed(DeviceError):
 @contextmanager
 def translated_errors() -> Iterator[None]:
     try:
-        yield
+        with metrics.waiting("appium"):
+            yield
     except (Urllib3Error, OSError) as error:
         raise DeviceUnavailable(f"Appium server unreachable: {error}") from None
     except WebDriverException as error:

@@ -15,6 +15,7 @@ from typing import Any
 import ray
 from ulid import ULID
 
+from actors import metrics
 from actors.agent import STORE_UNAVAILABLE, AgentRun
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
@@ -38,13 +39,23 @@ class DeviceWorker:
         self.queue = ray.get_actor(queue_name, namespace=settings.ray_namespace)
         self.stopping = threading.Event()
         self.current: str | None = None
+        self.agent: AgentRun | None = None  # the run being explored: its step shows in the dashboard
+        self.udid = self.device_caps.get("appium:udid", device_id)
         self.completed = 0
         self.puller = threading.Thread(target=self._pull_loop, name=f"worker-{device_id}", daemon=True)
         self.puller.start()
 
     def status(self) -> dict[str, Any]:
-        return {"deviceId": self.device_id, "workerId": self.worker_id, "currentRun": self.current,
+        return {"deviceId": self.device_id, "udid": self.udid, "workerId": self.worker_id, "currentRun": self.current,
+                "step": self.agent.metrics.steps if self.agent else None,
                 "runsDone": self.completed, "pulling": self.puller.is_alive()}
+
+    def __repr__(self) -> str:  # the dashboard's name of this actor (Ray reads it once, at creation)
+        return f"DeviceWorker(udid={self.udid})"
+
+    def heartbeat(self, run_id: str) -> None:
+        """Renews the run's lease; a task of its own so that its name shows the run and the step."""
+        self.queue.renew.remote(run_id, self.worker_id)
 
     def shutdown(self) -> None:
         self.stopping.set()
@@ -74,7 +85,7 @@ class DeviceWorker:
             log.warning("run left to its lease", extra={"error": str(error)[:300]})
         finally:
             renewing.set()
-            self.current = None
+            self.current, self.agent = None, None
         if done:  # otherwise the lease lapses and the queue offers the run again
             self._release(run_id)
 
@@ -101,13 +112,19 @@ class DeviceWorker:
             return True
         self.current = run_id
         log.info("run started", extra={"status": "running", "attempt": run.attempt})
-        AgentRun(self.runs, self.artifacts, self.settings, run_id, self.device_caps, self.worker_id).execute()
+        metrics.run_started()
+        self.agent = AgentRun(self.runs, self.artifacts, self.settings, run_id, self.device_caps, self.worker_id)
+        self.agent.execute()
         run = self.runs.get_run(run_id)
+        if run.is_finished:
+            metrics.run_finished(run.status, run.stop_reason)
         log.info("run ended" if run.is_finished else f"run {run.status}",
                  extra={"status": run.status, "stopReason": run.stop_reason})
         self.completed += run.is_finished
         return not run.needs_device
 
     def _renew_lease(self, run_id: str, done: threading.Event) -> None:
+        me = ray.get_runtime_context().current_actor
         while not done.wait(self.settings.heartbeat_seconds):
-            self.queue.renew.remote(run_id, self.worker_id)
+            step = self.agent.metrics.steps if self.agent else 0
+            me.heartbeat.options(name=f"{self.udid}: run {run_id} step {step}").remote(run_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, TypeVar
 
+from actors import metrics
 from actors.run_writer import RunWriter
 from domain.application import RunService
 from domain.run import Run
@@ -48,7 +49,8 @@ class NodeRunner:
         self.writer, self.worker_id = RunWriter(runs, run_id), worker_id
 
     def __call__(self, name: str, step: int, work: Callable[[], T], detail: Callable[[T], dict] | None = None) -> T:
-        request = self.writer.user_request()
+        with metrics.waiting():  # one store query: not the agent's own time
+            request = self.writer.user_request()
         self.start(name, step)
         if request is not None:
             self.finish(name, step, "SKIPPED", reason=f"{request} requested")

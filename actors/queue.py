@@ -15,6 +15,7 @@ from typing import Callable
 
 import ray
 
+from actors import metrics
 from config.logging import logger_for
 from storage.queue_store import QueueStore
 
@@ -106,9 +107,16 @@ class JobQueue:
                 self.core.restore(lease.run_id, lease.worker_id, lease.seconds_left())
             self._offer_unheld()
 
+    def __repr__(self) -> str:  # the dashboard's name of this actor (Ray reads it at creation)
+        return f"JobQueue(depth={len(self.core.pending)}, leased={len(self.core.leases)})"
+
+    def _report(self) -> None:
+        metrics.queue_depth(len(self.core.pending), len(self.core.leases))
+
     async def put(self, run_id: str) -> bool:
         added = self.core.put(run_id)
         self.changed.set()
+        self._report()
         return added
 
     async def put_many(self, run_ids: list[str]) -> None:
@@ -132,6 +140,7 @@ class JobQueue:
                 await asyncio.wait_for(self.changed.wait(), timeout=min(remaining, self.core.lease_seconds))
             except asyncio.TimeoutError:
                 pass
+        self._report()
         await self._persist("hold", run_id, worker_id)
         return run_id
 
@@ -143,6 +152,7 @@ class JobQueue:
 
     async def ack(self, run_id: str, worker_id: str) -> bool:
         acked = self.core.ack(run_id, worker_id)
+        self._report()
         if acked:
             await self._persist("release", run_id)
         return acked
@@ -159,6 +169,7 @@ class JobQueue:
             await asyncio.sleep(self.core.lease_seconds / 2)
             if self.core.reoffer_expired():
                 self.changed.set()
+            self._report()
             try:
                 await asyncio.to_thread(self._offer_unheld)
             except Exception as error:  # noqa: BLE001 - the database may be restarting; sweep again later

@@ -14,6 +14,7 @@ from typing import Callable
 
 from eventsourcing.persistence import IntegrityError
 
+from actors import metrics
 from domain.application import RunService
 from domain.run import Run
 
@@ -35,7 +36,8 @@ class RunWriter:
     def flush(self) -> None:
         for _ in range(MAX_CONFLICTS):
             try:
-                self.runs.save(self.run)
+                with metrics.waiting("append"):
+                    self.runs.save(self.run)
             except IntegrityError:
                 self.run = self.runs.get_run(self.run_id)
                 for command in self.pending:

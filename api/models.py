@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
@@ -75,6 +75,7 @@ class HealthResponse(BaseModel):
     timestamp: datetime
     status: str
     database: str
+    details: dict[str, Any] | None = None  # devices: how many, and which wait for a node that offers them
 
 
 class ErrorBody(BaseModel):

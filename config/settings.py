@@ -72,12 +72,18 @@ class Settings(BaseSettings):
         return self.appium_url or f"http://127.0.0.1:{self.appium_port}"
 
     def device_caps(self) -> list[dict[str, str]]:
-        """Capabilities of each device actor's sessions, one entry per device."""
-        base = {"appium:automationName": self.automation_name}
-        udids = [u.strip() for u in self.device_udids.split(",") if u.strip()]
-        if udids:
-            return [{**base, "appium:udid": udid} for udid in udids]
-        return [dict(base) for _ in range(self.devices)]
+        """Capabilities of each device actor's sessions, one entry per device; every device has a udid
+        (simulated ones are sim-0, sim-1, ...), which names the Ray resource that places its actor."""
+        return [{"appium:automationName": self.automation_name, "appium:udid": udid} for udid in self.udids]
+
+    @property
+    def udids(self) -> list[str]:
+        real = [u.strip() for u in self.device_udids.split(",") if u.strip()]
+        return real or [f"sim-{i}" for i in range(self.devices)]
+
+    def device_resources(self) -> dict[str, float]:
+        """What a local Ray declares so that it can place every device actor of these settings."""
+        return {f"device_{udid}": 1 for udid in self.udids}
 
     @property
     def embedded_database_dir(self) -> Path:
