@@ -219,9 +219,10 @@ class RunApi:
     def vendor(self, package: str, name: str) -> Response:
         return vendor_file(package, name) or error_response(404, f"no file {package}/{name}")
 
-    @api.get("/runs/{run_id:ulid}", include_in_schema=False, response_model=None)
-    def run_page(self, run_id: str, request: Request) -> Response | dict[str, Any]:
-        """The run's page for a browser; for any other client, the run as `GET /run/{id}` answers it."""
+    @api.get("/runs/{run_id:ulid}", include_in_schema=False, response_model=dict[str, Any])
+    def run_page(self, run_id: str, request: Request) -> Any:
+        """The run's page for a browser; for any other client, the run as `GET /run/{id}` answers it
+        (the same response model: the same JSON)."""
         return page("run.html") if wants_html(request) else self.get(run_id, request)
 
 

@@ -1,0 +1,202 @@
+"""The pages in a real browser: the runs list, one run live and replayed, steering, API keys."""
+
+from __future__ import annotations
+
+import httpx
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+
+from tests.browser.conftest import wait
+from tests.browser.proxy import DroppableProxy
+from tests.fixtures.service import read_stream, start_body
+
+NOTES_INPUTS = {"username": "alice", "password": "secret"}
+
+
+def start(service, api: httpx.Client, app: str = "notes", **fields) -> str:
+    body = start_body(service.settings.appium_url, app, **({"inputs": NOTES_INPUTS} if app == "notes" else {}), **fields)
+    answer = api.post("/run", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["runId"]
+
+
+def text(driver, css: str) -> str:
+    return driver.find_element(By.CSS_SELECTOR, css).text
+
+
+def page_state(driver) -> dict:
+    return driver.execute_script("return {...window.runPage.state, nodes: window.runPage.graph?.cy.nodes().length ?? 0}")
+
+
+def test_the_list_shows_a_started_run_and_follows_it_live(service, api, browser, shot):
+    run_id = start(service, api, maxSteps=8)
+    browser.get(f"{service.api_url}/")
+    row = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-run-id="{run_id}"]')), "the run's row")
+    shot("started")
+    # the row changes without a reload until the run has ended
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'tr[data-run-id="{run_id}"]')
+         .get_attribute("data-status") == "completed", "the row to show the run completed")
+    shot("completed")
+    cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, f'tr[data-run-id="{run_id}"] td')]
+    assert cells[1:6] == ["completed", "max steps", "com.example.notes", "8 / 8", cells[5]]
+    assert int(cells[5]) >= 2
+    assert row.find_element(By.TAG_NAME, "a").get_attribute("href").endswith(f"/runs/{run_id}")
+
+
+def open_run(browser, base_url: str, run_id: str) -> None:
+    browser.get(f"{base_url}/runs/{run_id}")
+    wait(browser, lambda d: d.execute_script("return window.runPage?.state.events > 0"), "the first events")
+
+
+def all_timeline_seqs(browser) -> list[int]:
+    """The seq of every timeline entry, in seq order, with every step opened (a closed step holds no rows)."""
+    browser.execute_script("document.querySelectorAll('#timeline details').forEach(d => { d.open = true; })")
+    wait(browser, lambda d: d.execute_script(  # a step builds its rows when its toggle event comes
+        "const steps = [...document.querySelectorAll('#timeline details')];"
+        "return steps.every(s => s.querySelectorAll('li').length === Number(s.dataset.count))"), "every step's rows")
+    seqs = browser.execute_script("return [...document.querySelectorAll('#timeline li[data-seq]')].map(li => Number(li.dataset.seq))")
+    return sorted(seqs)
+
+
+def test_a_run_page_shows_events_live_and_the_graph_growing(service, api, browser, shot):
+    run_id = start(service, api, "shop", maxSteps=1000)
+    try:
+        open_run(browser, service.api_url, run_id)
+        wait(browser, lambda d: text(d, "#status") == "running", "the run to show running")
+        first = page_state(browser)
+        wait(browser, lambda d: page_state(d)["nodes"] > max(first["nodes"], 1), "the graph to grow")
+        grown = page_state(browser)
+        assert grown["events"] > first["events"] and grown["step"] >= first["step"]
+        assert not grown["ended"]  # seen while the run was live, not replayed afterwards
+        img = wait(browser, EC.visibility_of_element_located((By.ID, "screenshot")), "the latest screenshot")
+        assert img.get_attribute("src").startswith("blob:") and browser.execute_script(
+            "return arguments[0].naturalWidth", img) > 0
+        shot("live")
+        # a screen of the graph shows its screenshot when hovered
+        x, y = browser.execute_script("const p = runPage.graph.cy.nodes()[0].renderedPosition(); return [p.x, p.y]")
+        graph = browser.find_element(By.ID, "graph")
+        ActionChains(browser).move_to_element_with_offset(
+            graph, int(x - graph.size["width"] / 2), int(y - graph.size["height"] / 2)).perform()
+        wait(browser, lambda d: d.execute_script(
+            "const p = document.getElementById('preview'); const i = p.querySelector('img');"
+            "return !p.hidden && i.complete && i.naturalWidth > 0"), "the screen's thumbnail")
+        shot("hover")
+    finally:
+        api.post(f"/run/{run_id}/cancel")
+
+
+def test_cancel_from_the_page_ends_the_run(service, api, browser, shot):
+    run_id = start(service, api, "shop", maxSteps=1000)
+    open_run(browser, service.api_url, run_id)
+    wait(browser, lambda d: text(d, "#status") == "running", "the run to show running")
+    browser.find_element(By.ID, "cancel").click()
+    wait(browser, lambda d: "Cancel requested" in text(d, "#action-message"), "the cancel's answer")
+    wait(browser, lambda d: text(d, "#status") == "canceled", "the run to end canceled")
+    assert text(browser, "#stop-reason") == "user cancelled"
+    assert all(not b.is_enabled() for b in browser.find_elements(By.CSS_SELECTOR, ".actions button"))
+    shot("canceled")
+    assert api.get(f"/run/{run_id}").json()["status"] == "canceled"
+
+
+def test_a_reload_mid_run_and_a_dropped_stream_resume_without_duplicates(service, api, browser):
+    run_id = start(service, api, "shop", maxSteps=1000)
+    proxy = DroppableProxy(service.api_url)
+    try:
+        open_run(browser, proxy.url, run_id)
+        wait(browser, lambda d: page_state(d)["events"] >= 40, "some events")
+        browser.refresh()
+        wait(browser, lambda d: text(d, "#connection") == "live", "the stream after the reload")
+        before = page_state(browser)["events"]
+        proxy.drop()  # the reader reconnects with Last-Event-ID and goes on where it was
+        wait(browser, lambda d: text(d, "#connection") == "reconnecting…", "the page to notice the drop")
+        wait(browser, lambda d: text(d, "#connection") == "live" and page_state(d)["events"] > before + 20,
+             "events after the reconnect")
+    finally:
+        api.post(f"/run/{run_id}/cancel")
+    wait(browser, lambda d: page_state(d)["ended"], "the run's end")
+    proxy.close()
+    last = api.get(f"/run/{run_id}").json()["lastEventSeq"]
+    assert page_state(browser)["events"] == last
+    assert all_timeline_seqs(browser) == list(range(1, last + 1))
+
+
+def test_a_finished_run_replays_as_a_report(service, api, browser, shot):
+    run_id = start(service, api, "notes", maxSteps=12)
+    events = read_stream(api, run_id)  # until the end
+    screens = {e["data"]["screenId"] for e in events if e["event"] == "graph.screen.discovered"}
+    transitions = {(e["data"]["fromScreen"], e["data"]["toScreen"], e["data"]["action"]["action_id"])
+                   for e in events if e["event"] == "graph.transition.discovered"}
+    open_run(browser, service.api_url, run_id)
+    wait(browser, lambda d: page_state(d)["ended"] and page_state(d)["events"] == len(events), "the replay")
+    wait(browser, lambda d: d.find_element(By.ID, "screenshot").get_attribute("src"), "the last screenshot")
+    state = page_state(browser)
+    assert (state["status"], state["stopReason"], state["step"]) == ("completed", "max_steps", 12)
+    assert state["nodes"] == len(screens | {to for _, to, _ in transitions})
+    assert browser.execute_script("return runPage.graph.cy.edges().length") == len(transitions)
+    assert "ended" in text(browser, "#connection")
+    top = browser.find_element(By.CSS_SELECTOR, "#timeline details")
+    assert top.get_attribute("data-step") == "12" and "completed · max steps" in top.text
+    shot("report")
+    # a refused action is a message on the page, not a broken page
+    browser.execute_script("document.getElementById('cancel').disabled = false")
+    browser.find_element(By.ID, "cancel").click()
+    wait(browser, lambda d: "409" in text(d, "#action-message"), "the 409 as a message")
+    assert "refused" in text(browser, "#action-message") and text(browser, "#status") == "completed"
+    assert all_timeline_seqs(browser) == [e["id"] for e in events]
+
+
+def test_pause_and_resume_from_the_page(service, api, browser, shot):
+    run_id = start(service, api, "shop", maxSteps=1000)
+    try:
+        open_run(browser, service.api_url, run_id)
+        wait(browser, lambda d: text(d, "#status") == "running", "the run to show running")
+        browser.find_element(By.ID, "pause").click()
+        wait(browser, lambda d: "Pause requested" in text(d, "#action-message"), "the pause's answer")
+        wait(browser, lambda d: text(d, "#status") == "paused", "the run to pause")
+        paused_at = page_state(browser)["step"]
+        assert browser.find_element(By.ID, "resume").is_enabled() and not browser.find_element(By.ID, "pause").is_enabled()
+        shot("paused")
+        browser.find_element(By.ID, "resume").click()
+        wait(browser, lambda d: "Resumed" in text(d, "#action-message"), "the resume's answer")
+        wait(browser, lambda d: text(d, "#status") == "running" and page_state(d)["step"] > paused_at,
+             "the run to go on after its pause")
+    finally:
+        api.post(f"/run/{run_id}/cancel")
+    assert {"run.paused", "run.resumed"} <= set(all_timeline_names(browser))
+
+
+def all_timeline_names(browser) -> list[str]:
+    all_timeline_seqs(browser)  # opens every step
+    return browser.execute_script("return [...document.querySelectorAll('#timeline li .name')].map(n => n.textContent)")
+
+
+def submit_key(browser, key: str) -> None:
+    field = browser.find_element(By.NAME, "key")
+    field.clear()
+    field.send_keys(key)
+    browser.find_element(By.CSS_SELECTOR, "#key-dialog button[type=submit]").click()
+
+
+def test_with_api_keys_the_pages_ask_for_one_and_show_only_the_tenants_runs(service, keyed_api_url, browser, shot):
+    body = start_body(service.settings.appium_url, "notes", maxSteps=5, inputs=NOTES_INPUTS)
+    with httpx.Client(base_url=keyed_api_url, timeout=30) as keyed:
+        ours, theirs = (keyed.post("/run", json=body, headers={"Authorization": f"Bearer {key}"}).json()["runId"]
+                        for key in ("acme-key", "globex-key"))
+    browser.get(f"{keyed_api_url}/runs/{ours}")
+    dialog = wait(browser, EC.visibility_of_element_located((By.ID, "key-dialog")), "the page to ask for a key")
+    shot("asked")
+    submit_key(browser, "not-a-key")
+    wait(browser, EC.visibility_of_element_located((By.CSS_SELECTOR, ".key-refused")), "the wrong key refused")
+    submit_key(browser, "acme-key")
+    wait(browser, lambda d: not dialog.is_displayed() and d.execute_script("return runPage.state.events > 0"),
+         "the run's events with the key")
+    wait(browser, lambda d: d.find_element(By.ID, "screenshot").get_attribute("src"), "a screenshot with the key")
+    shot("run")
+    browser.get(f"{keyed_api_url}/runs/{theirs}")  # the key is kept: no second question
+    wait(browser, EC.visibility_of_element_located((By.ID, "not-found")), "another tenant's run as not found")
+    assert not browser.find_element(By.ID, "key-dialog").is_displayed()
+    browser.get(f"{keyed_api_url}/")
+    wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-run-id="{ours}"]')), "our run listed")
+    assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-run-id="{theirs}"]')
+    shot("list")
