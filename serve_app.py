@@ -21,6 +21,7 @@ from api.access import Access
 from api.admission import Admissions, IdempotencyKeyHeader
 from api.database_gate import DatabaseGate
 from api.errors import error_response, install_error_handlers
+from api.diff_svg import render_diff_svg
 from api.graph_svg import render_svg, with_links
 from api.hub import EventHub
 from api.limits import BodySizeLimit
@@ -37,6 +38,7 @@ from api.streams import run_stream
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
 from domain.application import RunService, parse_run_id
+from domain.graph_diff import diff_graphs
 from domain.run import PAUSED, QUEUED, Run
 from storage.artifacts import ArtifactStore
 from storage.graph_view import open_graph_view
@@ -142,6 +144,16 @@ class RunApi:
         rows = self.view.list_runs(tenant_id=tenant_id, status=status, limit=limit, before=before)
         return {"runs": rows, "next": rows[-1]["run_id"] if len(rows) == limit else None}
 
+    # Above every `/runs/{...}` route, so that "diff" is never taken for a run id.
+    @api.get("/runs/diff")
+    def diff(self, request: Request, base: str = Query(...), head: str = Query(...)) -> dict[str, Any]:
+        """UI drift from run `base` to run `head` (DESIGN.md, "Comparing two runs")."""
+        return self._drift(base, head, request)
+
+    @api.get("/runs/diff.svg")
+    def diff_svg(self, request: Request, base: str = Query(...), head: str = Query(...)) -> Response:
+        return Response(render_diff_svg(self._drift(base, head, request)), media_type="image/svg+xml")
+
     @api.get("/run/{run_id}/stream")
     async def stream(self, run_id: str, request: Request, after: int | None = Query(None, ge=0),
                      last_event_id: int | None = Header(None, ge=0)) -> Response:
@@ -197,6 +209,11 @@ class RunApi:
     async def ping_with_body(self, body: StartRunRequest) -> dict[str, bool]:
         """A no-op taking POST /run's body: the admission benchmark's baseline (same proxy, same parsing)."""
         return {"ok": True}
+
+    def _drift(self, base: str, head: str, request: Request) -> dict[str, Any]:
+        for run_id in (base, head):
+            self._own_run(run_id, request)  # 404 for an unknown run or another tenant's, as everywhere
+        return diff_graphs(self.graph.get_graph(base), self.graph.get_graph(head))
 
     def _own_run(self, run_id: str, request: Request) -> Run:
         tenant_id = self.access.caller(request).tenant_id

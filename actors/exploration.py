@@ -10,6 +10,7 @@ from actors import metrics as telemetry  # `metrics` is the run's own figures he
 from actors.appium import DeviceError, DeviceUnavailable
 from actors.nodes import RunStopped, cancelled
 from domain.exploration import Action, Screen, enumerate_actions, goal_text, screen_shows
+from domain.exploration.outline import outline
 
 if TYPE_CHECKING:
     from actors.agent import AgentRun
@@ -60,7 +61,7 @@ class ExplorationStep:
             }
         self.node.record("screen_perceived", step_ordinal=step, screen_id=screen.screen_id,
                          activity=screen.activity, package=screen.package,
-                         element_count=len(screen.elements), artifacts=artifacts)
+                         element_count=len(screen.elements), artifacts=artifacts, elements=outline(screen))
         if screen.screen_id not in metrics.screens:
             metrics.screens.add(screen.screen_id)
             metrics.activities.add(screen.activity)
@@ -85,7 +86,8 @@ class ExplorationStep:
         elif action.kind == "long_press":
             device.long_press(action.target)
         elif action.kind == "scroll":
-            device.scroll(action.target, action.direction or "down")  # its end shows in the next screen
+            if not device.scroll(action.target, action.direction or "down"):
+                self.agent.policy.reached_end(screen, action)  # spares the scroll that would find it out
         else:
             device.tap(action.target)
         self.node.record("action_performed", step_ordinal=step, screen_id=screen.screen_id,

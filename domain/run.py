@@ -221,6 +221,8 @@ class Run(Aggregate):
         package: str
         element_count: int
         artifacts: dict[str, str]
+        # The screen's outline (domain/exploration/outline.py), for comparing runs; older events lack it.
+        elements: list[str] = ()  # type: ignore[assignment]  # an immutable default: events are frozen
 
     class ActionPerformed(Aggregate.Event):
         step_ordinal: int

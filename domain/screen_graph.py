@@ -1,6 +1,7 @@
 """The screen graph of a run as pure row logic over its events.
 
-A screen row comes from ScreenPerceived (a visit, the latest artifacts) and
+A screen row comes from ScreenPerceived (a visit, the latest artifacts, the
+outline's lines of every visit together: a list shows more as it scrolls) and
 ScreenDiscovered; a transition row from TransitionDiscovered. Rows depend only
 on the events and their order, so dropping the tables and replaying the event
 store rebuilds them identically. The Postgres view in `storage/graph_view.py`
@@ -21,7 +22,7 @@ from domain.run import Run
 
 SCREEN_COLUMNS = (
     "run_id", "screen_id", "activity", "first_seen_step", "last_seen_step", "visits",
-    "screenshot_artifact_id", "page_source_artifact_id",
+    "screenshot_artifact_id", "page_source_artifact_id", "elements",
 )
 TRANSITION_COLUMNS = (
     "run_id", "from_screen", "action_id", "to_screen", "action_kind", "action_label", "first_seen_step",
@@ -39,19 +40,20 @@ class ScreenFact:
     step: int
     visits: int = 0  # 1 for a perception; a discovery is no extra visit
     artifacts: dict[str, str] = field(default_factory=dict)
+    elements: tuple[str, ...] = ()  # outline lines (events older than outlines have none)
 
 
 def screen_fact(e: Run.ScreenPerceived | Run.ScreenDiscovered) -> ScreenFact:
     fact = ScreenFact(run_id_of(e), e.screen_id, e.activity, e.step_ordinal)
     if isinstance(e, Run.ScreenPerceived):
-        return replace(fact, visits=1, artifacts=dict(e.artifacts))
+        return replace(fact, visits=1, artifacts=dict(e.artifacts), elements=tuple(e.elements))
     return fact
 
 
 def merge_screen(row: Row | None, fact: ScreenFact) -> Row:
     """The screen's row after `fact`: the first sighting's step stays, the latest sighting and artifacts win."""
     old = row or {"run_id": fact.run_id, "screen_id": fact.screen_id, "first_seen_step": fact.step,
-                  "visits": 0, "screenshot_artifact_id": None, "page_source_artifact_id": None}
+                  "visits": 0, "screenshot_artifact_id": None, "page_source_artifact_id": None, "elements": []}
     return {
         **old,
         "activity": fact.activity,
@@ -59,6 +61,7 @@ def merge_screen(row: Row | None, fact: ScreenFact) -> Row:
         "visits": old["visits"] + fact.visits,
         "screenshot_artifact_id": fact.artifacts.get("screenshot") or old["screenshot_artifact_id"],
         "page_source_artifact_id": fact.artifacts.get("pageSource") or old["page_source_artifact_id"],
+        "elements": sorted(set(old.get("elements") or ()) | set(fact.elements)),
     }
 
 

@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS run_screens (
     first_seen_step integer NOT NULL, last_seen_step integer NOT NULL, visits integer NOT NULL,
     screenshot_artifact_id text, page_source_artifact_id text,
     PRIMARY KEY (run_id, screen_id));
+-- Outlines came later: tables made before them get the column (replays fill it).
+ALTER TABLE run_screens ADD COLUMN IF NOT EXISTS elements text[] NOT NULL DEFAULT '{}';
 CREATE TABLE IF NOT EXISTS run_transitions (
     run_id text NOT NULL, from_screen text NOT NULL, action_id text NOT NULL, to_screen text NOT NULL,
     action_kind text NOT NULL, action_label text NOT NULL, first_seen_step integer NOT NULL,

@@ -6,10 +6,12 @@ import random
 from collections import Counter
 from collections.abc import Callable, Collection
 
-from domain.exploration.actions import MAX_LIST_ITEMS, list_group
+from domain.exploration.actions import list_group
 
 # A route step that missed its screen this often is no road to plan on.
 MAX_MISSES = 3
+# Items of one list that led to one and the same screen: the others are taken to lead there too.
+LIST_SAMPLES = 2
 
 
 class ScreenGraph:
@@ -39,7 +41,11 @@ class ScreenGraph:
     def list_done(self, from_id: str, group: str) -> bool:
         """A few items of one list led to one and the same screen: the others will too."""
         key = (from_id, group)
-        return len(self._lists.get(key, ())) >= MAX_LIST_ITEMS and len(self._list_screens[key]) == 1
+        return len(self._lists.get(key, ())) >= LIST_SAMPLES and len(self._list_screens[key]) == 1
+
+    def list_tried(self, from_id: str, group: str | None) -> int:
+        """How many items of the list were tried on the screen (0 for an action outside lists)."""
+        return 0 if group is None else len(self._lists.get((from_id, group), ()))
 
     def actions_from(self, from_id: str) -> Collection[str]:
         """Every action ever taken on the screen, whether or not it shows now."""

@@ -29,6 +29,8 @@ class ExplorationPolicy(Protocol):
 
     def observe(self, screen: Screen, action: Action, after: Screen) -> None: ...
 
+    def reached_end(self, screen: Screen, action: Action) -> None: ...
+
     def is_explored(self) -> bool: ...
 
     def restore(self, history: ExplorationHistory) -> None: ...
@@ -45,6 +47,9 @@ class RandomPolicy:
 
     def observe(self, screen: Screen, action: Action, after: Screen) -> None:
         """Nothing to learn: the next choice is as random as the first."""
+
+    def reached_end(self, screen: Screen, action: Action) -> None:
+        """Scrolling on is as good as anything else."""
 
     def is_explored(self) -> bool:
         return False
@@ -67,7 +72,7 @@ class DepthFirstPolicy:
     A scroll stays untried until its view stops moving (the end: its tried
     count is then set to MAX_SCROLLS) or MAX_SCROLLS scrolls; the items it
     reveals are the screen's untried actions. Items of one list are skipped
-    once MAX_LIST_ITEMS of them led to one and the same screen. All of it
+    once LIST_SAMPLES of them led to one and the same screen. All of it
     lives in `_tried` and the graph, so replaying choose/observe rebuilds it.
     """
 
@@ -112,6 +117,12 @@ class DepthFirstPolicy:
             self._tried[step] = max(self._tried[step], MAX_SCROLLS)
             if seeking is not None:
                 self.graph.record_miss(*seeking)  # the item is not down there (any more)
+
+    def reached_end(self, screen: Screen, action: Action) -> None:
+        """The device says the scroll `action` reached the end of its view (UiAutomator2's scrollGesture
+        answers so): no scroll more to find it out. Without this, observe() sees it one scroll later."""
+        step = (screen.screen_id, action.action_id)
+        self._tried[step] = max(self._tried[step], MAX_SCROLLS)
 
     def restore(self, history: ExplorationHistory) -> None:
         """Takes up a run where it stopped (resumed after a pause, or taken over from a lost
@@ -162,7 +173,12 @@ class DepthFirstPolicy:
 
     def _untried(self, sid: str, actions: Sequence[Action]) -> Action | None:
         untried = [a for a in actions if self._is_untried(sid, a.action_id)]
-        return min(untried, key=lambda a: _KIND_ORDER[a.kind], default=None)  # min keeps top-to-bottom
+        # One item of each list first, then what the rest of the screen offers, then more items of its
+        # lists (they mostly lead where the first did); all of them before scrolling them out of sight,
+        # back last. min keeps top-to-bottom.
+        return min(untried, key=lambda a: (a.kind == "back", a.kind == "scroll",
+                                          self.graph.list_tried(sid, list_group(a.action_id)),
+                                          _KIND_ORDER[a.kind]), default=None)
 
     def _next_on_route(self, sid: str, actions: Sequence[Action]) -> Action | None:
         offered = {action.action_id: action for action in actions}

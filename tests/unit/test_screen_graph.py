@@ -63,8 +63,24 @@ def test_a_screen_row_keeps_its_first_step_and_the_latest_visit_and_screenshot()
     home = next(row for row in screens if row["screen_id"] == "home")
     assert home == {"run_id": run_id, "screen_id": "home", "activity": ".Home", "first_seen_step": 1,
                     "last_seen_step": 3, "visits": 2, "screenshot_artifact_id": "shot3",
-                    "page_source_artifact_id": "src-shot3"}
+                    "page_source_artifact_id": "src-shot3", "elements": []}  # events without outlines
     assert [row["screen_id"] for row in screens] == ["home", "details"]
+
+
+def test_a_screen_row_holds_the_outline_lines_of_every_visit():
+    run, _ = new_run()
+    for step, lines in ((1, ['Button#ok "OK"', "TextView#recipe (list item)"]), (2, ['Button#more "More"'])):
+        run.record("screen_perceived", step_ordinal=step, screen_id="list", activity=".List", package="com.x",
+                   element_count=3, artifacts={}, elements=lines)
+    screens, _ = build_graph(run.collect_events())
+    assert screens[0]["elements"] == ['Button#more "More"', 'Button#ok "OK"', "TextView#recipe (list item)"]
+
+
+def test_a_stored_perception_from_before_outlines_replays_with_none():
+    events, _ = explored_run()
+    old = object.__new__(Run.ScreenPerceived)  # as the store's mapper rebuilds it: no `elements` in its state
+    object.__setattr__(old, "__dict__", {k: v for k, v in vars(events[2]).items() if k != "elements"})
+    assert old.elements == () and screen_fact(old).elements == ()
 
 
 def test_a_discovery_without_artifacts_keeps_the_screenshot_seen_before():

@@ -3,6 +3,7 @@
 from domain.exploration import (
     DepthFirstPolicy, ProgressTracker, enumerate_actions, goal_text, parse_screen, screen_shows,
 )
+from domain.exploration.graph import LIST_SAMPLES
 from tests.unit.exploration.pagesource import PKG, catalog_page, hierarchy, login_page, node, product_page
 
 LAUNCHER = hierarchy(node("android.widget.TextView", text="Phone", pkg="com.android.launcher3"))
@@ -71,7 +72,7 @@ def test_a_run_maps_the_shop_and_stops_explored():
         raise AssertionError("the policy never said the app was explored")
     activities = sorted(activity for activity, _ in screens)
     assert activities == [".CatalogActivity", ".LoginActivity", ".ProductActivity"]
-    assert products_opened == 3  # 48 rows, one screen: a few representatives are enough
+    assert products_opened == LIST_SAMPLES  # 48 rows, one screen: a few representatives are enough
     assert policy.is_explored()
     assert not progress.stalled
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from domain.exploration import Action, DepthFirstPolicy, enumerate_actions, parse_screen
 from domain.exploration.actions import list_group
+from domain.exploration.graph import LIST_SAMPLES
 from domain.exploration.policy import MAX_SCROLLS
 from tests.unit.exploration.pagesource import PKG, frame, hierarchy, node, row
 
@@ -124,7 +125,7 @@ def test_the_crawl_scrolls_to_the_end_and_takes_what_it_revealed_before_leaving(
     assert ids.index("tap:id/import") < leaving and "scroll:id/recipes:down" not in ids[leaving:]
     recipes = [i for i in ids if i.startswith("tap:TextView#recipe@")]
     presses = [i for i in ids if i.startswith("long_press:")]
-    assert len(recipes) == 3 and len(presses) == 3  # three items led to one screen: the rest would too
+    assert len(recipes) == len(presses) == LIST_SAMPLES  # they led to one screen: the rest would too
     scrolls = ids.count("scroll:id/recipes:down")
     assert 4 <= scrolls <= 5  # to the end (16 is the last first item), and one more that shows it is the end
 
@@ -145,3 +146,28 @@ def test_items_leading_to_different_screens_are_all_tried():
     taken, stopped = crawl(Distinct(NAMES[:8]))
     assert stopped
     assert {a.label for a in taken if a.kind == "tap"} == {f'tap "Recipe {i}"' for i in range(8)}
+
+
+def test_the_device_saying_a_scroll_reached_the_end_spares_one_more_scroll():
+    class Telling(ListApp):
+        """Tells the policy, as the agent does with UiAutomator2's answer to scrollGesture."""
+
+        policy: DepthFirstPolicy
+
+        def perform(self, action: Action) -> None:
+            screen = self.page()
+            super().perform(action)
+            if action.kind == "scroll" and self.first >= len(self.names) - ROWS:
+                self.policy.reached_end(screen, action)
+
+    app, policy = Telling(NAMES), DepthFirstPolicy(seed=1)
+    app.policy, scrolls = policy, 0
+    for _ in range(200):
+        screen = app.page()
+        action = policy.choose(screen, enumerate_actions(screen))
+        if action is None:
+            break
+        scrolls += action.kind == "scroll"
+        app.perform(action)
+        policy.observe(screen, action, app.page())
+    assert scrolls == 4  # 0 -> 4 -> 8 -> 12 -> 16: the end, and no scroll to find that out
