@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
+
 
 @dataclass
 class Seen:
@@ -89,3 +91,18 @@ def scripted_server(responder: Responder) -> Iterator[tuple[str, Seen]]:
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+def losing_first_answer(target_url: str, answers: list[tuple[int, dict[str, Any]]]) -> Responder:
+    """A proxy to the real service that passes every request on, but loses the first answer and says 503
+    instead: the run was created, the caller never heard. `answers` gets what the service really said."""
+    def respond(handler: Handler, count: int) -> None:
+        headers = {k: v for k, v in handler.headers.items() if k.lower() in ("content-type", "idempotency-key")}
+        real = httpx.request(handler.command, target_url + handler.path, content=handler.body, headers=headers,
+                             timeout=30)
+        answers.append((real.status_code, real.json()))
+        if count == 0:
+            handler.send_json(503, {"code": "unavailable", "message": "lost on the way", "details": None})
+        else:
+            handler.send_json(real.status_code, real.json())
+    return respond

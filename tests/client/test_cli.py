@@ -70,8 +70,8 @@ def test_start_prints_the_run_id_and_the_other_verbs_inspect_it(url, appium_serv
     shown = runservice("get", run_id, url=url)
     assert shown.returncode == 0 and "status: completed" in shown.stdout and "metrics.steps: 3" in shown.stdout
     assert json.loads(runservice("get", run_id, "--json", url=url).stdout)["metrics"]["steps"] == 3
-    events = [json.loads(line) for line in runservice("watch", run_id, "--json", "--after", "2", url=url).stdout.split("\n")
-              if line]
+    tail = runservice("watch", run_id, "--json", "--after", "2", url=url).stdout
+    events = [json.loads(line) for line in tail.splitlines()]
     assert [e["seq"] for e in events] == list(range(3, len(lines) + 1))
 
     picture = tmp_path / "graph.svg"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import re
 
-from runservice_client import AsyncRunClient, RunServiceError
 from ulid import ULID
 
+from runservice_client import AsyncRunClient, RunServiceError
 from tests.client.conftest import LOGIN, run_spec
 
 

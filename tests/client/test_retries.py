@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from runservice_client import AsyncRunClient, RunClient, RunServiceError
 
+from runservice_client import AsyncRunClient, RunClient, RunServiceError
 from tests.client.servers import Handler, scripted_server
 from tests.fixtures.appium import free_port
 
 RUN = "01KAAAAAAAAAAAAAAAAAAAAAAA"
-STARTED = {"runId": RUN, "status": "PENDING", "createdAt": "2026-11-29T00:00:00.000Z", "streamUrl": f"/run/{RUN}/stream"}
+STARTED = {"runId": RUN, "status": "PENDING", "createdAt": "2026-11-29T00:00:00.000Z",
+           "streamUrl": f"/run/{RUN}/stream"}
 SPEC = {"apk_path": "/apps/notes.json", "appium_server_url": "http://127.0.0.1:4723",
         "package_name": "com.example.notes", "app_activity": ".ConsentActivity"}
 UNAVAILABLE = {"code": "unavailable", "message": "the database is unavailable; try again shortly", "details": None}
