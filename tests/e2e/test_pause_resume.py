@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -71,36 +72,39 @@ def listed(client: httpx.Client, run_id: str, status: str) -> bool:
     return any(row["run_id"] == run_id for row in rows)
 
 
-@pytest.fixture
-def one_device_free(service, api, appium_server) -> Iterator[list[str]]:
-    """A long run on every device actor but one; cancelled, and ended, at the end of the test."""
-    blockers = [start(api, long_run(appium_server)) for _ in service.workers[1:]]
-    wait_for(lambda: all(status_of(api, run_id) == "running" for run_id in blockers), 60,
-             "every device but one to be busy")
-    yield blockers
-    for run_id in blockers:
-        api.post(f"/run/{run_id}/cancel")
-    for run_id in blockers:
-        assert read_stream(api, run_id)[-1]["event"] in TERMINAL
+@contextmanager
+def busy(api: httpx.Client, appium_server: str, devices: int) -> Iterator[list[str]]:
+    """A long run on `devices` device actors; cancelled, and ended, on leaving. They explore for
+    ten seconds or more: start them right before the moment they must keep the devices busy."""
+    blockers = [start(api, long_run(appium_server)) for _ in range(devices)]
+    try:
+        wait_for(lambda: all(status_of(api, run_id) == "running" for run_id in blockers), 60, "busy devices")
+        yield blockers
+    finally:
+        for run_id in blockers:
+            api.post(f"/run/{run_id}/cancel")
+        for run_id in blockers:
+            assert read_stream(api, run_id)[-1]["event"] in TERMINAL
 
 
-def test_a_queued_run_leaves_the_queue_when_paused_and_runs_when_resumed(api, appium_server, one_device_free):
-    filler = start(api, long_run(appium_server))  # the last free device
-    wait_for(lambda: status_of(api, filler) == "running", 60, "every device to be busy")
-    run_id = start(api, start_body(appium_server, maxSteps=3, inputs=LOGIN))
-    assert status_of(api, run_id) == "queued"
+def test_a_queued_run_leaves_the_queue_when_paused_and_runs_when_resumed(api, service, appium_server):
+    with busy(api, appium_server, len(service.workers)) as blockers:
+        run_id = start(api, start_body(appium_server, maxSteps=3, inputs=LOGIN))
+        assert status_of(api, run_id) == "queued"
 
-    pause(api, run_id)
+        pause(api, run_id)
+
+        assert all(status_of(api, blocker) == "running" for blocker in blockers)  # it was queued when paused
 
     assert status_of(api, run_id) == "paused"
     assert [e["event"] for e in events_until(api, run_id, named("run.paused"))] == [
         "run.queued", "run.pause_requested", "run.paused"]
     wait_for(lambda: listed(api, run_id, "paused"), 30, "the runs table to show it paused")
-    # A device frees up, and a run queued after the paused one gets it: the paused one had left the queue.
-    api.post(f"/run/{filler}/cancel")
+    # Devices free up, and a run queued after the paused one gets one: the paused one had left the queue.
     later = start(api, start_body(appium_server, maxSteps=2, inputs=LOGIN))
     assert read_stream(api, later)[-1]["event"] == "run.completed"
-    assert status_of(api, run_id) == "paused"
+    state = api.get(f"/run/{run_id}").json()
+    assert (state["status"], state["lastEventSeq"], state["workerId"]) == ("paused", 3, None)  # never started
     assert not listed(api, run_id, "queued")
 
     resume(api, run_id)
@@ -115,15 +119,23 @@ def test_a_queued_run_leaves_the_queue_when_paused_and_runs_when_resumed(api, ap
 
 
 def test_a_running_run_pauses_at_a_node_boundary_frees_its_device_and_continues_where_it_stopped(
-        api, appium_server, one_device_free):
+        api, service, appium_server):
     run_id = start(api, start_body(appium_server, maxSteps=25, inputs=LOGIN))
     before = events_until(api, run_id, at_step(4))
     first_worker = next(e["data"]["workerId"] for e in before if e["event"] == "run.started")
 
-    pause(api, run_id)
-    pause(api, run_id)  # idempotent
+    with busy(api, appium_server, len(service.workers) - 1) as blockers:  # every other device
+        pause(api, run_id)
+        pause(api, run_id)  # idempotent
 
-    paused_events = events_until(api, run_id, named("run.paused"))
+        paused_events = events_until(api, run_id, named("run.paused"))
+        # Its device is free: the next run gets it while every other device is still busy.
+        other = start(api, start_body(appium_server, maxSteps=2, inputs=LOGIN))
+        other_start = events_until(api, other, named("run.started"))[-1]["data"]
+        assert all(status_of(api, blocker) == "running" for blocker in blockers)
+    assert other_start["workerId"] == first_worker
+    assert read_stream(api, other)[-1]["event"] == "run.completed"
+
     assert status_of(api, run_id) == "paused"
     names = [e["event"] for e in paused_events]
     assert names.count("run.pause_requested") == 1 and not TERMINAL & set(names)
@@ -136,14 +148,6 @@ def test_a_running_run_pauses_at_a_node_boundary_frees_its_device_and_continues_
     assert row["processing_by"] is None and row["lease_expires_at"] is None and row["steps_taken"] == paused_at
     pause(api, run_id)  # idempotent once paused too
     assert events_until(api, run_id, named("run.paused"))[-1]["id"] == paused_events[-1]["id"]
-
-    # Its device is free: the next run gets it while every other device is still busy.
-    other = start(api, start_body(appium_server, maxSteps=2, inputs=LOGIN))
-    other_events = read_stream(api, other)
-    assert other_events[-1]["event"] == "run.completed"
-    assert next(e["data"]["workerId"] for e in other_events if e["event"] == "run.started") == first_worker
-    assert all(status_of(api, blocker) == "running" for blocker in one_device_free)
-    assert status_of(api, run_id) == "paused"
 
     resume(api, run_id)
     resume(api, run_id)  # idempotent
