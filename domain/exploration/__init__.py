@@ -13,11 +13,13 @@ One step of the device worker::
   (malformed XML raises `PageSourceError`).
 - `enumerate_actions` lists what can be done there, top to bottom: type into
   fields (user `inputs` by id, hint or description, else generated text),
-  toggle checkables, tap clickables, at most 3 items of a repeated list, then
-  back. Each `Action` carries an Appium locator and an `action_id` that is
+  toggle checkables, tap clickables, long-press long-clickables, scroll each
+  scrollable view down, at most 3 items of a repeated list (every item a
+  scrolling list shows, named by its label), then back. Each `Action` carries an Appium locator and an `action_id` that is
   the same on every visit of the screen; `to_dict`/`from_dict` for events.
-- `DepthFirstPolicy` crawls systematically (fill fields, then buttons; then the
-  nearest screen with untried actions over the learned graph; then back);
+- `DepthFirstPolicy` crawls systematically (fill fields, then buttons, long
+  presses, what scrolling reveals (a scroll budget per view); then the nearest
+  screen with untried actions over the learned graph; then back);
   `RandomPolicy` is the baseline. `ProgressTracker` says when no new screen
   or transition has appeared for `limit` steps; `goal_text`/`screen_shows`
   tell when a goal ("open 'Settings'") is on screen.
@@ -28,7 +30,8 @@ One step of the device worker::
 Screen identity (`Screen.screen_id`): package + activity + the structure of
 the displayed elements (short class, resource-id name, clickable / editable /
 checkable), with runs of repeated siblings kept once. Texts, typed values,
-counters, checked/enabled state, bounds and list lengths are left out, so
+counters, checked/enabled state, bounds, list lengths and what a scrollable
+view shows (its items' majority shape counts) are left out, so
 revisiting a screen, or one product page shown for any product, gives one id.
 Screens that differ only by text (two dialogs with the same layout) merge, and
 a view that appears (an error label) makes a new screen; see `screen.py`.
