@@ -18,7 +18,8 @@ class StepProgress:
     """A run's steps against its maxSteps, with the screens found and the status in the postfix."""
 
     def __init__(self, run_id: str, enabled: bool = True) -> None:
-        self.bar = tqdm(desc=f"run {run_id}", unit="step", disable=not enabled, leave=True)
+        # Shown after a moment: by then the history's first event has given the bar its total.
+        self.bar = tqdm(desc=f"run {run_id}", unit="step", disable=not enabled, leave=True, delay=0.5)
         self.screens, self.status = 0, "queued"
         self.terminal: RunEvent | None = None
 

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from ulid import ULID
 
+from runservice_client import RunClient, RunServiceError
+from tests.client.conftest import run_spec
 from tests.fixtures.appium import free_port, sample_app
 from tests.fixtures.service import SAMPLE_APPS, wait_for
 
@@ -125,3 +127,15 @@ def test_every_command_has_help():
     for command in COMMANDS:
         shown = runservice(command, "--help")
         assert shown.returncode == 0 and "Usage: runservice" in shown.stdout, command
+
+
+def test_an_api_key_is_sent_by_the_client_and_the_command(keyed_api_url, appium_server):
+    with RunClient(keyed_api_url) as anonymous, pytest.raises(RunServiceError) as refused:
+        list(anonymous.runs(limit=1))
+    assert refused.value.status == 401
+    with RunClient(keyed_api_url, api_key="acme-key") as acme:
+        run_id = acme.start(**run_spec(appium_server, "settings", max_steps=1)).id
+
+    assert runservice("--api-key", "acme-key", "watch", run_id, url=keyed_api_url).returncode == 0
+    assert_one_line_error(runservice("--api-key", "globex-key", "get", run_id, url=keyed_api_url), "404")  # not theirs
+    assert_one_line_error(runservice("get", run_id, url=keyed_api_url), "401")

@@ -46,8 +46,9 @@ def test_events_are_the_whole_history_in_order_and_resume_after_a_position(clien
 
 
 def test_graph_picture_and_artifacts_of_a_run(client, finished):
-    graph = client.graph(finished.id)
-    assert len(graph["screens"]) == finished.metrics["screensDiscovered"]
+    # The graph is a projection, a moment behind the events.
+    wait_for(lambda: len(client.graph(finished.id)["screens"]) == finished.metrics["screensDiscovered"], 30,
+             "the screen graph of every screen discovered")
     assert "<svg" in client.graph_svg(finished.id)
 
     perceived = next(e for e in client.events(finished.id) if e.name == "agent.screen.perceived")

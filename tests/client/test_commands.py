@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 import pytest
-from runservice_client import RunClient, RunServiceError
 
+from runservice_client import RunClient, RunServiceError
 from tests.client.conftest import LOGIN, run_spec
 from tests.client.servers import losing_first_answer, scripted_server
 from tests.client.test_cli import runservice, start_args
