@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import ray
-from ray import serve
 
 from actors.device import DeviceWorker
 from actors.placement import ON_HEAD, actor_name, device_resource, waiting_devices
@@ -18,7 +17,6 @@ from actors.projector import Projector
 from actors.queue import QUEUE_NAME, JobQueue
 from config.logging import logger_for
 from config.settings import Settings
-from serve_app import build_app
 from storage.schema import create_tables
 
 APP_NAME = "runservice"
@@ -67,10 +65,22 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
 
 
 def start_api(settings: Settings) -> None:
+    # Imported here: Serve and the API's modules cost a process 60 MB, and the launcher's
+    # driver, which needs only the actors, runs this in a worker that exits afterwards.
+    from ray import serve
+
+    from serve_app import build_app
+
     # One HTTP proxy, on the head: device hosts serve no API (and on one machine their ports would clash)
     serve.start(proxy_location="HeadOnly", http_options={"host": settings.host, "port": settings.port},
                 logging_config={"enable_access_log": False})
     serve.run(build_app(settings), name=APP_NAME, route_prefix="/")
+
+
+def stop_api() -> None:
+    from ray import serve
+
+    serve.shutdown()
 
 
 def start_service(settings: Settings) -> Service:

