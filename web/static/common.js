@@ -30,6 +30,8 @@ function askForKey(refused) {
     const dialog = document.getElementById("key-dialog");
     const form = dialog.querySelector("form");
     dialog.querySelector(".key-refused").hidden = !refused;
+    form.elements.key.value = "";
+    dialog.oncancel = (event) => event.preventDefault(); // Escape would leave the page waiting for a key
     form.onsubmit = (event) => {
       event.preventDefault();
       const key = form.elements.key.value.trim();
@@ -163,10 +165,12 @@ export function age(iso, now = Date.now()) {
   return `${Math.floor(seconds / 86400)}d ago`;
 }
 
+// Local wall-clock time with milliseconds. By hand: toLocaleTimeString costs more than the rest of a row.
 export function clock(iso) {
   if (!iso) return "";
   const at = new Date(iso);
-  return `${at.toLocaleTimeString([], { hour12: false })}.${String(at.getMilliseconds()).padStart(3, "0")}`;
+  const two = (n) => String(n).padStart(2, "0");
+  return `${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}.${String(at.getMilliseconds()).padStart(3, "0")}`;
 }
 
 export function appName(packageName) {

@@ -67,10 +67,11 @@ export class ScreenGraph {
     return screen;
   }
 
-  /** Applies what arrived since the last frame: one batch, then a (throttled) layout. */
-  flush() {
+  /** Applies what arrived since the last frame: one batch, then a (throttled) layout. While a
+   *  backlog is being replayed (`settled` false) the layout waits for its end: one layout, not hundreds. */
+  flush(settled = true) {
     const { nodes, edges } = this.pending;
-    if (!nodes.size && !edges.size && this.drawnCurrent === this.current) return;
+    if (!nodes.size && !edges.size && this.drawnCurrent === this.current && !(this.unlaid && settled)) return;
     let grew = false;
     this.cy.batch(() => {
       for (const [id, screen] of nodes) grew = this.drawNode(id, screen) || grew;
@@ -86,7 +87,11 @@ export class ScreenGraph {
     edges.clear();
     this.container.dataset.nodes = this.cy.nodes().length;
     this.container.dataset.edges = this.cy.edges().length;
-    if (grew) this.scheduleLayout();
+    this.unlaid ||= grew;
+    if (this.unlaid && settled) {
+      this.unlaid = false;
+      this.scheduleLayout();
+    }
   }
 
   drawNode(id, screen) {
@@ -105,14 +110,17 @@ export class ScreenGraph {
     return true;
   }
 
-  // At once for the first screens, then at most every LAYOUT_EVERY_MS while the graph grows.
+  // At once for the first screens, then spaced out while the graph grows: at least LAYOUT_EVERY_MS
+  // apart, and ten times as long as the last layout took, so a big graph's layouts stay a small share.
   scheduleLayout() {
     if (this.layoutTimer) { this.layoutAgain = true; return; }
+    const started = performance.now();
     this.layout();
+    const pause = Math.max(LAYOUT_EVERY_MS, 10 * (performance.now() - started));
     this.layoutTimer = setTimeout(() => {
       this.layoutTimer = null;
       if (this.layoutAgain) { this.layoutAgain = false; this.scheduleLayout(); }
-    }, LAYOUT_EVERY_MS);
+    }, pause);
   }
 
   layout() {

@@ -6,6 +6,7 @@ import { ScreenGraph, shortActivity } from "./graph.js";
 import { Timeline } from "./timeline.js";
 
 const FRAME_BUDGET_MS = 8;
+const BACKLOG_DRAW_MS = 500; // while replaying a backlog, the graph and screenshot catch up this often
 const STATUS_AFTER = {
   "run.queued": "queued", "run.started": "running", "run.pause_requested": "pausing", "run.paused": "paused",
   "run.resumed": "queued", "run.cancel_requested": "cancelling",
@@ -19,6 +20,7 @@ const state = { status: "unknown", step: 0, screens: 0, transitions: 0, events: 
 const queue = [];
 let graph = null;
 let framePending = false;
+let drawnAt = 0;
 let closeStream = null;
 const timeline = new Timeline($("timeline"));
 
@@ -30,10 +32,17 @@ function received(event) {
 function drain() {
   framePending = false;
   const until = performance.now() + FRAME_BUDGET_MS;
-  while (queue.length && performance.now() < until) apply(queue.shift());
-  graph?.flush();
+  let done = 0;
+  while (done < queue.length && performance.now() < until) apply(queue[done++]);
+  queue.splice(0, done); // once a frame: shift() per event is quadratic on a long backlog
+  const settled = queue.length === 0;
   render();
-  if (queue.length) { framePending = true; requestAnimationFrame(drain); }
+  if (settled || performance.now() - drawnAt > BACKLOG_DRAW_MS) { // the costly parts: not every frame of a replay
+    drawnAt = performance.now();
+    graph?.flush(settled);
+    showScreenshot();
+  }
+  if (!settled) { framePending = true; requestAnimationFrame(drain); }
 }
 
 function apply(event) {
@@ -64,7 +73,6 @@ function render() {
   document.title = `${state.status} · Run ${runId}`;
   if (state.ended) $("connection").textContent = "ended: this page is the run's report";
   setButtons();
-  showScreenshot();
 }
 
 // The latest screenshot: one fetch at a time, and only of the newest one (a replay skips the rest).
