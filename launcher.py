@@ -32,7 +32,7 @@ from config import ray_workers
 from config.logging import ContextLogger, configure_logging, logger_for
 from config.settings import REPO_ROOT, Settings, load_settings
 from storage.postgres import EmbeddedPostgres
-from supervision import Supervision
+from supervision import DataDirInUse, Supervision
 
 APPIUM_START_SECONDS = 180  # the first start installs Appium and the simulator from npm
 
@@ -114,8 +114,12 @@ def main() -> int:
 def run_launcher(settings: Settings) -> int:
     log = logger_for("service", "launcher")
     stopping = stop_on_signals(threading.Event())
-    with ExitStack() as stack:
+    try:
         supervision = Supervision.take(settings.data_dir)
+    except DataDirInUse as error:
+        log.error(str(error))
+        return 1
+    with ExitStack() as stack:
         end_leftovers(settings, supervision, log)
         database_url = start_postgres(settings, stack)
         appium_url = start_appium(settings, stack, supervision)
