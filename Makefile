@@ -44,6 +44,7 @@ bench: setup ## print the service, exploration and fault-and-load benchmarks
 	$(PY) benchmarks/exploration_bench.py
 	$(PY) benchmarks/fault_load.py
 	$(PY) benchmarks/memory_bench.py
+	$(PY) benchmarks/page_bench.py
 
 clean:
 	rm -rf $(VENV) .appium appium-sim/node_modules web/node_modules .data

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -46,7 +47,9 @@ def browser(browser_installed: None) -> Iterator[webdriver.Chrome]:
 
 
 def wait(driver: webdriver.Chrome, condition: Callable, what: str, seconds: float = WAIT_S):
-    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(condition, f"waiting for {what}")
+    # A live page replaces what it redraws: an element found a moment ago may be gone, so look again.
+    return WebDriverWait(driver, seconds, poll_frequency=0.1, ignored_exceptions=[StaleElementReferenceException]
+                         ).until(condition, f"waiting for {what}")
 
 
 @pytest.fixture(scope="session")

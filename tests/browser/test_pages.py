@@ -30,18 +30,25 @@ def page_state(driver) -> dict:
 
 
 def test_the_list_shows_a_started_run_and_follows_it_live(service, api, browser, shot):
-    run_id = start(service, api, maxSteps=8)
-    browser.get(f"{service.api_url}/")
-    row = wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-run-id="{run_id}"]')), "the run's row")
-    shot("started")
-    # the row changes without a reload until the run has ended
-    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, f'tr[data-run-id="{run_id}"]')
-         .get_attribute("data-status") == "completed", "the row to show the run completed")
-    shot("completed")
-    cells = [td.text for td in browser.find_elements(By.CSS_SELECTOR, f'tr[data-run-id="{run_id}"] td')]
-    assert cells[1:6] == ["completed", "max steps", "com.example.notes", "8 / 8", cells[5]]
-    assert int(cells[5]) >= 2
-    assert row.find_element(By.TAG_NAME, "a").get_attribute("href").endswith(f"/runs/{run_id}")
+    run_id = start(service, api, "shop", maxSteps=1000)
+    row = f'tr[data-run-id="{run_id}"]'
+    try:
+        browser.get(f"{service.api_url}/")
+        wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, row).get_attribute("data-status") == "running"
+             and int(d.find_element(By.CSS_SELECTOR, f"{row} td:nth-child(6)").text) >= 1, "the run's row, live")
+        shot("started")
+    finally:
+        api.post(f"/run/{run_id}/cancel")
+    # the row changes without a reload
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, row).get_attribute("data-status") == "canceled",
+         "the row to show the run canceled")
+    shot("canceled")
+    cells = browser.execute_script(  # at once: the row is redrawn every few seconds
+        "return [...document.querySelectorAll(`tr[data-run-id='${arguments[0]}'] td`)].map(td => td.innerText)", run_id)
+    assert cells[:4] == [run_id, "canceled", "user cancelled", "com.example.shop"]
+    assert cells[4].endswith(" / 1000") and int(cells[5]) >= 1
+    link = browser.execute_script("return document.querySelector(`tr[data-run-id='${arguments[0]}'] a`).href", run_id)
+    assert link == f"{service.api_url}/runs/{run_id}"
 
 
 def open_run(browser, base_url: str, run_id: str) -> None:

@@ -1,7 +1,7 @@
 // One run's page: live from its SSE stream, or replayed once it has ended (the same page is the report).
 // Events are queued as they arrive and applied in animation frames within a time budget, so a
 // replay of thousands of events never blocks the page.
-import { ApiError, TERMINAL, blobUrl, call, followRun, showSignOut, statusBadge } from "./common.js";
+import { ApiError, TERMINAL, blobUrl, call, followRun, showSignOut } from "./common.js";
 import { ScreenGraph, shortActivity } from "./graph.js";
 import { Timeline } from "./timeline.js";
 
@@ -62,7 +62,7 @@ function apply(event) {
 }
 
 function render() {
-  $("status").replaceWith(Object.assign(statusBadge(state.status), { id: "status" }));
+  Object.assign($("status"), { className: `badge status-${state.status}`, textContent: state.status });
   $("step").textContent = state.step;
   $("max-steps").textContent = state.maxSteps ?? "?";
   $("screens").textContent = state.screens;
