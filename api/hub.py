@@ -23,7 +23,6 @@ from typing import Any
 from sse_starlette import ServerSentEvent
 from ulid import ULID
 
-from actors import metrics
 from config.logging import logger_for
 from domain.application import RunService, parse_run_id
 from domain.run import Run, RunNotFound
@@ -67,6 +66,7 @@ class History:
     early: list[Frame] = field(default_factory=list)  # delivered live while the store was being read
     tenant_id: str | None = None
     listeners: set[Listener] = field(default_factory=set)
+    loader: asyncio.Task[None] | None = None  # held: the loop keeps only weak references to tasks
 
     def add(self, frame: Frame) -> bool:
         if self.frames and frame.seq <= self.frames[-1].seq:
@@ -98,7 +98,7 @@ class EventHub:
         history = self.histories.get(run_id)
         if history is None:
             history = self.histories[run_id] = History(self.loop.create_future())
-            self.loop.create_task(self._load(run_id, history))
+            history.loader = self.loop.create_task(self._load(run_id, history))
         self.histories.move_to_end(run_id)
         await asyncio.shield(history.loaded)
         if not history.frames or (tenant_id is not None and history.tenant_id != tenant_id):
@@ -112,12 +112,10 @@ class EventHub:
         history = await self.open(run_id)  # in memory already (the handler opened it): no wait
         listener = Listener(after)
         history.listeners.add(listener)
-        metrics.streams_open(self.open_streams())
         try:
             yield listener, history.after(after), history.ended
         finally:
             history.listeners.discard(listener)
-            metrics.streams_open(self.open_streams())
             self._forget_idle()
 
     def open_streams(self) -> int:
