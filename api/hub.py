@@ -23,6 +23,7 @@ from typing import Any
 from sse_starlette import ServerSentEvent
 from ulid import ULID
 
+from actors import metrics
 from config.logging import logger_for
 from domain.application import RunService, parse_run_id
 from domain.run import Run, RunNotFound
@@ -112,10 +113,12 @@ class EventHub:
         history = await self.open(run_id)  # in memory already (the handler opened it): no wait
         listener = Listener(after)
         history.listeners.add(listener)
+        metrics.streams_open(self.open_streams())
         try:
             yield listener, history.after(after), history.ended
         finally:
             history.listeners.discard(listener)
+            metrics.streams_open(self.open_streams())
             self._forget_idle()
 
     def open_streams(self) -> int:
