@@ -9,6 +9,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export APPIUM_HOME="${APPIUM_HOME:-$REPO/.appium}"
 "$REPO/scripts/setup-appium.sh"
 
+# A 1 MB young generation instead of V8's 16 MB: 10 MB less for an idle server whose commands allocate little.
+export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--max-semi-space-size=1"
 exec "$REPO/appium-sim/node_modules/.bin/appium" server \
   --address 127.0.0.1 --port "${APPIUM_PORT:-4723}" \
   --use-drivers=simulator --log-level "${APPIUM_LOG_LEVEL:-warn}" --log-no-colors "$@"

