@@ -119,11 +119,15 @@ class RunClient:
         """Blocks until every run ends, with one bar of runs finished; the finished runs, in order."""
         ids = list(run_ids)
         finished: dict[str, Run] = {}
-        with RunsProgress(len(ids), progress) as bar, ThreadPoolExecutor(PARALLEL) as pool:
-            waits = {pool.submit(self._finish, run_id): run_id for run_id in ids}
-            for done in as_completed(waits):
-                finished[waits[done]] = done.result()
-                bar.finished(finished[waits[done]])
+        pool = ThreadPoolExecutor(PARALLEL)
+        try:
+            with RunsProgress(len(ids), progress) as bar:
+                waits = {pool.submit(self._finish, run_id): run_id for run_id in ids}
+                for done in as_completed(waits):
+                    finished[waits[done]] = done.result()
+                    bar.finished(finished[waits[done]])
+        finally:  # an unknown run id raises at once, not after every other run ended
+            pool.shutdown(wait=False, cancel_futures=True)
         return [finished[run_id] for run_id in ids]
 
     def _finish(self, run_id: str) -> Run:

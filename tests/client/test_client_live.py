@@ -115,3 +115,13 @@ def test_every_refusal_is_one_error_type_with_code_message_and_details(client, a
             broken()
         assert caught.value.status in (400, 404)
 
+
+
+def test_wait_all_with_an_unknown_run_raises_without_waiting_for_the_others(client, appium_server):
+    long_run = client.start(**run_spec(appium_server, max_steps=500))
+
+    with pytest.raises(RunServiceError) as unknown:
+        client.wait_all([long_run.id, str(ULID())], progress=False)
+    assert unknown.value.status == 404
+    assert client.get(long_run.id).status in ("queued", "running")  # still going: it was not waited for
+    client.cancel(long_run.id)

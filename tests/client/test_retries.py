@@ -4,6 +4,7 @@ against a real local HTTP server that misbehaves as each test scripts it."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -125,3 +126,29 @@ def test_a_stream_closed_before_the_end_is_followed_again():
     with scripted_server(closing_early) as (url, seen), RunClient(url) as client:
         assert [e.name for e in client.events(RUN)] == ["run.queued", "run.completed"]
     assert [m for m, _, _ in seen.requests] == ["GET", "GET", "GET"]  # stream, state, stream
+
+
+def one_run_never_ends(handler: Handler, count: int) -> None:
+    """Run A is running forever (its stream only keeps alive); run B does not exist."""
+    if handler.path.startswith("/run/A/stream"):
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.end_headers()
+        try:
+            while True:  # until the client hangs up
+                handler.wfile.write(b": keep-alive\n\n")
+                handler.wfile.flush()
+                time.sleep(0.2)  # the keep-alive interval of this server
+        except OSError:
+            handler.close_connection = True
+    elif handler.path == "/run/A":
+        handler.send_json(200, {"runId": "A", "status": "running", "lastEventSeq": 7})
+    else:
+        handler.send_json(404, {"code": "not_found", "message": "no run with id B", "details": None})
+
+
+def test_wait_all_with_an_unknown_run_raises_at_once_not_after_the_others():
+    with scripted_server(one_run_never_ends) as (url, seen), RunClient(url) as client:
+        with pytest.raises(RunServiceError) as unknown:
+            client.wait_all(["A", "B"], progress=False)
+        assert (unknown.value.status, unknown.value.message) == (404, "no run with id B")
