@@ -119,7 +119,9 @@ class AgentRun:
 
     def ensure_device(self) -> None:
         server = self.app["appiumServerUrl"]
-        server_status(server, timeout=min(5.0, self.settings.appium_timeout_seconds))
+        # A server that is down refuses at once; one that is slow to answer is busy starting other
+        # devices' sessions (dozens at once): it gets as long as any Appium call.
+        server_status(server, timeout=self.settings.appium_timeout_seconds)
         self.device = Device.open_session(server, self.app, self.settings.appium_timeout_seconds, self.device_caps)
         self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested, self.node.flush)
 
