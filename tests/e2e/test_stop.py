@@ -108,6 +108,10 @@ def data_dir() -> Iterator[Path]:
     shutil.rmtree(home, ignore_errors=True)
 
 
+def ready(log: Path) -> bool:
+    return '"message": "service ready"' in log.read_text(errors="replace")
+
+
 def service_env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RAY_ADDRESS", "APPIUM_URL")}
     env.update(PORT=str(free_port()), APPIUM_PORT=str(free_port()), RAY_DASHBOARD_PORT=str(free_port()),
@@ -123,7 +127,8 @@ def started(env: dict[str, str], log: Path) -> Iterator[Service]:
     service = Service(make, Path(env["DATA_DIR"]), f"http://127.0.0.1:{env['PORT']}", int(env["APPIUM_PORT"]), log)
     known: list[psutil.Process] = []
     try:
-        wait_for(lambda: healthy(service.api) or make.poll() is not None, START_SECONDS, "/health")
+        # its own driver's word first: right after a SIGKILL, the killed launcher's API may still answer
+        wait_for(lambda: (ready(log) and healthy(service.api)) or make.poll() is not None, START_SECONDS, "ready")
         assert make.poll() is None, log.read_text()[-3000:]
         known = service.processes()
         yield service
