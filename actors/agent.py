@@ -103,6 +103,8 @@ class AgentRun:
         self.metrics.screens.update(history.discovered)
         self.metrics.activities.update(history.discovered.values())
         self.metrics.transitions.update(history.transitions)
+        # The steps without anything new go on counting too (NO_PROGRESS_STEPS).
+        self.progress.steps_without_progress = max(0, self.metrics.steps - history.last_progress_step)
         return any(event.name == "agent.node.started" for event in events)
 
     # Setup: step 0, or for a continued run the step it stopped at, its nodes marked "resumed"

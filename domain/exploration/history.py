@@ -26,6 +26,7 @@ class ExplorationHistory:
     offered: dict[str, set[str]] = field(default_factory=dict)  # action ids a screen offered, last time
     tried: list[tuple[str, str]] = field(default_factory=list)  # (screen, action id) per action performed
     transitions: list[tuple[str, str, str]] = field(default_factory=list)  # (from, action id, to)
+    last_progress_step: int = 0  # the last step that found a new screen or transition
 
     @classmethod
     def from_events(cls, events: Iterable[RecordedEvent]) -> ExplorationHistory:
@@ -50,6 +51,7 @@ def _perceived(history: ExplorationHistory, data: Mapping[str, Any], perceived_a
 
 def _discovered(history: ExplorationHistory, data: Mapping[str, Any], _: dict[int, str]) -> None:
     history.discovered[data["screenId"]] = data["activity"]
+    history.last_progress_step = data["stepOrdinal"]
 
 
 def _enumerated(history: ExplorationHistory, data: Mapping[str, Any], perceived_at: dict[int, str]) -> None:
@@ -67,6 +69,7 @@ def _performed(history: ExplorationHistory, data: Mapping[str, Any], _: dict[int
 
 def _transition(history: ExplorationHistory, data: Mapping[str, Any], _: dict[int, str]) -> None:
     history.transitions.append((data["fromScreen"], data["action"]["action_id"], data["toScreen"]))
+    history.last_progress_step = data["stepOrdinal"]
 
 
 _READERS = {

@@ -177,6 +177,7 @@ def test_history_reads_screens_offers_tries_and_transitions():
     assert history.tried == [("s1", "tap:a")]
     assert history.transitions == [("s1", "tap:a", "s2")]
     assert history.screens == {"s1", "s2"}
+    assert history.last_progress_step == 1  # step 2 found nothing new
 
     policy = DepthFirstPolicy(seed=0)
     policy.restore(history)
