@@ -43,6 +43,7 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: the product's pa
 import httpx  # noqa: E402
 from httpx_sse import connect_sse  # noqa: E402
 from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
 import bootstrap  # noqa: E402
@@ -120,7 +121,10 @@ class Bench:
                           seconds, f"run {run_id} to end")
 
     def page_state(self) -> dict[str, Any]:
-        return self.driver.execute_script("return window.runPage ? {...window.runPage.state} : {}")
+        try:
+            return self.driver.execute_script("return window.runPage ? {...window.runPage.state} : {}")
+        except TimeoutException:  # the page's main thread was busy for the whole script timeout: ask again
+            return {}
 
     # --- start latency
 
@@ -187,6 +191,7 @@ def chrome() -> webdriver.Chrome:
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.execute_cdp_cmd("Performance.enable", {})
+    driver.set_script_timeout(120)
     return driver
 
 

@@ -6,6 +6,7 @@ import httpx
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import Select
 
 from tests.browser.conftest import wait
 from tests.browser.proxy import DroppableProxy
@@ -49,6 +50,15 @@ def test_the_list_shows_a_started_run_and_follows_it_live(service, api, browser,
     assert cells[4].endswith(" / 1000") and int(cells[5]) >= 1
     link = browser.execute_script("return document.querySelector(`tr[data-run-id='${arguments[0]}'] a`).href", run_id)
     assert link == f"{service.api_url}/runs/{run_id}"
+    # the status filter asks GET /runs?status=...
+    status = Select(browser.find_element(By.ID, "status-filter"))
+    status.select_by_visible_text("completed")
+    wait(browser, lambda d: not d.find_elements(By.CSS_SELECTOR, row), "the canceled run filtered out")
+    shown = browser.execute_script("return [...document.querySelectorAll('tbody tr')].map(tr => tr.dataset.status)")
+    assert set(shown) <= {"completed"}
+    status.select_by_visible_text("canceled")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row), "the canceled run listed again")
+    assert "status=canceled" in browser.current_url
 
 
 def open_run(browser, base_url: str, run_id: str) -> None:
@@ -58,9 +68,9 @@ def open_run(browser, base_url: str, run_id: str) -> None:
 
 def all_timeline_seqs(browser) -> list[int]:
     """The seq of every timeline entry, in seq order, with every step opened (a closed step holds no rows)."""
-    browser.execute_script("document.querySelectorAll('#timeline details').forEach(d => { d.open = true; })")
     wait(browser, lambda d: d.execute_script(  # a step builds its rows when its toggle event comes
         "const steps = [...document.querySelectorAll('#timeline details')];"
+        "steps.forEach(s => { s.open = true; });"
         "return steps.every(s => s.querySelectorAll('li').length === Number(s.dataset.count))"), "every step's rows")
     seqs = browser.execute_script("return [...document.querySelectorAll('#timeline li[data-seq]')].map(li => Number(li.dataset.seq))")
     return sorted(seqs)
@@ -170,6 +180,7 @@ def test_pause_and_resume_from_the_page(service, api, browser, shot):
              "the run to go on after its pause")
     finally:
         api.post(f"/run/{run_id}/cancel")
+    wait(browser, lambda d: page_state(d)["ended"], "the run's end")
     assert {"run.paused", "run.resumed"} <= set(all_timeline_names(browser))
 
 
