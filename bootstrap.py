@@ -60,8 +60,21 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
     if waiting:
         logger_for("service", "bootstrap").warning("devices wait for a node that offers them",
                                                    extra={"waiting": sorted(waiting)})
-    ray.get([w.status.remote() for w, udid in zip(workers, udids) if udid not in waiting])
+    wait_ready([w for w, udid in zip(workers, udids) if udid not in waiting])
     return Service(settings, queue, projector, workers)
+
+
+def wait_ready(actors: list[Any], attempts: int = 5) -> None:
+    """Each actor answers once; one that Ray restarted meanwhile (its process was slow to start on a
+    loaded machine, or its __init__ failed once) is asked again."""
+    for actor in actors:
+        for attempt in range(attempts):
+            try:
+                ray.get(actor.status.remote())
+                break
+            except ray.exceptions.ActorUnavailableError:
+                if attempt == attempts - 1:
+                    raise
 
 
 def start_api(settings: Settings) -> None:
