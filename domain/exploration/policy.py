@@ -12,7 +12,7 @@ from domain.exploration.graph import ScreenGraph
 from domain.exploration.history import ExplorationHistory
 from domain.exploration.screen import Screen
 
-# Fill the form, press buttons, open long-press menus, see what scrolling reveals, flip switches; leave last.
+# Fill the form, press buttons, open long-press menus, see what scrolling reveals; leave; flip switches when back.
 # Taps lead to new screens; toggles rarely do. Scrolling comes before leaving: what it reveals is this screen's.
 _KIND_ORDER = {"type": 0, "tap": 1, "long_press": 2, "scroll": 3, "toggle": 4, "back": 5}
 # Scrolls of one scrollable view of a screen: an endless list ends here.
@@ -175,8 +175,9 @@ class DepthFirstPolicy:
         untried = [a for a in actions if self._is_untried(sid, a.action_id)]
         # One item of each list first, then what the rest of the screen offers, then more items of its
         # lists (they mostly lead where the first did); all of them before scrolling them out of sight,
-        # back last. min keeps top-to-bottom.
-        return min(untried, key=lambda a: (a.kind == "back", a.kind == "scroll",
+        # then back; switches after everything else, when the crawl comes back: they rarely lead
+        # anywhere, and the screens found sooner are worth more. min keeps top-to-bottom.
+        return min(untried, key=lambda a: (a.kind == "toggle", a.kind == "back", a.kind == "scroll",
                                           self.graph.list_tried(sid, list_group(a.action_id)),
                                           _KIND_ORDER[a.kind]), default=None)
 

@@ -120,7 +120,8 @@ def test_an_exhausted_single_screen_app_stops_after_trying_everything():
     app = {"only": {"tap:id/a": "only", "toggle:id/b": "only", "back": OUTSIDE}}
     policy, visited, taken, stopped = crawl(app=app, start="only")
     assert stopped and policy.is_explored()
-    assert taken[:3] == ["only>tap:id/a", "only>toggle:id/b", "only>back"]  # taps first: they lead somewhere
+    # Taps first: they lead somewhere; switches last, even after leaving: they rarely do.
+    assert taken[:3] == ["only>tap:id/a", "only>back", "only>toggle:id/b"]
 
 
 def test_observed_transitions_form_the_graph():
