@@ -234,7 +234,7 @@ def profile(pid: int, seconds: float, data_dir: str) -> dict[str, Any]:
     for line in out.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = [f for f in stack.split(";") if not f.startswith(("thread", "process"))]
-        if not frames or frames[-1].startswith("main_loop"):
+        if not frames or "main_loop" in frames[-1].split(" (")[0]:
             continue  # the actor's main thread, waiting in Ray's task loop (C++): not work
         samples += int(count)
         if frames:
