@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 from runservice_client.models import RunEvent
 
 # What each event says about the run's status while it lasts; terminal events carry their own.
+# (`run.resumed` carries its own: queued again, or still running when the pause was withdrawn in time.)
 STATUS_AFTER = {"run.queued": "queued", "run.started": "running", "run.resumed": "queued",
                 "run.pause_requested": "pausing", "run.paused": "paused", "run.cancel_requested": "cancelling"}
 
@@ -41,6 +42,8 @@ class StepProgress:
             step = (data.get("metrics") or {}).get("steps", step)
             self.status = f"{event.name.removeprefix('run.')}: {data.get('stopReason')}"
         self.status = STATUS_AFTER.get(event.name, self.status)
+        if event.name == "run.resumed":
+            self.status = data.get("status", self.status)
         self.bar.set_postfix(screens=self.screens, status=self.status, refresh=False)
         if step > self.bar.n:
             self.bar.update(step - self.bar.n)
