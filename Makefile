@@ -39,12 +39,13 @@ appium: ## start Appium with the simulator on 127.0.0.1:$(APPIUM_PORT) (default 
 metrics: ## Prometheus (installed when missing) on 127.0.0.1:9090, scraping the Ray cluster's nodes, foreground
 	scripts/start-prometheus.sh
 
-bench: setup ## print the service, exploration and fault-and-load benchmarks
+bench: setup ## print the service, exploration, fault-and-load, memory, page and pause/resume benchmarks
 	$(PY) benchmarks/service_bench.py
 	$(PY) benchmarks/exploration_bench.py
 	$(PY) benchmarks/fault_load.py
 	$(PY) benchmarks/memory_bench.py
 	$(PY) benchmarks/page_bench.py
+	$(PY) benchmarks/pause_resume_bench.py
 
 clean:
 	rm -rf $(VENV) .appium appium-sim/node_modules web/node_modules .data

@@ -125,7 +125,9 @@ class JobQueue:
             await self.put(run_id)
 
     async def drop(self, run_id: str) -> bool:
-        return self.core.drop(run_id)
+        dropped = self.core.drop(run_id)
+        self._report()
+        return dropped
 
     async def pull(self, worker_id: str, timeout: float) -> str | None:
         """Long poll: the next job, or None after `timeout` seconds without one."""

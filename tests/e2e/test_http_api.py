@@ -253,13 +253,15 @@ def test_a_bad_resume_position_is_400(api, headers, params):
 
 # Health
 
-def test_health(api):
+def test_health(api, service):
     answer = api.get("/health")
 
     assert answer.status_code == 200
     body = answer.json()
-    assert set(body) == {"timestamp", "status", "database"}
+    assert set(body) == {"timestamp", "status", "database", "details"}
     assert (body["status"], body["database"]) == ("healthy", "connected")
+    devices = len(service.workers)  # every test device's resource is declared by the local Ray
+    assert body["details"] == {"devices": devices, "placed": devices, "waiting": []}
     timestamp = parse_ts(body["timestamp"])
     assert timestamp.utcoffset() == timedelta(0)
     assert abs(datetime.now(timezone.utc) - timestamp) < timedelta(seconds=10)
