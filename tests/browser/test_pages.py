@@ -122,13 +122,18 @@ def test_a_reload_mid_run_and_a_dropped_stream_resume_without_duplicates(service
     try:
         open_run(browser, proxy.url, run_id)
         wait(browser, lambda d: page_state(d)["events"] >= 40, "some events")
+        # Paused, the run cannot end (the shop is explored in about 50 steps) while the page reconnects.
+        assert api.post(f"/run/{run_id}/pause").status_code == 200
+        wait(browser, lambda d: text(d, "#status") == "paused", "the run to pause")
         browser.refresh()
-        wait(browser, lambda d: text(d, "#connection") == "live", "the stream after the reload")
-        before = page_state(browser)["events"]
+        wait(browser, lambda d: text(d, "#connection") == "live" and text(d, "#status") == "paused",
+             "the stream after the reload")
         proxy.drop()  # the reader reconnects with Last-Event-ID and goes on where it was
         wait(browser, lambda d: text(d, "#connection") == "reconnecting…", "the page to notice the drop")
-        wait(browser, lambda d: text(d, "#connection") == "live" and page_state(d)["events"] > before + 20,
-             "events after the reconnect")
+        wait(browser, lambda d: text(d, "#connection") == "live", "the stream after the drop")
+        before = page_state(browser)["events"]
+        assert api.post(f"/run/{run_id}/resume").status_code == 200
+        wait(browser, lambda d: page_state(d)["events"] > before + 20, "events after the reconnect")
     finally:
         api.post(f"/run/{run_id}/cancel")
     wait(browser, lambda d: page_state(d)["ended"], "the run's end")
