@@ -209,7 +209,7 @@ def test_a_start_after_sigkill_ends_what_the_killed_launcher_left(tmp_path, data
         before = [p for p in killed.processes() if p.pid != killed.make.pid]
         killed.launcher.send_signal(signal.SIGKILL)
         assert killed.make.wait(timeout=30) != 0
-        names = " ".join(" ".join(p.cmdline()) for p in before if p.is_running())
+        names = " ".join(describe(p) for p in before if running(p))  # the killed ones are zombies until reaped
         assert "bin/postgres" in names and "appium" in names  # in sessions of their own, they go on
         with started(env, tmp_path / "next.log") as service:  # same DATA_DIR and ports: a clash unless it ends them
             ended = {line.get("what") for line in service.log_lines() if line["message"] == LEFT_BY_A_KILLED_LAUNCHER}
