@@ -19,7 +19,7 @@ import httpx
 import pytest
 from ulid import ULID
 
-from tests.fixtures.service import start_body, wait_for
+from tests.fixtures.service import start, start_body, status_of, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 TERMINAL = {"run.completed", "run.failed", "run.canceled"}
@@ -67,16 +67,6 @@ def read_events(client: httpx.Client, run_id: str, headers: dict[str, str] | Non
     with open_stream(client, run_id, headers, params) as (response, items):
         assert response.status_code == 200, response.read()
         return [value for kind, value in items if kind == "event"]
-
-
-def start(client: httpx.Client, body: dict[str, Any]) -> str:
-    answer = client.post("/run", json=body)
-    assert answer.status_code == 201, answer.text
-    return answer.json()["runId"]
-
-
-def status_of(client: httpx.Client, run_id: str) -> str:
-    return client.get(f"/run/{run_id}").json()["status"]
 
 
 def parse_ts(value: str) -> datetime:

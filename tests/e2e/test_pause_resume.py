@@ -13,21 +13,11 @@ import pytest
 from httpx_sse import connect_sse
 from ulid import ULID
 
-from tests.fixtures.service import read_stream, start_body, wait_for
+from tests.fixtures.service import read_stream, start, start_body, status_of, wait_for
 
 TERMINAL = {"run.completed", "run.failed", "run.canceled"}
 SETUP_NODES = ["EnsureDevice", "ProvisionApp", "LaunchOrAttach", "WaitIdle"]
 LOGIN = {"username": "alice", "password": "secret"}
-
-
-def start(client: httpx.Client, body: dict[str, Any]) -> str:
-    answer = client.post("/run", json=body)
-    assert answer.status_code == 201, answer.text
-    return answer.json()["runId"]
-
-
-def status_of(client: httpx.Client, run_id: str) -> str:
-    return client.get(f"/run/{run_id}").json()["status"]
 
 
 def pause(client: httpx.Client, run_id: str) -> None:
