@@ -124,7 +124,8 @@ class AgentRun:
         # A server that is down refuses at once; one that is slow to answer is busy starting other
         # devices' sessions (dozens at once): it gets as long as any Appium call.
         server_status(server, timeout=self.settings.appium_timeout_seconds)
-        self.device = Device.open_session(server, self.app, self.settings.appium_timeout_seconds, self.device_caps)
+        self.device = Device.open_session(server, self.app, self.settings.appium_session_timeout_seconds,
+                                          self.settings.appium_timeout_seconds, self.device_caps)
         self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested, self.node.flush)
 
     def provision_app(self) -> None:

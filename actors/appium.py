@@ -80,20 +80,25 @@ class Device:
         self.driver = driver
 
     @classmethod
-    def open_session(cls, server_url: str, app: dict[str, str], timeout: float, extra_caps: dict[str, Any]) -> "Device":
+    def open_session(cls, server_url: str, app: dict[str, str], session_timeout: float, timeout: float,
+                     extra_caps: dict[str, Any]) -> "Device":
+        """A session within `session_timeout` (installing and launching take longer than a command), whose
+        later commands each get `timeout`."""
         options = AppiumOptions().load_capabilities({
             "platformName": "Android", "appium:app": app["apkPath"],
             "appium:appPackage": app["packageName"], "appium:appActivity": app["appActivity"],
             "appium:newCommandTimeout": 300, **extra_caps,
         })
-        config = AppiumClientConfig(remote_server_addr=server_url, timeout=timeout)
+        config = AppiumClientConfig(remote_server_addr=server_url, timeout=session_timeout)
         try:
-            return cls(webdriver.Remote(server_url, options=options, client_config=config))
+            driver = webdriver.Remote(server_url, options=options, client_config=config)
         except (Urllib3Error, OSError) as error:
             raise DeviceUnavailable(f"Appium server {server_url} unreachable: {error}") from None
         except WebDriverException as error:
             message = _message(error)
             raise (AppNotFound if _MISSING_APP.search(message) else AppLaunchFailed)(message) from None
+        config.timeout = timeout  # the driver reads its config at every request
+        return cls(driver)
 
     def page_source(self) -> str:
         with translated_errors():

@@ -28,7 +28,10 @@ class Settings(BaseSettings):
     devices: int = Field(2, ge=0, le=64, description="Device actors on the Appium server (when DEVICE_UDIDS is unset)")
     device_udids: str = Field("", description="Comma-separated udids of real devices: one actor each")
     automation_name: str = Field("Simulator", description="Appium driver: Simulator, or UiAutomator2 for real devices")
-    appium_timeout_seconds: float = 30.0
+    appium_timeout_seconds: float = Field(30.0, gt=0, description="Client timeout of one Appium command")
+    appium_session_timeout_seconds: float = Field(
+        180.0, gt=0, description="Client timeout of creating a session: a real device installs the app and "
+        "UiAutomator2's server first, and one server creating many sessions at once answers each later")
     lease_seconds: float = Field(30.0, gt=0)
     heartbeat_seconds: float = Field(5.0, gt=0)
     max_attempts: int = Field(3, ge=1, description="Workers a run may lose before it fails with worker_lost")
