@@ -6,6 +6,7 @@ Ray and Appium already started.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from config.settings import Settings
 from storage.schema import create_tables
 
 APP_NAME = "runservice"
+READY_SECONDS = 600  # 64 device actors start in minutes on 2 busy cores: Ray starts their processes two at a time
 
 
 @dataclass
@@ -64,16 +66,17 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
     return Service(settings, queue, projector, workers)
 
 
-def wait_ready(actors: list[Any], attempts: int = 5) -> None:
+def wait_ready(actors: list[Any], seconds: float = READY_SECONDS) -> None:
     """Each actor answers once; one that Ray restarted meanwhile (its process was slow to start on a
-    loaded machine, or its __init__ failed once) is asked again."""
+    loaded machine, or its __init__ failed once) is asked again, until `seconds` have passed."""
+    deadline = time.monotonic() + seconds
     for actor in actors:
-        for attempt in range(attempts):
+        while True:
             try:
                 ray.get(actor.status.remote())
                 break
             except ray.exceptions.ActorUnavailableError:
-                if attempt == attempts - 1:
+                if time.monotonic() > deadline:
                     raise
 
 

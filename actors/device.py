@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 import ray
+from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_random_exponential
 from ulid import ULID
 
 from actors import metrics
@@ -25,6 +26,15 @@ from storage.artifacts import ArtifactStore
 from storage.postgres import event_store_env
 
 PULL_TIMEOUT_SECONDS = 2.0
+STORE_WAIT_SECONDS = 120.0
+
+
+@retry(retry=retry_if_exception_type(STORE_UNAVAILABLE), stop=stop_after_delay(STORE_WAIT_SECONDS),
+       wait=wait_random_exponential(max=5), reraise=True)
+def open_run_service(database_url: str) -> RunService:
+    """The event store connects once at construction. Dozens of device actors starting at once on a
+    small machine connect late: waiting for the database is cheaper than Ray restarting the process."""
+    return RunService(env=event_store_env(database_url))
 
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_concurrency=4)
@@ -32,15 +42,15 @@ class DeviceWorker:
     def __init__(self, device_id: str, settings: Settings, queue_name: str, device_caps: dict[str, Any] | None = None) -> None:
         configure_logging(settings.log_level)
         self.device_id, self.settings, self.device_caps = device_id, settings, device_caps or {}
+        self.udid = self.device_caps.get("appium:udid", device_id)  # first: Ray reads __repr__ even when __init__ fails
         self.worker_id = f"{device_id}/{str(ULID())[-8:]}"  # this incarnation of the device's actor
         self.log = logger_for("agent", "worker").with_fields(workerId=self.worker_id)
-        self.runs = RunService(env=event_store_env(settings.database_url))
+        self.runs = open_run_service(settings.database_url)
         self.artifacts = ArtifactStore(settings.database_url)
         self.queue = ray.get_actor(queue_name, namespace=settings.ray_namespace)
         self.stopping = threading.Event()
         self.current: str | None = None
         self.agent: AgentRun | None = None  # the run being explored: its step shows in the dashboard
-        self.udid = self.device_caps.get("appium:udid", device_id)
         self.completed = 0
         self.puller = threading.Thread(target=self._pull_loop, name=f"worker-{device_id}", daemon=True)
         self.puller.start()

@@ -77,7 +77,7 @@ class Projector:
 
     def __init__(self, settings: Settings, queue_name: str) -> None:
         configure_logging(settings.log_level)
-        env = event_store_env(settings.database_url)
+        env = event_store_env(settings.database_url, checked=False)  # a runner's error restarts it (_supervise)
         queue = ray.get_actor(queue_name, namespace=settings.ray_namespace)
         self.log = logger_for("projector", "supervisor")
         self.factories: list[Callable[[], BaseProjectionRunner]] = [

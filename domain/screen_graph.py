@@ -16,6 +16,7 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
+from eventsourcing.utils import get_topic
 
 from domain.projections import run_id_of
 from domain.run import Run
@@ -96,14 +97,16 @@ def build_graph(events: Iterable[Any]) -> tuple[list[Row], list[Row]]:
 
 
 class ScreenGraphProjection(Projection[Any]):
-    """Keeps `run_screens` and `run_transitions`; every other event is only tracked."""
+    """Keeps `run_screens` and `run_transitions`. Its subscription reads only the events of its topics:
+    most of a run's events (nodes, actions) never reach it, so they cost it no transaction."""
 
     name = "screen_graph"
+    topics = tuple(get_topic(cls) for cls in (Run.ScreenPerceived, Run.ScreenDiscovered, Run.TransitionDiscovered))
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         if isinstance(domain_event, (Run.ScreenPerceived, Run.ScreenDiscovered)):
             self.view.apply_screen(screen_fact(domain_event), tracking)
         elif isinstance(domain_event, Run.TransitionDiscovered):
             self.view.apply_transition(transition_row(domain_event), tracking)
-        else:
+        else:  # not one of its topics: tracked, so its position still moves on
             self.view.track_only(tracking)

@@ -22,8 +22,10 @@ SYSTEM_USER = "embedded_postgres"
 SHUTDOWN_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}  # as pg_ctl's modes
 
 
-def event_store_env(database_url: str) -> dict[str, str]:
-    """eventsourcing's settings for a postgresql:// URL (host may be a socket directory)."""
+def event_store_env(database_url: str, checked: bool = True) -> dict[str, str]:
+    """eventsourcing's settings for a postgresql:// URL (host may be a socket directory).
+    `checked`: each connection is checked (a round trip) before use; a caller that restarts
+    itself on a connection error, such as the projector's runners, does without."""
     url = urlparse(database_url)
     if url.scheme not in ("postgresql", "postgres"):
         raise ValueError("DATABASE_URL must start with postgresql://")
@@ -42,7 +44,7 @@ def event_store_env(database_url: str) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": "0",
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_CONNECT_TIMEOUT": "2",
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "y" if checked else "n",
     }
 
 

@@ -13,7 +13,7 @@ from ulid import ULID
 
 from actors.projector import screen_graph_runner
 from domain.application import RunRequest, RunService, parse_run_id
-from domain.screen_graph import ScreenFact, build_graph
+from domain.screen_graph import ScreenFact, ScreenGraphProjection, build_graph
 from storage.graph_view import GraphView, open_graph_view
 from storage.schema import create_tables
 
@@ -45,8 +45,12 @@ def running_projection(env: dict[str, str]) -> Iterator[ProjectionRunner]:
 
 
 def caught_up(runner: ProjectionRunner, runs: RunService) -> None:
-    """Blocks until the projection has tracked every event stored so far (fails after WAIT_SECONDS)."""
-    runner.wait(runs.recorder.max_notification_id(), timeout=WAIT_SECONDS)
+    """Blocks until the projection has tracked every graph event stored so far (fails after WAIT_SECONDS):
+    its subscription reads only those."""
+    graph_events = runs.recorder.select_notifications(start=None, limit=1_000_000,
+                                                      topics=ScreenGraphProjection.topics)
+    assert graph_events, "no graph event stored: nothing to wait for"
+    runner.wait(graph_events[-1].id, timeout=WAIT_SECONDS)
 
 
 def new_running_run(runs: RunService) -> str:

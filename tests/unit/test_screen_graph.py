@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from eventsourcing.persistence import Tracking
+from eventsourcing.utils import get_topic
 from hypothesis import given
 from hypothesis import strategies as st
 from ulid import ULID
@@ -124,6 +125,13 @@ def test_the_projection_applies_graph_events_and_only_tracks_the_others():
     assert [position for _, position in view.calls] == list(range(1, len(events) + 1))
     assert kinds[:6] == ["tracked", "tracked", "screen", "screen", "tracked", "transition"]
     assert ScreenGraphProjection.name == "screen_graph"
+
+
+def test_the_projection_subscribes_to_the_graph_events_only():
+    events, _ = explored_run()
+    graph_kinds = {Run.ScreenPerceived, Run.ScreenDiscovered, Run.TransitionDiscovered}
+    assert {get_topic(type(e)) for e in events if type(e) in graph_kinds} == set(ScreenGraphProjection.topics)
+    assert {get_topic(type(e)) for e in events if type(e) not in graph_kinds}.isdisjoint(ScreenGraphProjection.topics)
 
 
 # The picture
