@@ -100,7 +100,7 @@ def start_ray(settings: Settings, stack: ExitStack) -> str:
 
 
 DRIVER_FLAG = "--driver"
-DRIVER_STOP_SECONDS = 20  # Serve's and Ray's own shutdown take about 6 s
+DRIVER_STOP_SECONDS = 20  # Ray's own shutdown takes 1-2 s; Serve's too on a cluster, about 6 s
 
 
 def main() -> int:
@@ -170,7 +170,8 @@ def run_driver(settings: Settings) -> int:
         stop_on_signals(stopping)  # after ray.init, which installs handlers of its own
         service = bootstrap.start_actors(settings)
         in_worker(bootstrap.start_api, settings)
-        stack.callback(bootstrap.stop_api)  # here: importing Serve while stopping is quicker than a new worker
+        if settings.ray_address:  # the cluster outlives this driver: take the API off it (a local Ray ends with it)
+            stack.callback(bootstrap.stop_api)  # here: importing Serve while stopping is quicker than a new worker
         print(f"\nRun service ready\n  API:            {service.api_url}  (docs: {service.api_url}/docs)\n"
               f"  Ray dashboard:  {dashboard}\n  Database:       {settings.database_url}\n"
               f"  Appium:         {settings.appium_url}\n  Devices:        {len(service.workers)}\n"
