@@ -47,7 +47,7 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
                              lifetime=lifetime).remote(
         settings.lease_seconds, settings.database_url)
     projector = Projector.options(name="projector", namespace=ns, get_if_exists=True,
-                                  resources=ON_HEAD, lifetime=lifetime).remote(settings, QUEUE_NAME)
+                                  resources=ON_HEAD, lifetime=lifetime).remote(settings)
     ray.get(projector.healthy.remote())  # tables exist before the API or workers use them
     caps = device_caps or settings.device_caps()
     workers = [

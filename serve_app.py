@@ -39,10 +39,10 @@ from config.logging import configure_logging, logger_for
 from config.settings import Settings
 from domain.application import RunService, parse_run_id
 from domain.graph_diff import diff_graphs
-from domain.run import PAUSED, QUEUED, Run
+from domain.run import PAUSED, Run
 from storage.artifacts import ArtifactStore
 from storage.graph_view import open_graph_view
-from storage.postgres import event_store_env, is_reachable
+from storage.postgres import event_store_env
 from storage.runs_view import open_runs_view
 
 api = FastAPI(title="Run service", version="0.1.0",
@@ -78,7 +78,7 @@ class RunApi:
         self.access = Access(settings)
         api.state.access = self.access  # this replica's: lets a 400 name the access problems too
         self.queue = ray.get_actor(QUEUE_NAME, namespace=settings.ray_namespace)
-        self.admissions = Admissions(self.runs, self.queue)
+        self.admissions = Admissions(self.runs)
         self.database = DatabaseGate(settings.database_url)
         self.log = logger_for("run", "api")
         if self.access.local_mode:
@@ -123,9 +123,7 @@ class RunApi:
         """A paused run is queued again and continues where it stopped, on any free device."""
         self.database.check()
         run = self.runs.resume_run(run_id, self.access.caller(request).tenant_id)
-        run_id = str(ULID.from_uuid(run.id))
-        if run.status == QUEUED:
-            self.queue.put.remote(run_id)  # a head start; the dispatcher delivers it too (at-least-once)
+        run_id = str(ULID.from_uuid(run.id))  # queued again: the JobQueue follows the log
         logger_for("run", "resume").info("Resumed", extra={"runId": run_id, "status": run.status})
         return ResumeRunResponse(runId=run_id)
 
@@ -189,7 +187,7 @@ class RunApi:
     @api.get("/health", response_model=HealthResponse)
     async def health(self) -> Response | HealthResponse:
         now = datetime.now(timezone.utc)
-        if await asyncio.to_thread(is_reachable, self.settings.database_url):
+        if await asyncio.to_thread(self.database.probe):
             devices = await asyncio.to_thread(placement_report, self.settings.udids)
             return HealthResponse(timestamp=now, status="healthy", database="connected", details=devices)
         body = HealthResponse(timestamp=now, status="unhealthy", database="disconnected")

@@ -1,9 +1,8 @@
 """Projector: the actor that follows the event store's notification log.
 
-It runs the tracked projections (the runs table, the screen graph) and the
-dispatcher, which puts each requested run into the JobQueue. The dispatcher
-records its tracking after the put, so a crash between the two re-offers the
-run (at-least-once); the queue and the Run aggregate make the duplicate harmless.
+It runs the tracked projections: the runs table and the screen graph. (The
+dispatcher, which offers each queued run to a device, is the JobQueue's: it
+follows the log itself.)
 """
 
 from __future__ import annotations
@@ -11,19 +10,15 @@ from __future__ import annotations
 import threading
 import time
 from functools import partial
-from typing import Any, Callable
+from typing import Callable
 
 import ray
-from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
-from eventsourcing.projection import BaseProjectionRunner, Projection, ProjectionRunner
-from eventsourcing.utils import Environment, get_topic
+from eventsourcing.projection import BaseProjectionRunner, ProjectionRunner
 
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
 from domain.application import RunService
-from domain.projections import RunsProjection, run_id_of
-from domain.run import QUEUED, Run
+from domain.projections import RunsProjection
 from domain.screen_graph import ScreenGraphProjection
 from storage.graph_view import GraphView
 from storage.postgres import event_store_env
@@ -31,33 +26,6 @@ from storage.runs_view import RunsView
 
 SUPERVISE_SECONDS = 0.5
 RESTART_BACKOFF_SECONDS = 1.0
-
-
-class Dispatcher(Projection[PostgresTrackingRecorder]):
-    name = "dispatcher"
-    topics = (get_topic(Run.Requested), get_topic(Run.Resumed))
-
-    def __init__(self, view: PostgresTrackingRecorder, queue: Any) -> None:
-        super().__init__(view)
-        self.queue = queue
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        if is_queued_by(domain_event):
-            ray.get(self.queue.put.remote(run_id_of(domain_event)))
-        self.view.insert_tracking(tracking)
-
-
-def is_queued_by(domain_event: Any) -> bool:
-    """A request queues a run; a resume only when the run was paused (a withdrawn pause
-    leaves it running on its worker, and a second worker must not take it over)."""
-    return not isinstance(domain_event, Run.Resumed) or domain_event.status == QUEUED
-
-
-def dispatcher_runner(env: dict[str, str], queue: Any) -> BaseProjectionRunner:
-    factory = InfrastructureFactory.construct(env=Environment(Dispatcher.name, env))
-    view = factory.tracking_recorder(PostgresTrackingRecorder)  # table dispatcher_tracking
-    return BaseProjectionRunner(projection=Dispatcher(view, queue), application_class=RunService,
-                                tracking_recorder=view, topics=Dispatcher.topics, env=env)
 
 
 def runs_projection_runner(env: dict[str, str]) -> ProjectionRunner:
@@ -75,17 +43,16 @@ class Projector:
     """Hosts the runners; a runner that stops on an error (the database restarted) is started
     again, and resumes after its last tracked notification: nothing is skipped or applied twice."""
 
-    def __init__(self, settings: Settings, queue_name: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         configure_logging(settings.log_level)
         env = event_store_env(settings.database_url, checked=False)  # a runner's error restarts it (_supervise)
-        queue = ray.get_actor(queue_name, namespace=settings.ray_namespace)
         self.log = logger_for("projector", "supervisor")
         self.factories: list[Callable[[], BaseProjectionRunner]] = [
-            partial(runs_projection_runner, env), partial(screen_graph_runner, env), partial(dispatcher_runner, env, queue)]
+            partial(runs_projection_runner, env), partial(screen_graph_runner, env)]
         self.runners = [factory() for factory in self.factories]
         self.restarts = 0
         threading.Thread(target=self._supervise, name="projector-supervisor", daemon=True).start()
-        self.log.info("projections and dispatcher following the event store")
+        self.log.info("projections following the event store")
 
     def healthy(self) -> bool:
         return not any(runner.is_interrupted.is_set() for runner in self.runners)

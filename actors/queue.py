@@ -8,6 +8,7 @@ holds only run ids, which the event store can always rebuild.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from config.logging import logger_for
 from storage.queue_store import QueueStore
 
 QUEUE_NAME = "job-queue"
+RESUBSCRIBE_SECONDS = 0.5
 
 
 @dataclass
@@ -34,21 +36,24 @@ class JobQueueCore:
     def __init__(self, lease_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.lease_seconds, self.clock = lease_seconds, clock
         self.pending: deque[str] = deque()
+        self.queued: set[str] = set()  # what `pending` holds: asked on every put, with thousands waiting
         self.leases: dict[str, Lease] = {}
 
     def put(self, run_id: str) -> bool:
         """At-least-once delivery upstream: a job already queued or leased is not added twice."""
-        if run_id in self.leases or run_id in self.pending:
+        if run_id in self.leases or run_id in self.queued:
             return False
         self.pending.append(run_id)
+        self.queued.add(run_id)
         return True
 
     def drop(self, run_id: str) -> bool:
         """A run paused while waiting leaves the queue. One already taken stays leased: its
         worker finds the run paused, does not start it, and acks."""
-        if run_id not in self.pending:
+        if run_id not in self.queued:
             return False
         self.pending.remove(run_id)
+        self.queued.discard(run_id)
         return True
 
     def take(self, worker_id: str) -> str | None:
@@ -56,6 +61,7 @@ class JobQueueCore:
         if not self.pending:
             return None
         run_id = self.pending.popleft()
+        self.queued.discard(run_id)
         self.leases[run_id] = Lease(worker_id, self.clock() + self.lease_seconds)
         return run_id
 
@@ -79,11 +85,12 @@ class JobQueueCore:
         for run_id in expired:
             del self.leases[run_id]
         self.pending.extendleft(reversed(expired))  # ahead of new jobs, oldest lease first
+        self.queued.update(expired)
         return expired
 
     def restore(self, run_id: str, worker_id: str, seconds_left: float) -> None:
         """A lease read back after the queue restarted."""
-        self.pending = deque(r for r in self.pending if r != run_id)
+        self.drop(run_id)
         self.leases[run_id] = Lease(worker_id, self.clock() + seconds_left)
 
     def stats(self) -> dict[str, int]:
@@ -92,20 +99,25 @@ class JobQueueCore:
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
 class JobQueue:
-    """The queue actor. With a database it keeps its leases there and, every few seconds,
-    offers again any queued or running run that nobody holds: after its own restart, a
-    lost dispatch or a lost worker, no run waits forever."""
+    """The queue actor, and the dispatcher: it follows the event store's log of runs being queued
+    (a subscription, LISTEN/NOTIFY), so a run is offered within milliseconds of being saved, with no
+    call from the API or the projector. It keeps its leases in the database and, every few seconds,
+    offers again any queued or running run that nobody holds: after its own restart, a lost
+    notification or a lost worker, no run waits forever (at-least-once; a duplicate is refused)."""
 
-    def __init__(self, lease_seconds: float, database_url: str | None = None) -> None:
+    def __init__(self, lease_seconds: float, database_url: str) -> None:
         self.core = JobQueueCore(lease_seconds)
         self.changed = asyncio.Event()
-        self.store = QueueStore(database_url) if database_url else None
-        self.sweeper: asyncio.Task | None = None
+        self.loop = asyncio.get_running_loop()  # Ray runs an async actor's __init__ in its event loop
+        self.store = QueueStore(database_url)
         self.log = logger_for("queue", "job-queue")
-        if self.store:
-            for lease in self.store.live_leases():
-                self.core.restore(lease.run_id, lease.worker_id, lease.seconds_left())
-            self._offer_unheld()
+        position = self.store.projected_position()  # first: the log after it, the runs table up to it
+        for lease in self.store.live_leases():
+            self.core.restore(lease.run_id, lease.worker_id, lease.seconds_left())
+        for run_id in self.store.unfinished_run_ids():
+            self._offer(run_id)
+        threading.Thread(target=self._follow_log, args=(position,), name="queue-dispatcher", daemon=True).start()
+        self.sweeper = self.loop.create_task(self._sweep_forever())
 
     def __repr__(self) -> str:  # the dashboard's name of this actor (Ray reads it at creation)
         return f"JobQueue(depth={len(self.core.pending)}, leased={len(self.core.leases)})"
@@ -114,15 +126,8 @@ class JobQueue:
         metrics.queue_depth(len(self.core.pending), len(self.core.leases))
 
     async def put(self, run_id: str) -> bool:
-        added = self.core.put(run_id)
-        self.changed.set()
-        self._report()
-        return added
-
-    async def put_many(self, run_ids: list[str]) -> None:
-        """One call for the runs one API transaction admitted (a Ray call costs more than a put)."""
-        for run_id in run_ids:
-            await self.put(run_id)
+        """A run offered by hand (a worker giving back a run resumed while it held it; tests)."""
+        return self._offer(run_id)
 
     async def drop(self, run_id: str) -> bool:
         dropped = self.core.drop(run_id)
@@ -131,7 +136,6 @@ class JobQueue:
 
     async def pull(self, worker_id: str, timeout: float) -> str | None:
         """Long poll: the next job, or None after `timeout` seconds without one."""
-        self._start_sweeper()
         deadline = time.monotonic() + timeout
         while (run_id := self.core.take(worker_id)) is None:
             remaining = deadline - time.monotonic()
@@ -162,9 +166,26 @@ class JobQueue:
     async def stats(self) -> dict[str, int]:
         return self.core.stats()
 
-    def _start_sweeper(self) -> None:
-        if self.store and self.sweeper is None:  # needs the actor's running loop
-            self.sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+    def _follow_log(self, position: int | None) -> None:
+        """The dispatcher's thread: each run the log queues is offered on the actor's loop."""
+        while True:
+            try:
+                with self.store.queuing_notifications(gt=position) as notifications:
+                    for notification in notifications:
+                        position = notification.id
+                        if run_id := self.store.queued_by(notification):
+                            self.loop.call_soon_threadsafe(self._offer, run_id)
+            except Exception as error:  # noqa: BLE001 - the database restarts; the sweep covers the gap
+                self.log.warning("log subscription lost; resubscribing", extra={"error": str(error)[:300]})
+                time.sleep(RESUBSCRIBE_SECONDS)
+
+    def _offer(self, run_id: str) -> bool:
+        """On the actor's loop, as every change of the queue: the core is not shared with threads."""
+        added = self.core.put(run_id)
+        if added:
+            self.changed.set()
+            self._report()
+        return added
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -173,14 +194,12 @@ class JobQueue:
                 self.changed.set()
             self._report()
             try:
-                await asyncio.to_thread(self._offer_unheld)
+                unfinished = await asyncio.to_thread(self.store.unfinished_run_ids)
             except Exception as error:  # noqa: BLE001 - the database may be restarting; sweep again later
                 self.log.warning("sweep failed", extra={"error": str(error)[:300]})
-
-    def _offer_unheld(self) -> None:
-        for run_id in self.store.unfinished_run_ids():
-            if self.core.put(run_id):
-                self.changed.set()
+            else:
+                for run_id in unfinished:
+                    self._offer(run_id)
 
     async def _persist(self, action: str, run_id: str, *args: str) -> None:
         """Best effort: leases live in memory first; the table serves recovery and the API."""

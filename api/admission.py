@@ -1,4 +1,4 @@
-"""POST /run's write path: group commit of concurrent starts, then the queue's head start.
+"""POST /run's write path: group commit of concurrent starts.
 
 Each start's own cost is small; what costs is a transaction (and its connection
 check) per start. Starts that arrive while one transaction is in flight wait for
@@ -8,7 +8,7 @@ the next one and share it (`serve.batch`): under load one commit admits many run
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Header
 from ray import serve
@@ -25,8 +25,8 @@ MAX_BATCH = 64
 
 
 class Admissions:
-    def __init__(self, runs: RunService, queue: Any) -> None:
-        self.runs, self.queue = runs, queue
+    def __init__(self, runs: RunService) -> None:
+        self.runs = runs
         self.log = logger_for("run", "start")
 
     async def admit(self, request: RunRequest, key: str | None) -> Admission:
@@ -38,10 +38,8 @@ class Admissions:
     @serve.batch(max_batch_size=MAX_BATCH, batch_wait_timeout_s=0)
     async def _admit_batch(self, items: list[tuple[RunRequest, str | None]]) -> list[Admission | IdempotencyConflict]:
         answers = await asyncio.to_thread(self.runs.request_runs, items)
-        created = [(str(ULID.from_uuid(answer.run_id)), request.tenant_id) for (request, _), answer in zip(items, answers)
-                   if isinstance(answer, Admission) and answer.created]
-        if created:  # a head start; the projector's dispatcher delivers them too (at-least-once)
-            self.queue.put_many.remote([run_id for run_id, _ in created])
-        for run_id, tenant_id in created:
-            self.log.info("Created run", extra={"runId": run_id, "status": "queued", "tenantId": tenant_id})
+        for (request, _), answer in zip(items, answers):  # the JobQueue follows the log: no call to it here
+            if isinstance(answer, Admission) and answer.created:
+                self.log.info("Created run", extra={"runId": str(ULID.from_uuid(answer.run_id)), "status": "queued",
+                                                    "tenantId": request.tenant_id})
         return answers

@@ -1,16 +1,34 @@
-"""What the JobQueue reads and writes in PostgreSQL: its leases, and the runs that still need a device."""
+"""What the JobQueue reads and writes in PostgreSQL: its leases, the runs that still need a device,
+and the event store's notification log of runs being queued (requested, or resumed from a pause)."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from typing import Any
+
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+from ulid import ULID
+
+from domain.application import RunService
+from domain.run import QUEUED, Run
 from storage.leases import LeaseStore, StoredLease
 from storage.postgres import event_store_env
 from storage.runs_view import open_runs_view
+
+REQUESTED, RESUMED = get_topic(Run.Requested), get_topic(Run.Resumed)
 
 
 class QueueStore:
     def __init__(self, database_url: str) -> None:
         self.leases = LeaseStore(database_url)
         self.runs = open_runs_view(event_store_env(database_url))
+        self.events = RunService(env=event_store_env(database_url))
+
+    def close(self) -> None:
+        self.leases.close()
+        self.runs.datastore.close()
+        self.events.close()
 
     def live_leases(self) -> list[StoredLease]:
         return self.leases.live()
@@ -18,3 +36,18 @@ class QueueStore:
     def unfinished_run_ids(self) -> list[str]:
         """Queued and running runs, as the runs projection sees them (it may lag a little)."""
         return self.runs.run_ids_with_status("queued") + self.runs.run_ids_with_status("running")
+
+    def projected_position(self) -> int | None:
+        """The last notification the runs table reflects: what follows it is in the log only."""
+        return self.runs.max_tracking_id(RunService.name)
+
+    def queuing_notifications(self, gt: int | None) -> AbstractContextManager[Any]:
+        """A subscription (LISTEN/NOTIFY) to the requests and resumes stored after `gt`."""
+        return self.events.recorder.subscribe(gt=gt, topics=(REQUESTED, RESUMED))
+
+    def queued_by(self, notification: Notification) -> str | None:
+        """The run a request queues; a resume queues its run only when it was paused (a withdrawn
+        pause leaves the run with its worker, and a second worker must not take it over)."""
+        if notification.topic == RESUMED and self.events.mapper.to_domain_event(notification).status != QUEUED:
+            return None
+        return str(ULID.from_uuid(notification.originator_id))

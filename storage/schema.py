@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 
 from domain.application import RunService
@@ -17,7 +16,7 @@ from storage.graph_view import GraphView
 from storage.postgres import event_store_env
 from storage.runs_view import RunsView
 
-TRACKED_VIEWS = {"runs_projection": RunsView, "screen_graph": GraphView, "dispatcher": PostgresTrackingRecorder}
+TRACKED_VIEWS = {"runs_projection": RunsView, "screen_graph": GraphView}
 
 
 def create_tables(database_url: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from actors.projector import runs_projection_runner
 from domain.application import RunService
-from storage.queue_store import QueueStore
+from storage.queue_store import REQUESTED, RESUMED, QueueStore
 from storage.schema import create_tables
 from tests.integration.test_runs_projection import caught_up, explore, request, row, rows
 
@@ -68,10 +68,32 @@ def test_the_sweeper_offers_queued_and_running_runs_again_never_paused_ones(pg_e
     try:
         offered = set(store.unfinished_run_ids())
     finally:
-        store.leases.close()
-        store.runs.datastore.close()
+        store.close()
 
     assert offered == {ids["resumed"], ids["pausing"]}
+
+
+def test_the_queue_follows_every_request_and_every_resume_from_a_pause_never_a_withdrawn_pause(database_url, runs):
+    ids = pause_history(runs)
+    withdrawn = request(runs)
+    runs.start_run(withdrawn, "device-3", lease_seconds=30)
+    runs.pause_run(withdrawn)
+    runs.resume_run(withdrawn)  # before its worker reached a node boundary: it goes on running there
+    last = runs.recorder.select_notifications(start=None, limit=1_000_000, topics=(REQUESTED, RESUMED))[-1].id
+
+    store = QueueStore(database_url)
+    offered = []
+    try:
+        with store.queuing_notifications(gt=None) as notifications:
+            for notification in notifications:
+                if run_id := store.queued_by(notification):
+                    offered.append(run_id)
+                if notification.id == last:
+                    break
+    finally:
+        store.close()
+
+    assert offered == [ids["paused_queued"], ids["paused"], ids["resumed"], ids["resumed"], ids["pausing"], withdrawn]
 
 
 def test_a_runs_table_from_before_paused_existed_accepts_it_once_the_tables_are_created(pg_env, database_url, runs):
