@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 
-from storage.postgres import is_reachable
+import psycopg
 
 PROBE_SECONDS = 0.5
+PROBE_TIMEOUT_SECONDS = 1.0
 
 
 class DatabaseUnavailable(Exception):
@@ -15,9 +16,14 @@ class DatabaseUnavailable(Exception):
 
 
 class DatabaseGate:
+    """Probes the database twice a second on a connection of its own, kept open: a new connection
+    per probe would cost PostgreSQL a new backend process each time."""
+
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self.available = is_reachable(database_url)
+        self.connection: psycopg.Connection | None = None
+        self.lock = threading.Lock()
+        self.available = self.probe()
         self.changed = threading.Event()
         threading.Thread(target=self._probe_forever, name="database-gate", daemon=True).start()
 
@@ -25,10 +31,25 @@ class DatabaseGate:
         """Refuses at once while the database is down; looks again before refusing, so a
         request right after it came back is not turned away on the probe's stale word."""
         if not self.available:
-            self.available = is_reachable(self.database_url, timeout=1.0)
+            self.available = self.probe()
         if not self.available:
             raise DatabaseUnavailable("the database is unavailable; try again shortly")
 
+    def probe(self) -> bool:
+        """`SELECT 1` answered; a connection that broke (a restart) is replaced at the next probe."""
+        with self.lock:
+            try:
+                if self.connection is None or self.connection.closed:
+                    self.connection = psycopg.connect(self.database_url, connect_timeout=PROBE_TIMEOUT_SECONDS,
+                                                      autocommit=True)
+                self.connection.execute("SELECT 1")
+                return True
+            except psycopg.Error:
+                if self.connection is not None:
+                    self.connection.close()
+                self.connection = None
+                return False
+
     def _probe_forever(self) -> None:
         while not self.changed.wait(PROBE_SECONDS):
-            self.available = is_reachable(self.database_url, timeout=1.0)
+            self.available = self.probe()
