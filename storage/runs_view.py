@@ -65,19 +65,24 @@ class RunsView(PostgresTrackingRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.append(SQL(CREATE_RUNS))
+        self.stored_app_configs: set[str] = set()  # committed by this view: no insert needed again
 
     def apply(self, change: RowChange, app_config: dict[str, Any] | None, tracking: Tracking) -> None:
+        app_config_id = change.set.get("app_config_id")
         with self.datastore.transaction(commit=True) as curs:
             if app_config is not None:
-                curs.execute(
-                    "INSERT INTO app_configs VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    (change.set["app_config_id"], app_config["apkPath"], app_config["packageName"],
-                     app_config["appActivity"], app_config["appiumServerUrl"], change.set["created_at"]),
-                )
+                if app_config_id not in self.stored_app_configs:  # most runs name an app seen before
+                    curs.execute(
+                        "INSERT INTO app_configs VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                        (app_config_id, app_config["apkPath"], app_config["packageName"],
+                         app_config["appActivity"], app_config["appiumServerUrl"], change.set["created_at"]),
+                    )
                 self._insert_run(curs, change)
             else:
                 self._update_run(curs, change)
             self._insert_tracking(curs, tracking)
+        if app_config is not None:
+            self.stored_app_configs.add(app_config_id)
 
     def track_only(self, tracking: Tracking) -> None:
         self.insert_tracking(tracking)
@@ -120,6 +125,7 @@ class RunsView(PostgresTrackingRecorder):
             return [row["run_id"] for row in curs.fetchall()]
 
     def drop_tables(self) -> None:
+        self.stored_app_configs.clear()
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DROP TABLE IF EXISTS runs, app_configs, {}").format(
                 Identifier(self.tracking_table_name)))
