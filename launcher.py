@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from typing import Any, Callable
 
@@ -35,6 +36,7 @@ from storage.postgres import EmbeddedPostgres
 from supervision import DataDirInUse, Supervision
 
 APPIUM_START_SECONDS = 180  # the first start installs Appium and the simulator from npm
+APPIUM_STOP_SECONDS = 5  # it stops in 1-2 s, under load too, and keeps nothing: past this it is killed
 
 
 def start_postgres(settings: Settings, stack: ExitStack) -> str:
@@ -76,7 +78,7 @@ def stop_process_group(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=10)
+            process.wait(timeout=APPIUM_STOP_SECONDS)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
 
@@ -100,7 +102,10 @@ def start_ray(settings: Settings, stack: ExitStack) -> str:
 
 
 DRIVER_FLAG = "--driver"
-DRIVER_STOP_SECONDS = 20  # Ray's own shutdown takes 1-2 s; Serve's too on a cluster, about 6 s
+# Its ray.shutdown takes 1-2 s, under load too, and Serve's shutdown on a cluster about 6 s; past this it is
+# killed. The worst stop is then this, supervision.LEFTOVER_SECONDS and storage.postgres.STOP_SECONDS (Appium's
+# 5 s run alongside): about 20 s, within what process managers give (systemd: 90 s by default).
+DRIVER_STOP_SECONDS = 12
 
 
 def main() -> int:
@@ -119,16 +124,37 @@ def run_launcher(settings: Settings) -> int:
     except DataDirInUse as error:
         log.error(str(error))
         return 1
+    times: dict[str, float] = {}  # how long each part took to stop, for operators
     with ExitStack() as stack:
         end_leftovers(settings, supervision, log)
-        database_url = start_postgres(settings, stack)
-        appium_url = start_appium(settings, stack, supervision)
-        driver = start_driver(database_url, appium_url, stack, supervision)
+        # both only need to outlive the driver, whose actors use them: they stop together once it is gone
+        postgres, appium = ExitStack(), ExitStack()
+        stack.callback(stop_together, times, postgres=postgres, appium=appium)
+        database_url = start_postgres(settings, postgres)
+        appium_url = start_appium(settings, appium, supervision)
+        driver = start_driver(database_url, appium_url, stack, supervision, times)
         while driver.poll() is None and not stopping.wait(0.5):
             pass
         log.info("stopping")
-    log.info("stopped")
+        began = time.monotonic()
+    log.info("stopped", extra={"seconds": {**times, "total": round(time.monotonic() - began, 2)}})
     return 0 if stopping.is_set() else driver.returncode or 1
+
+
+def stop_together(times: dict[str, float], **stacks: ExitStack) -> None:
+    """Closes each of `stacks` in a thread of its own; raises what one of them raised."""
+    with ThreadPoolExecutor(len(stacks)) as pool:
+        stops = [pool.submit(timed, times, name, stack.close) for name, stack in stacks.items()]
+    for stop in stops:
+        stop.result()
+
+
+def timed(times: dict[str, float], name: str, stop: Callable[..., Any], *args: Any) -> None:
+    began = time.monotonic()
+    try:
+        stop(*args)
+    finally:
+        times[name] = round(time.monotonic() - began, 2)
 
 
 def stop_on_signals(stopping: threading.Event) -> threading.Event:
@@ -150,11 +176,12 @@ def end_leftovers(settings: Settings, supervision: Supervision, log: ContextLogg
                         extra={"what": "postgres", "dataDir": str(leftover.data_dir)})
 
 
-def start_driver(database_url: str, appium_url: str, stack: ExitStack, supervision: Supervision) -> subprocess.Popen:
+def start_driver(database_url: str, appium_url: str, stack: ExitStack, supervision: Supervision,
+                 times: dict[str, float]) -> subprocess.Popen:
     driver = subprocess.Popen([sys.executable, __file__, DRIVER_FLAG], start_new_session=True,
                               env={**os.environ, "DATABASE_URL": database_url, "APPIUM_URL": appium_url})
     supervision.record("ray-driver", driver.pid)
-    stack.callback(supervision.end, "ray-driver", DRIVER_STOP_SECONDS)
+    stack.callback(timed, times, "driver", supervision.end, "ray-driver", DRIVER_STOP_SECONDS)
     return driver
 
 
@@ -179,6 +206,8 @@ def run_driver(settings: Settings) -> int:
         log.info("service ready", extra={"api": service.api_url, "devices": len(service.workers)})
         stopping.wait()
         log.info("stopping")
+        began = time.monotonic()
+    log.info("stopped", extra={"seconds": round(time.monotonic() - began, 2)})
     return 0
 
 

@@ -14,12 +14,16 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import time
 from pathlib import Path
 from typing import IO
 
 import psutil
 
 TERM_SECONDS = 10  # what a process gets between SIGTERM and SIGKILL
+# What is left of a session once its leader is gone gets less: the leader's own stop ends the rest (the
+# driver's ray.shutdown ends Ray's processes), so what is still up was left by a leader that hung or was killed.
+LEFTOVER_SECONDS = 3
 
 
 class DataDirInUse(RuntimeError):
@@ -80,7 +84,7 @@ def end_session(leader: int, started: float, grace: float = TERM_SECONDS) -> lis
     members = session_members(leader, started)
     first = [p for p in members if p.pid == leader]
     terminate(first, grace)
-    terminate([p for p in session_members(leader, started) if p.pid != leader], TERM_SECONDS)
+    terminate([p for p in session_members(leader, started) if p.pid != leader], LEFTOVER_SECONDS)
     return [p.pid for p in members]
 
 
@@ -90,10 +94,29 @@ def terminate(processes: list[psutil.Process], grace: float) -> None:
             process.send_signal(signal.SIGTERM)
         except psutil.NoSuchProcess:
             pass
-    _, alive = psutil.wait_procs(processes, timeout=grace)
+    alive = wait_dead(processes, grace)
     for process in alive:
         try:
             process.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(alive, timeout=5)
+    wait_dead(alive, 5)
+
+
+def wait_dead(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Those of `processes` still alive after `timeout`. Not psutil.wait_procs, which waits until an exited
+    orphan is reaped: the container's init reaps every 2 s or so, which made each wait of a stop last that long."""
+    deadline = time.monotonic() + timeout
+    while (alive := [p for p in processes if not dead(p)]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
+def dead(process: psutil.Process) -> bool:
+    try:
+        if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+            return False
+        process.wait(0)  # reaps it if it is a child of ours; an orphan is its init's to reap
+    except (psutil.NoSuchProcess, psutil.TimeoutExpired, ChildProcessError):
+        pass
+    return True
