@@ -74,8 +74,34 @@ function drawNode(c, n) {
   if (label) c.text(label, x1 + 4, Math.max(y1 + 2, (y1 + y2 - GLYPH_H) / 2), x2 - 2, dark ? COLORS.light : COLORS.text);
 }
 
-/** Render a view (see view.js) to a PNG buffer. */
+// An explorer comes back to the same screens again and again, and drawing and deflating one costs
+// about 20 ms of this server's one thread: pictures are kept by what they are drawn from.
+const KEPT_PICTURES = 128;
+const pictures = new Map();
+
+/** What drawNode reads of each node: two views with the same key draw the same picture. */
+function pictureKey(view, launcher) {
+  return JSON.stringify([launcher, view.records.map((n) => [
+    n.index !== undefined, Boolean(n.launcherApp), n.className, n.enabled, n.checkable, n.checked,
+    Boolean(n.el && n.el.editable), n.clickable, n.focused, n.password, n.text, n.hint, n.desc, n.bounds,
+  ])]);
+}
+
+/** Render a view (see view.js) to a PNG buffer, or hand back the one drawn for an identical view. */
 function renderPng(view, launcher) {
+  const key = pictureKey(view, launcher);
+  let png = pictures.get(key);
+  if (png === undefined) {
+    png = draw(view, launcher);
+    if (pictures.size >= KEPT_PICTURES) pictures.delete(pictures.keys().next().value);  // the oldest
+  } else {
+    pictures.delete(key);  // kept again as the newest
+  }
+  pictures.set(key, png);
+  return png;
+}
+
+function draw(view, launcher) {
   const c = new Canvas(W, H, launcher ? COLORS.launcher : COLORS.background);
   c.fill(0, 0, W, SCREEN.statusBar / SCALE, COLORS.bar);
   c.fill(0, H - SCREEN.navBar / SCALE, W, H, COLORS.bar);

@@ -135,3 +135,18 @@ def test_screenshot_of_launcher_differs_from_app(driver_for):
     d.press_keycode(3)
     assert d.current_package == LAUNCHER
     assert d.get_screenshot_as_png() != app_png
+
+
+def test_a_screenshot_shows_every_change_of_the_screen_and_the_same_screen_alike(driver_for):
+    """The simulator keeps the pictures it drew; a kept one must never stand for a changed screen."""
+    d = driver_for("notes")
+    consent = d.get_screenshot_as_png()
+    assert d.get_screenshot_as_png() == consent
+    by_id(d, "accept").click()
+    empty = d.get_screenshot_as_png()
+    by_id(d, "username").send_keys("ada")
+    typed = d.get_screenshot_as_png()
+    by_id(d, "username").send_keys("m")  # one more letter
+    longer = d.get_screenshot_as_png()
+    by_id(d, "password").send_keys("secret")  # the focus moves, and the password shows as dots
+    assert len({consent, empty, typed, longer, d.get_screenshot_as_png()}) == 5
