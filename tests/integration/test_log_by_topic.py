@@ -1,0 +1,37 @@
+"""Reading the log by topic (the JobQueue's requests and resumes, the screen graph's events) goes
+through the topic index, not through every event since the topics' last one."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+
+from domain.application import RunService
+from storage.queue_store import REQUESTED, RESUMED
+from tests.integration.test_runs_projection import request
+
+OTHER_EVENTS = 20_000  # a long exploration's step events since the last request
+
+
+def test_a_read_by_topic_after_many_events_of_other_topics_uses_the_topic_index(pg_env, database_url):
+    runs = RunService(env=pg_env)
+    try:
+        request(runs)
+        table = runs.recorder.events_table_name
+        last_request = runs.recorder.max_notification_id()
+    finally:
+        runs.close()
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"""INSERT INTO {table} (originator_id, originator_version, topic, state)
+                         SELECT gen_random_uuid(), 1, 'domain.run:Run.NodeStarted', '\\x7b7d'::bytea
+                         FROM generate_series(1, {OTHER_EVENTS})""")
+        conn.execute(f"ANALYZE {table}")
+        # the read eventsourcing's subscription makes: after the last event of its topics, its topics
+        plan = conn.execute(f"""EXPLAIN (ANALYZE, FORMAT JSON) SELECT * FROM {table}
+                                WHERE notification_id > %s AND topic = ANY(%s)
+                                ORDER BY notification_id LIMIT 500""",
+                            (last_request, [REQUESTED, RESUMED])).fetchone()[0]
+    text = json.dumps(plan)
+    assert f"{table}_topic" in text, text
+    assert '"Rows Removed by Filter": 20000' not in text
