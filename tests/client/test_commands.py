@@ -80,8 +80,9 @@ def test_pause_and_resume_from_the_command_line(service, appium_server):
     with RunClient(url) as client:
         next(e for e in client.events(run_id) if e.name == "run.paused")
         assert runservice("resume", run_id, url=url).stdout.strip() == f"{run_id} PENDING"
-        assert runservice("cancel", run_id, url=url).returncode == 0
-        assert client.wait(run_id, progress=False).status == "canceled"
+        # resumed, it goes on to the end (a cancel here would race the end: the sample app is explored in seconds)
+        finished = client.wait(run_id, progress=False)
+    assert finished.status == "completed"
     refused = runservice("pause", run_id, url=url)
     assert refused.returncode == 1 and refused.stderr.count("\n") == 1 and "409" in refused.stderr
 
