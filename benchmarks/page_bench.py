@@ -34,6 +34,7 @@ import threading
 import time
 from contextlib import ExitStack
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 
 import bootstrap  # noqa: E402
 import launcher  # noqa: E402
+import bench_common  # noqa: E402
 from bench_common import free_port, table  # noqa: E402
 from config.settings import Settings  # noqa: E402
 
@@ -80,13 +82,8 @@ def catalog_app(folder: Path, screens: int) -> Path:
     return path
 
 
-def wait_until(check, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-    return result
+# A replay's time is read when its wait ends: look often.
+wait_until = partial(bench_common.wait_until, poll=0.02)
 
 
 def ts_ms(iso: str) -> float:

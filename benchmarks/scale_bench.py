@@ -33,7 +33,7 @@ import urllib.request
 from collections import Counter, defaultdict
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -42,7 +42,7 @@ import httpx  # noqa: E402
 import psutil  # noqa: E402
 import psycopg  # noqa: E402
 
-from bench_common import free_port, table  # noqa: E402
+from bench_common import cpu_seconds, free_port, group_of, read_profile, start_py_spy, table, wait_until  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from storage.postgres import EmbeddedPostgres  # noqa: E402
 
@@ -52,28 +52,7 @@ TERMINAL = {"completed", "failed", "canceled"}
 BUCKET = re.compile(r'^ray_runservice_(\w+)_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$')
 
 
-def wait_until(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: not within {seconds} s")
-        time.sleep(0.2)
-    return result
-
-
 # What the processes of this phase use
-
-def group_of(process: psutil.Process) -> str:
-    try:
-        command = " ".join(process.cmdline())
-    except psutil.Error:
-        return "gone"
-    for marker, group in (("ray::DeviceWorker", "devices"), ("ray::ServeReplica", "api"), ("ray::Projector", "projector"),
-                          ("ray::JobQueue", "queue"), ("appium", "appium"), ("postgres", "postgres")):
-        if marker in command:
-            return group
-    return "ray" if ("ray" in command or process.pid == os.getpid()) else "other"
-
 
 class Processes:
     """This phase's processes (its descendants, Appium's and PostgreSQL's), grouped."""
@@ -92,14 +71,7 @@ class Processes:
         return found
 
     def cpu_seconds(self) -> dict[str, float]:
-        seconds: dict[str, float] = defaultdict(float)
-        for process in self.all():
-            try:
-                times = process.cpu_times()
-                seconds[group_of(process)] += times.user + times.system
-            except psutil.Error:
-                continue
-        return seconds
+        return cpu_seconds(self.all())
 
     def device_pss(self) -> list[float]:
         pss = []
@@ -224,36 +196,12 @@ def finished(api: httpx.Client, run_ids: list[str]) -> list[dict] | None:
 def profile(pid: int, seconds: float, data_dir: str) -> dict[str, Any]:
     """py-spy samples one device actor: the functions it spends its time in (self and total)."""
     out = Path(data_dir) / f"profile-{pid}.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    record = start_py_spy(pid, seconds, out)
+    if record.wait() != 0:
+        raise RuntimeError(f"py-spy record: {record.stderr.read()[-500:]}")
     py_spy = str(Path(sys.executable).parent / "py-spy")
-    record = subprocess.run([py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "50",
-                             "--format", "raw", "--output", str(out), "--nonblocking"], capture_output=True, text=True)
-    if record.returncode != 0:
-        raise RuntimeError(f"py-spy record: {record.stderr[-500:]}")
-    own, total, samples = Counter(), Counter(), 0
-    for line in out.read_text().splitlines():
-        stack, _, count = line.rpartition(" ")
-        frames = [f for f in stack.split(";") if not f.startswith(("thread", "process"))]
-        if not frames or "main_loop" in frames[-1].split(" (")[0]:
-            continue  # the actor's main thread, waiting in Ray's task loop (C++): not work
-        samples += int(count)
-        if frames:
-            own[_short(frames[-1])] += int(count)
-            for frame in {_short(f) for f in frames}:
-                total[frame] += int(count)
     dump = subprocess.run([py_spy, "dump", "--pid", str(pid), "--nonblocking"], capture_output=True, text=True).stdout
-    ours = [(f, n) for f, n in total.most_common(400) if re.search(r"\((actors|domain|storage|api|config)/", f)]
-    return {"samples": samples, "own": own.most_common(12), "ours": ours[:12], "dump": dump[:3000]}
-
-
-def _short(frame: str) -> str:
-    """`name (path:line)` -> `name (file)`, with the repository's files relative."""
-    match = re.match(r"(.*) \((.*?):\d+\)$", frame)
-    if not match:
-        return frame
-    path = match[2].replace(str(REPO) + "/", "")
-    path = re.sub(r".*site-packages/", "", path)
-    return f"{match[1]} ({path})"
+    return {**read_profile(out), "dump": dump[:3000]}
 
 
 # The parent: PostgreSQL and Appium for all phases, then the table

@@ -46,7 +46,7 @@ import psycopg  # noqa: E402
 from httpx_sse import connect_sse  # noqa: E402
 
 import bootstrap  # noqa: E402
-from bench_common import free_port, table  # noqa: E402
+from bench_common import free_port, table, wait_until  # noqa: E402
 from stream_opening import stream_opening  # noqa: E402
 import launcher  # noqa: E402
 from config.settings import Settings  # noqa: E402
@@ -73,14 +73,6 @@ def pct(values: list[float], q: float) -> float:
 
 def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
-
-
-def wait_until(check: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 # Memory: RSS of every process the stack started
