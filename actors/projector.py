@@ -10,10 +10,11 @@ from __future__ import annotations
 import threading
 import time
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 import ray
-from eventsourcing.projection import BaseProjectionRunner, ProjectionRunner
+from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder, WaitInterruptedError
+from eventsourcing.utils import Environment
 
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
@@ -21,21 +22,77 @@ from domain.application import RunService
 from domain.projections import RunsProjection
 from domain.screen_graph import ScreenGraphProjection
 from storage.graph_view import GraphView
+from storage.log_follower import follow_pages
 from storage.postgres import event_store_env
 from storage.runs_view import RunsView
 
 SUPERVISE_SECONDS = 0.5
 RESTART_BACKOFF_SECONDS = 1.0
+# How often each projection reads the log at most (storage/log_follower.py): under load, fewer and fuller
+# pages, so fewer transactions; after a quiet spell an event is read at once. Under load the runs table
+# (GET /runs) lags by up to this much more; the run page draws its graph from the stream, not this table.
+RUNS_READ_INTERVAL_SECONDS = 0.05
+GRAPH_READ_INTERVAL_SECONDS = 0.2
 
 
-def runs_projection_runner(env: dict[str, str]) -> ProjectionRunner:
-    return ProjectionRunner(application_class=RunService, projection_class=RunsProjection,
-                            view_class=RunsView, env=env)
+class PagedProjectionRunner:
+    """A projection kept up to date by a thread of its own that applies the log a page at a time
+    (`process_page`, one transaction: storage/log_follower.py), where eventsourcing's ProjectionRunner
+    commits once per event. Used as that one is: a context manager, `wait`, `is_interrupted`, `view`."""
+
+    def __init__(self, projection_class: type[Any], view_class: type[TrackingRecorder], env: dict[str, str],
+                 read_interval_seconds: float = 0.0) -> None:
+        self.app = RunService(env=env)
+        self.read_interval_seconds = read_interval_seconds
+        self.view = InfrastructureFactory.construct(env=Environment(projection_class.name, env)).tracking_recorder(view_class)
+        self.projection = projection_class(view=self.view)
+        self.is_interrupted = threading.Event()  # set when it stops: asked to, or on an error
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._follow, name=f"projection-{projection_class.name}", daemon=True)
+        self.thread.start()
+
+    def _follow(self) -> None:
+        try:
+            position = self.view.max_tracking_id(self.app.name)
+            for page in follow_pages(self.app.recorder, position, self.projection.topics, self.is_interrupted,
+                                     self.read_interval_seconds):
+                self.projection.process_page([(self.app.mapper.to_domain_event(n), Tracking(self.app.name, n.id))
+                                              for n in page])
+        except BaseException as error:  # noqa: BLE001 - kept for close() and wait() to raise
+            self.error = error
+        finally:
+            self.is_interrupted.set()
+
+    def wait(self, notification_id: int | None, timeout: float = 1.0) -> None:
+        """Until the view has tracked `notification_id` (TimeoutError after `timeout`); raises the error
+        that stopped the runner, if one did."""
+        try:
+            self.view.wait(self.app.name, notification_id, timeout=timeout, interrupt=self.is_interrupted)
+        except WaitInterruptedError:
+            if self.error is not None:
+                raise self.error from None
+
+    def __enter__(self) -> "PagedProjectionRunner":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stops the thread and closes the log's connections (the view stays usable); re-raises its error."""
+        self.is_interrupted.set()
+        self.thread.join()
+        self.app.close()
+        if self.error is not None:
+            raise self.error
 
 
-def screen_graph_runner(env: dict[str, str]) -> ProjectionRunner:
-    return ProjectionRunner(application_class=RunService, projection_class=ScreenGraphProjection,
-                            view_class=GraphView, env=env)
+def runs_projection_runner(env: dict[str, str]) -> PagedProjectionRunner:
+    return PagedProjectionRunner(RunsProjection, RunsView, env, RUNS_READ_INTERVAL_SECONDS)
+
+
+def screen_graph_runner(env: dict[str, str]) -> PagedProjectionRunner:
+    return PagedProjectionRunner(ScreenGraphProjection, GraphView, env, GRAPH_READ_INTERVAL_SECONDS)
 
 
 @ray.remote(num_cpus=0, max_restarts=-1)
@@ -47,7 +104,7 @@ class Projector:
         configure_logging(settings.log_level)
         env = event_store_env(settings.database_url, checked=False)  # a runner's error restarts it (_supervise)
         self.log = logger_for("projector", "supervisor")
-        self.factories: list[Callable[[], BaseProjectionRunner]] = [
+        self.factories: list[Callable[[], PagedProjectionRunner]] = [
             partial(runs_projection_runner, env), partial(screen_graph_runner, env)]
         self.runners = [factory() for factory in self.factories]
         self.restarts = 0
@@ -67,11 +124,14 @@ class Projector:
                 if runner.is_interrupted.is_set():
                     self.runners[index] = self._restart(runner, self.factories[index])
 
-    def _restart(self, runner: BaseProjectionRunner, factory: Callable[[], BaseProjectionRunner]) -> BaseProjectionRunner:
+    def _restart(self, runner: PagedProjectionRunner, factory: Callable[[], PagedProjectionRunner]
+                 ) -> PagedProjectionRunner:
         try:
-            runner.__exit__(None, None, None)  # joins its threads, closes its pool, re-raises its error
+            runner.close()  # joins its thread, closes its pool, re-raises its error
         except Exception as error:  # noqa: BLE001
             self.log.warning("runner stopped; restarting", extra={"error": str(error)[:300]})
+        finally:
+            runner.view.datastore.close()
         while True:
             try:
                 self.restarts += 1

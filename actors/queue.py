@@ -114,8 +114,7 @@ class JobQueue:
         position = self.store.projected_position()  # first: the log after it, the runs table up to it
         for lease in self.store.live_leases():
             self.core.restore(lease.run_id, lease.worker_id, lease.seconds_left())
-        for run_id in self.store.unfinished_run_ids():
-            self._offer(run_id)
+        self._offer(self.store.unfinished_run_ids())
         threading.Thread(target=self._follow_log, args=(position,), name="queue-dispatcher", daemon=True).start()
         self.sweeper = self.loop.create_task(self._sweep_forever())
 
@@ -127,7 +126,7 @@ class JobQueue:
 
     async def put(self, run_id: str) -> bool:
         """A run offered by hand (a worker giving back a run resumed while it held it; tests)."""
-        return self._offer(run_id)
+        return self._offer([run_id])
 
     async def drop(self, run_id: str) -> bool:
         dropped = self.core.drop(run_id)
@@ -167,25 +166,24 @@ class JobQueue:
         return self.core.stats()
 
     def _follow_log(self, position: int | None) -> None:
-        """The dispatcher's thread: each run the log queues is offered on the actor's loop."""
+        """The dispatcher's thread: the runs each page of the log queues are offered on the actor's loop."""
         while True:
             try:
-                with self.store.queuing_notifications(gt=position) as notifications:
-                    for notification in notifications:
-                        position = notification.id
-                        if run_id := self.store.queued_by(notification):
-                            self.loop.call_soon_threadsafe(self._offer, run_id)
+                for page in self.store.queuing_pages(position, threading.Event()):  # followed for the actor's life
+                    position = page[-1].id
+                    if run_ids := [run_id for n in page if (run_id := self.store.queued_by(n))]:
+                        self.loop.call_soon_threadsafe(self._offer, run_ids)
             except Exception as error:  # noqa: BLE001 - the database restarts; the sweep covers the gap
                 self.log.warning("log subscription lost; resubscribing", extra={"error": str(error)[:300]})
                 time.sleep(RESUBSCRIBE_SECONDS)
 
-    def _offer(self, run_id: str) -> bool:
+    def _offer(self, run_ids: list[str]) -> bool:
         """On the actor's loop, as every change of the queue: the core is not shared with threads."""
-        added = self.core.put(run_id)
+        added = [run_id for run_id in run_ids if self.core.put(run_id)]
         if added:
             self.changed.set()
             self._report()
-        return added
+        return bool(added)
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -198,8 +196,7 @@ class JobQueue:
             except Exception as error:  # noqa: BLE001 - the database may be restarting; sweep again later
                 self.log.warning("sweep failed", extra={"error": str(error)[:300]})
             else:
-                for run_id in unfinished:
-                    self._offer(run_id)
+                self._offer(unfinished)
 
     async def _persist(self, action: str, run_id: str, *args: str) -> None:
         """Best effort: leases live in memory first; the table serves recovery and the API."""

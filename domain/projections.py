@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,9 +86,12 @@ class RunsProjection(Projection[Any]):
 
     name = "runs_projection"
 
+    def process_page(self, page: Sequence[tuple[Any, Tracking]]) -> None:
+        """Events in log order, each with its position: their row changes and the last position, together.
+        Events of other aggregates (idempotency keys) change no row."""
+        changes = [(run_row_change(e), e.app_config if isinstance(e, Run.Requested) else None)
+                   for e, _ in page if isinstance(e, Run.Event)]
+        self.view.apply(changes, page[-1][1])
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        app_config = domain_event.app_config if isinstance(domain_event, Run.Requested) else None
-        if isinstance(domain_event, Run.Event):
-            self.view.apply(run_row_change(domain_event), app_config, tracking)
-        else:
-            self.view.track_only(tracking)
+        self.process_page([(domain_event, tracking)])

@@ -5,12 +5,12 @@ outline's lines of every visit together: a list shows more as it scrolls) and
 ScreenDiscovered; a transition row from TransitionDiscovered. Rows depend only
 on the events and their order, so dropping the tables and replaying the event
 store rebuilds them identically. The Postgres view in `storage/graph_view.py`
-applies each row with its tracking record.
+applies a page of them with its tracking record.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -103,10 +103,16 @@ class ScreenGraphProjection(Projection[Any]):
     name = "screen_graph"
     topics = tuple(get_topic(cls) for cls in (Run.ScreenPerceived, Run.ScreenDiscovered, Run.TransitionDiscovered))
 
+    def process_page(self, page: Sequence[tuple[Any, Tracking]]) -> None:
+        """Events in log order, each with its position: the graph's facts (a screen seen, a transition found)
+        and the last position, together."""
+        facts: list[tuple[int, ScreenFact | Row]] = []
+        for e, tracking in page:
+            if isinstance(e, (Run.ScreenPerceived, Run.ScreenDiscovered)):
+                facts.append((tracking.notification_id, screen_fact(e)))
+            elif isinstance(e, Run.TransitionDiscovered):
+                facts.append((tracking.notification_id, transition_row(e)))
+        self.view.apply(facts, page[-1][1])
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        if isinstance(domain_event, (Run.ScreenPerceived, Run.ScreenDiscovered)):
-            self.view.apply_screen(screen_fact(domain_event), tracking)
-        elif isinstance(domain_event, Run.TransitionDiscovered):
-            self.view.apply_transition(transition_row(domain_event), tracking)
-        else:  # not one of its topics: tracked, so its position still moves on
-            self.view.track_only(tracking)
+        self.process_page([(domain_event, tracking)])

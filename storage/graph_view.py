@@ -1,12 +1,13 @@
 """The `run_screens` and `run_transitions` tables: the screen graph projection.
 
-Each event's row and its tracking record commit in one transaction. A
+A page of events' rows and its tracking record commit in one transaction. A
 notification already tracked is skipped, so applying an event twice (a runner
 restarted mid-way, a redelivery) changes nothing: visit counts stay exact.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
@@ -52,31 +53,24 @@ class GraphView(PostgresTrackingRecorder):
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.append(SQL(CREATE_GRAPH))
 
-    def apply_screen(self, fact: ScreenFact, tracking: Tracking) -> None:
+    def apply(self, facts: Sequence[tuple[int, ScreenFact | Row]], tracking: Tracking) -> None:
+        """A page of the log's graph facts (each with its notification id) in one transaction, then its position.
+        Facts at or before the position tracked already are skipped: visit counts stay exact."""
         with self.datastore.transaction(commit=True) as curs:
-            if self._already_applied(curs, tracking):
+            done = self._max_tracking_id(tracking.application_name, curs) or 0
+            if done >= tracking.notification_id:
                 return
-            curs.execute("SELECT * FROM run_screens WHERE run_id = %s AND screen_id = %s FOR UPDATE",
-                         (fact.run_id, fact.screen_id))
-            row = merge_screen(curs.fetchone(), fact)
-            curs.execute(UPSERT_SCREEN, [row[c] for c in SCREEN_COLUMNS])
+            for notification_id, fact in facts:
+                if notification_id <= done:
+                    continue
+                if isinstance(fact, ScreenFact):
+                    curs.execute("SELECT * FROM run_screens WHERE run_id = %s AND screen_id = %s FOR UPDATE",
+                                 (fact.run_id, fact.screen_id))
+                    row = merge_screen(curs.fetchone(), fact)
+                    curs.execute(UPSERT_SCREEN, [row[c] for c in SCREEN_COLUMNS])
+                else:
+                    curs.execute(INSERT_TRANSITION, [fact[c] for c in TRANSITION_COLUMNS])
             self._insert_tracking(curs, tracking)
-
-    def apply_transition(self, row: Row, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            if self._already_applied(curs, tracking):
-                return
-            curs.execute(INSERT_TRANSITION, [row[c] for c in TRANSITION_COLUMNS])
-            self._insert_tracking(curs, tracking)
-
-    def track_only(self, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            if not self._already_applied(curs, tracking):
-                self._insert_tracking(curs, tracking)
-
-    def _already_applied(self, curs: Any, tracking: Tracking) -> bool:
-        done = self._max_tracking_id(tracking.application_name, curs)
-        return done is not None and done >= tracking.notification_id
 
     # Queries
 

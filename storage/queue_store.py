@@ -3,8 +3,8 @@ and the event store's notification log of runs being queued (requested, or resum
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from typing import Any
+import threading
+from collections.abc import Iterator, Sequence
 
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
@@ -13,6 +13,7 @@ from ulid import ULID
 from domain.application import RunService
 from domain.run import QUEUED, Run
 from storage.leases import LeaseStore, StoredLease
+from storage.log_follower import follow_pages
 from storage.postgres import event_store_env
 from storage.runs_view import open_runs_view
 
@@ -41,9 +42,9 @@ class QueueStore:
         """The last notification the runs table reflects: what follows it is in the log only."""
         return self.runs.max_tracking_id(RunService.name)
 
-    def queuing_notifications(self, gt: int | None) -> AbstractContextManager[Any]:
-        """A subscription (LISTEN/NOTIFY) to the requests and resumes stored after `gt`."""
-        return self.events.recorder.subscribe(gt=gt, topics=(REQUESTED, RESUMED))
+    def queuing_pages(self, gt: int | None, stopping: threading.Event) -> Iterator[Sequence[Notification]]:
+        """The requests and resumes stored after `gt`, a page at a time (LISTEN/NOTIFY)."""
+        return follow_pages(self.events.recorder, gt, (REQUESTED, RESUMED), stopping)
 
     def queued_by(self, notification: Notification) -> str | None:
         """The run a request queues; a resume queues its run only when it was paused (a withdrawn

@@ -1,11 +1,13 @@
 """The `runs` and `app_configs` tables: a tracked projection of the run events.
 
-Each event's row change and its tracking record commit in one transaction, so
-every notification is applied exactly once, even when a runner restarts.
+A page of events' row changes and its tracking record commit in one transaction,
+so every notification is applied exactly once, even when a runner restarts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -67,39 +69,36 @@ class RunsView(PostgresTrackingRecorder):
         self.sql_create_statements.append(SQL(CREATE_RUNS))
         self.stored_app_configs: set[str] = set()  # committed by this view: no insert needed again
 
-    def apply(self, change: RowChange, app_config: dict[str, Any] | None, tracking: Tracking) -> None:
-        app_config_id = change.set.get("app_config_id")
+    def apply(self, changes: Sequence[tuple[RowChange, dict[str, Any] | None]], tracking: Tracking) -> None:
+        """A page of the log in one transaction: each row change in order (with a new run's app config),
+        then the page's position."""
+        new_configs = set()  # most runs name an app seen before: inserted once per process
         with self.datastore.transaction(commit=True) as curs:
-            if app_config is not None:
-                if app_config_id not in self.stored_app_configs:  # most runs name an app seen before
+            for change, app_config in changes:
+                if app_config is None:
+                    self._update_run(curs, change)
+                    continue
+                app_config_id = change.set["app_config_id"]
+                if app_config_id not in self.stored_app_configs and app_config_id not in new_configs:
                     curs.execute(
                         "INSERT INTO app_configs VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                         (app_config_id, app_config["apkPath"], app_config["packageName"],
                          app_config["appActivity"], app_config["appiumServerUrl"], change.set["created_at"]),
                     )
+                    new_configs.add(app_config_id)
                 self._insert_run(curs, change)
-            else:
-                self._update_run(curs, change)
             self._insert_tracking(curs, tracking)
-        if app_config is not None:
-            self.stored_app_configs.add(app_config_id)
-
-    def track_only(self, tracking: Tracking) -> None:
-        self.insert_tracking(tracking)
+        self.stored_app_configs |= new_configs  # committed
 
     @staticmethod
     def _insert_run(curs: Any, change: RowChange) -> None:
         row = {"run_id": change.run_id, **change.set}
-        statement = SQL("INSERT INTO runs ({}) VALUES ({})").format(
-            SQL(", ").join(map(Identifier, row)), SQL(", ").join(SQL("%s") for _ in row))
-        curs.execute(statement, list(row.values()))
+        curs.execute(_insert_statement(tuple(row)), list(row.values()))
 
     @staticmethod
     def _update_run(curs: Any, change: RowChange) -> None:
-        sets = [SQL("{} = %s").format(Identifier(k)) for k in change.set]
-        adds = [SQL("{0} = {0} + %s").format(Identifier(k)) for k in change.add]
-        statement = SQL("UPDATE runs SET {} WHERE run_id = %s").format(SQL(", ").join(sets + adds))
-        curs.execute(statement, [*change.set.values(), *change.add.values(), change.run_id])
+        curs.execute(_update_statement(tuple(change.set), tuple(change.add)),
+                     [*change.set.values(), *change.add.values(), change.run_id])
 
     # Queries
 
@@ -129,6 +128,21 @@ class RunsView(PostgresTrackingRecorder):
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DROP TABLE IF EXISTS runs, app_configs, {}").format(
                 Identifier(self.tracking_table_name)))
+
+
+# Composed once per shape of change (each kind of event has one), not once per event.
+
+@lru_cache(maxsize=64)
+def _insert_statement(columns: tuple[str, ...]) -> str:
+    return SQL("INSERT INTO runs ({}) VALUES ({})").format(
+        SQL(", ").join(map(Identifier, columns)), SQL(", ").join(SQL("%s") for _ in columns)).as_string()
+
+
+@lru_cache(maxsize=64)
+def _update_statement(sets: tuple[str, ...], adds: tuple[str, ...]) -> str:
+    assignments = [SQL("{} = %s").format(Identifier(k)) for k in sets] + \
+                  [SQL("{0} = {0} + %s").format(Identifier(k)) for k in adds]
+    return SQL("UPDATE runs SET {} WHERE run_id = %s").format(SQL(", ").join(assignments)).as_string()
 
 
 def open_runs_view(env: dict[str, str]) -> RunsView:

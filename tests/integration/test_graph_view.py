@@ -1,4 +1,4 @@
-"""The screen graph projection on PostgreSQL, run by eventsourcing's ProjectionRunner."""
+"""The screen graph projection on PostgreSQL, run a page of the log at a time (actors/projector.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 from eventsourcing.persistence import Tracking
-from eventsourcing.projection import ProjectionRunner
 from ulid import ULID
 
-from actors.projector import screen_graph_runner
+from actors.projector import PagedProjectionRunner, screen_graph_runner
 from domain.application import RunRequest, RunService, parse_run_id
 from domain.screen_graph import ScreenFact, ScreenGraphProjection, build_graph
 from storage.graph_view import GraphView, open_graph_view
@@ -37,14 +36,14 @@ def view(pg_env: dict[str, str]) -> Iterator[GraphView]:
 
 
 @contextmanager
-def running_projection(env: dict[str, str]) -> Iterator[ProjectionRunner]:
+def running_projection(env: dict[str, str]) -> Iterator[PagedProjectionRunner]:
     runner = screen_graph_runner(env)
     with runner:
         yield runner
     runner.view.datastore.close()
 
 
-def caught_up(runner: ProjectionRunner, runs: RunService) -> None:
+def caught_up(runner: PagedProjectionRunner, runs: RunService) -> None:
     """Blocks until the projection has tracked every graph event stored so far (fails after WAIT_SECONDS):
     its subscription reads only those."""
     graph_events = runs.recorder.select_notifications(start=None, limit=1_000_000,
@@ -134,10 +133,17 @@ def test_an_event_applied_again_changes_nothing(pg_env, runs, view):
         caught_up(runner, runs)
     before = view.all_rows()
     position = view.max_tracking_id(RunService.name)
-    view.apply_screen(ScreenFact(run_id, "home", ".ShopHome", 9, visits=1), Tracking(RunService.name, position))
-    view.apply_transition({**before[1][0], "to_screen": "nowhere"}, Tracking(RunService.name, position - 1))
+    seen_again = ScreenFact(run_id, "home", ".ShopHome", 9, visits=1)
+    view.apply([(position, seen_again)], Tracking(RunService.name, position))
+    view.apply([(position - 1, {**before[1][0], "to_screen": "nowhere"})], Tracking(RunService.name, position - 1))
     assert view.all_rows() == before
     assert view.max_tracking_id(RunService.name) == position
+
+    # A page reaching past the position: what it tracked already is skipped, the rest is applied.
+    view.apply([(position, seen_again), (position + 1, seen_again)], Tracking(RunService.name, position + 1))
+    visits = {row["screen_id"]: row["visits"] for row in view.all_rows()[0]}
+    assert visits["home"] == next(row["visits"] for row in before[0] if row["screen_id"] == "home") + 1
+    assert view.max_tracking_id(RunService.name) == position + 1
 
 
 def test_dropping_the_tables_and_replaying_rebuilds_them_identically(pg_env, database_url, runs, view):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import psycopg
@@ -84,12 +85,10 @@ def test_the_queue_follows_every_request_and_every_resume_from_a_pause_never_a_w
     store = QueueStore(database_url)
     offered = []
     try:
-        with store.queuing_notifications(gt=None) as notifications:
-            for notification in notifications:
-                if run_id := store.queued_by(notification):
-                    offered.append(run_id)
-                if notification.id == last:
-                    break
+        for page in store.queuing_pages(gt=None, stopping=threading.Event()):
+            offered += [run_id for notification in page if (run_id := store.queued_by(notification))]
+            if page[-1].id == last:
+                break
     finally:
         store.close()
 

@@ -1,4 +1,4 @@
-"""The runs table on PostgreSQL, kept by eventsourcing's ProjectionRunner (actors/projector.py).
+"""The runs table on PostgreSQL, kept a page of the log at a time (actors/projector.py).
 
 Rows hold every DESIGN.md column; each notification is applied exactly once,
 even across runner restarts; dropping the tables and replaying rebuilds them
@@ -218,7 +218,7 @@ def test_a_notification_applied_again_is_refused_and_changes_nothing(pg_env, dat
         assert isinstance(discovered, Run.ScreenDiscovered)
 
         with pytest.raises(IntegrityError):  # a redelivered notification, e.g. after a crash before the ack
-            view.apply(run_row_change(discovered), None, Tracking(RunService.name, last.id))
+            view.apply([(run_row_change(discovered), None)], Tracking(RunService.name, last.id))
 
     assert row(database_url, run_id) == before
     assert before["screens_discovered"] == 1

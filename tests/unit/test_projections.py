@@ -188,14 +188,10 @@ def test_app_config_id_is_a_uuid_string():
 
 class FakeView:
     def __init__(self) -> None:
-        self.applied: list[tuple[RowChange, dict | None, Tracking]] = []
-        self.tracked: list[Tracking] = []
+        self.pages: list[tuple[list[tuple[RowChange, dict | None]], Tracking]] = []
 
-    def apply(self, change: RowChange, app_config: dict | None, tracking: Tracking) -> None:
-        self.applied.append((change, app_config, tracking))
-
-    def track_only(self, tracking: Tracking) -> None:
-        self.tracked.append(tracking)
+    def apply(self, changes: list[tuple[RowChange, dict | None]], tracking: Tracking) -> None:
+        self.pages.append((list(changes), tracking))
 
 
 class Other(Aggregate):
@@ -204,17 +200,16 @@ class Other(Aggregate):
 
 def test_the_projection_hands_the_app_config_with_the_requested_event_only():
     view = FakeView()
-    projection = RunsProjection(view)
     run = running()
     events = run.collect_events()
 
-    for number, e in enumerate(events, start=1):
-        projection.process_event(e, Tracking("RunService", number))
+    RunsProjection(view).process_page([(e, Tracking("RunService", n)) for n, e in enumerate(events, start=1)])
 
-    assert [app_config for _, app_config, _ in view.applied] == [APP, None]
-    assert [t.notification_id for _, _, t in view.applied] == [1, 2]
-    assert [c.run_id for c, _, _ in view.applied] == [run_id_of(e) for e in events]
-    assert view.tracked == []
+    [(changes, tracking)] = view.pages  # one page: one call, with the page's last position
+    assert [app_config for _, app_config in changes] == [APP, None]
+    assert [c.run_id for c, _ in changes] == [run_id_of(e) for e in events]
+    assert [c.set["status"] for c, _ in changes] == ["queued", "running"]
+    assert tracking.notification_id == len(events)
 
 
 def test_the_projection_tracks_events_of_other_aggregates_without_a_row():
@@ -223,4 +218,4 @@ def test_the_projection_tracks_events_of_other_aggregates_without_a_row():
 
     RunsProjection(view).process_event(other.collect_events()[0], Tracking("RunService", 7))
 
-    assert view.applied == [] and [t.notification_id for t in view.tracked] == [7]
+    assert [(changes, t.notification_id) for changes, t in view.pages] == [([], 7)]

@@ -14,7 +14,7 @@ from ulid import ULID
 
 from api.graph_svg import layout, render_svg, with_links
 from domain.run import Run
-from domain.screen_graph import ScreenGraphProjection, build_graph, merge_screen, screen_fact, transition_row
+from domain.screen_graph import ScreenFact, ScreenGraphProjection, build_graph, merge_screen, screen_fact, transition_row
 from domain.wire import camel
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -103,27 +103,26 @@ def test_transition_rows_are_from_action_to_and_the_first_report_wins():
 
 class RecordingView:
     def __init__(self) -> None:
-        self.calls: list[tuple[str, int]] = []
+        self.pages: list[tuple[list[tuple[str, int]], int]] = []
 
-    def apply_screen(self, fact: Any, tracking: Tracking) -> None:
-        self.calls.append(("screen", tracking.notification_id))
-
-    def apply_transition(self, row: Any, tracking: Tracking) -> None:
-        self.calls.append(("transition", tracking.notification_id))
-
-    def track_only(self, tracking: Tracking) -> None:
-        self.calls.append(("tracked", tracking.notification_id))
+    def apply(self, facts: list[tuple[int, Any]], tracking: Tracking) -> None:
+        kinds = [("screen" if isinstance(fact, ScreenFact) else "transition", position) for position, fact in facts]
+        self.pages.append((kinds, tracking.notification_id))
 
 
 def test_the_projection_applies_graph_events_and_only_tracks_the_others():
     events, _ = explored_run()
     view = RecordingView()
     projection = ScreenGraphProjection(view)
-    for position, event in enumerate(events, start=1):
-        projection.process_event(event, Tracking("RunService", position))
-    kinds = [kind for kind, _ in view.calls]
-    assert [position for _, position in view.calls] == list(range(1, len(events) + 1))
-    assert kinds[:6] == ["tracked", "tracked", "screen", "screen", "tracked", "transition"]
+    projection.process_page([(event, Tracking("RunService", position)) for position, event in enumerate(events, 1)])
+    [(facts, last)] = view.pages
+    assert last == len(events)
+    assert facts[:3] == [("screen", 3), ("screen", 4), ("transition", 6)]
+    assert [position for _, position in facts] == [
+        position for position, e in enumerate(events, 1)
+        if isinstance(e, (Run.ScreenPerceived, Run.ScreenDiscovered, Run.TransitionDiscovered))]
+    projection.process_event(events[0], Tracking("RunService", len(events) + 1))  # no fact: tracked only
+    assert view.pages[-1] == ([], len(events) + 1)
     assert ScreenGraphProjection.name == "screen_graph"
 
 

@@ -1,0 +1,102 @@
+"""Following the log a page at a time (storage/log_follower.py) on PostgreSQL: every notification once,
+in order; what is stored while a page is handled comes as one next page; NOTIFY wakes the follower."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+
+import pytest
+from eventsourcing.persistence import Notification
+
+from domain.application import RunService
+from storage.log_follower import follow_pages
+from storage.queue_store import REQUESTED
+from tests.integration.test_runs_projection import request
+
+WAIT_SECONDS = 10
+
+
+@pytest.fixture
+def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
+    service = RunService(env=pg_env)
+    yield service
+    service.close()
+
+
+class Follower:
+    """follow_pages in a thread; each page is handed over on `pages`, and the thread goes on reading
+    only once the test lets it (`release`)."""
+
+    def __init__(self, runs: RunService, gt: int | None, topics: Sequence[str] = (), interval: float = 0.0) -> None:
+        self.pages: queue.Queue[Sequence[Notification]] = queue.Queue()
+        self.released = threading.Semaphore(0)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._follow, args=(runs, gt, topics, interval), daemon=True)
+        self.thread.start()
+
+    def _follow(self, runs: RunService, gt: int | None, topics: Sequence[str], interval: float) -> None:
+        for page in follow_pages(runs.recorder, gt, topics, self.stopping, interval):
+            self.pages.put(page)
+            self.released.acquire()
+
+    def next_page(self) -> list[int]:
+        page = self.pages.get(timeout=WAIT_SECONDS)
+        return [n.id for n in page]
+
+    def release(self) -> None:
+        self.released.release()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.released.release()
+        self.thread.join(WAIT_SECONDS)
+
+
+def test_what_is_stored_while_a_page_is_handled_comes_as_the_next_page(runs):
+    before = [request(runs) for _ in range(3)]
+    follower = Follower(runs, gt=None)
+    try:
+        assert len(follower.next_page()) == len(before)  # stored before it started: one page
+        start = runs.recorder.max_notification_id()
+        for _ in range(5):  # while the first page is still being handled
+            request(runs)
+        follower.release()
+        assert follower.next_page() == list(range(start + 1, start + 6))
+
+        follower.release()  # now waiting on LISTEN: a new event wakes it
+        request(runs)
+        assert follower.next_page() == [start + 6]
+    finally:
+        follower.stop()
+    assert not follower.thread.is_alive()
+
+
+def test_it_starts_after_its_position_and_reads_only_its_topics(runs):
+    first = request(runs)
+    runs.start_run(first, "device-0", lease_seconds=30)  # a Started event: not a request
+    position = runs.recorder.max_notification_id()
+    request(runs)
+    runs.start_run(request(runs), "device-0", lease_seconds=30)
+    expected = [n.id for n in runs.recorder.select_notifications(start=position, limit=100, topics=[REQUESTED],
+                                                                   inclusive_of_start=False)]
+    follower = Follower(runs, gt=position, topics=[REQUESTED])
+    try:
+        assert follower.next_page() == expected and len(expected) == 2
+    finally:
+        follower.stop()
+
+
+def test_a_follower_with_a_read_interval_gathers_what_comes_within_it_into_one_page(runs):
+    follower = Follower(runs, gt=None, interval=1.0)
+    try:
+        request(runs)
+        assert len(follower.next_page()) == 1
+        follower.release()
+        start = runs.recorder.max_notification_id()
+        for _ in range(3):  # within the interval of that read: the next read waits for its end
+            request(runs)
+        assert follower.next_page() == list(range(start + 1, start + 4))
+    finally:
+        follower.stop()
