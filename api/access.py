@@ -6,7 +6,6 @@ from __future__ import annotations
 import hmac
 import os
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
 
 from fastapi import HTTPException, Request
 
@@ -24,7 +23,7 @@ class Caller:
 class Access:
     def __init__(self, settings: Settings) -> None:
         self.keys = settings.tenants_by_key()
-        self.roots = tuple(Path(os.path.normpath(root)) for root in settings.app_roots)
+        self.roots = tuple(os.path.normpath(root) for root in settings.app_roots)
         self.servers = frozenset(settings.registered_servers)
 
     @property
@@ -53,9 +52,14 @@ class Access:
         return found
 
     def _under_roots(self, apk_path: str) -> bool:
-        if not PurePosixPath(apk_path).is_absolute():
+        """String work (os.path), not pathlib: this runs for every run started, and Path objects cost more."""
+        if not apk_path.startswith("/"):
             return False
-        candidates = {Path(os.path.normpath(apk_path))}
+        candidates = {os.path.normpath(apk_path)}
         if os.path.exists(apk_path):  # a symlink must not lead out of the roots either
-            candidates.add(Path(os.path.realpath(apk_path)))
-        return all(any(c.is_relative_to(root) for root in self.roots) for c in candidates)
+            candidates.add(os.path.realpath(apk_path))
+        return all(any(_within(c, root) for root in self.roots) for c in candidates)
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")

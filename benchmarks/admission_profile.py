@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--py-spy", action="store_true")
+    parser.add_argument("--profiles-dir", type=Path, help="keep py-spy's raw profiles (collapsed stacks) here")
     args = parser.parse_args()
     with ExitStack() as stack:
         data_dir = Path(tempfile.mkdtemp(prefix="admission-profile-"))
@@ -73,12 +74,13 @@ def main() -> int:
         service = bootstrap.start_service(settings)  # holds the actors: they live while it does
         api = f"http://127.0.0.1:{settings.port}"
         body = {**APP, "appiumServerUrl": appium_url, "maxSteps": 5}
+        profiles = args.profiles_dir or data_dir
         rows, admitted = [], 0
         for name, url in (("POST /ping", f"{api}/ping"), ("POST /run", f"{api}/run")):
             hammer(url, "POST", body, args.clients, 2.0)  # warm-up: every connection open
             processes = stack_processes(postgres_pid)
             before = cpu_seconds(processes)
-            records = {group_of(p): start_py_spy(p.pid, args.seconds, data_dir / f"{group_of(p)}.txt", rate=100)
+            records = {group_of(p): start_py_spy(p.pid, args.seconds, profiles / f"{group_of(p)}.txt", rate=100)
                        for p in processes if group_of(p) in PROFILED} if args.py_spy and name == "POST /run" else {}
             result = hammer(url, "POST", body, args.clients, args.seconds)
             after = cpu_seconds(processes)
@@ -98,7 +100,7 @@ def main() -> int:
               f"{os.getloadavg()[0]:.1f})", ["endpoint", "req/s", "CPU ms/req", *COLUMNS], rows)
         if args.py_spy:
             for group in PROFILED:
-                if (path := data_dir / f"{group}.txt").exists():
+                if (path := profiles / f"{group}.txt").exists():
                     found = read_profile(path, top=15)
                     print(f"\n{group}, POST /run load: {found['samples']} samples of work (100/s)")
                     for title, functions in (("this repository's functions, samples in them", found["ours"]),
