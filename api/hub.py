@@ -28,6 +28,7 @@ from config.logging import logger_for
 from domain.application import RunService, parse_run_id
 from domain.run import Run, RunNotFound
 from domain.wire import WireEvent, to_wire
+from storage.log_follower import follow_pages
 
 RESUBSCRIBE_SECONDS = 0.5
 KEEP_IDLE_HISTORIES = 32  # runs without a stream kept in memory: a viewer often comes back (reload, resume)
@@ -154,26 +155,29 @@ class EventHub:
             del self.histories[run_id]
 
     def _follow(self) -> None:
-        """Follow the store from the last position seen; resubscribe after a lost connection.
+        """Follow the store from the last position seen, a page at a time; resubscribe after a lost connection.
         Only the events of runs held here are decoded: the others cost this process next to nothing."""
         while not self.stopping.is_set():
             try:
-                with self.runs.recorder.subscribe(gt=self.position) as subscription:
-                    for notification in subscription:
-                        self.position = notification.id
-                        run_id = str(ULID.from_uuid(notification.originator_id))
-                        if run_id in self.histories:
-                            self._decode(run_id, notification)
-                        if self.stopping.is_set():
-                            return
+                for page in follow_pages(self.runs.recorder, self.position, (), self.stopping):
+                    self.position = page[-1].id
+                    if frames := [frame for n in page if (frame := self._decode(n))]:
+                        self.loop.call_soon_threadsafe(self._deliver_all, frames)
             except Exception as error:  # noqa: BLE001 - the database restarts; streams must not die with it
                 self.log.warning("subscription lost; resubscribing", extra={"error": str(error)[:300]})
                 self.stopping.wait(RESUBSCRIBE_SECONDS)
 
-    def _decode(self, run_id: str, notification: Any) -> None:
+    def _decode(self, notification: Any) -> tuple[str, Frame] | None:
+        """The notification as its run's frame, if this process holds that run."""
+        run_id = str(ULID.from_uuid(notification.originator_id))
+        if run_id not in self.histories:
+            return None
         domain_event = self.runs.mapper.to_domain_event(notification)
-        if isinstance(domain_event, Run.Event):
-            self.loop.call_soon_threadsafe(self._deliver, run_id, encode(to_wire(domain_event)))
+        return (run_id, encode(to_wire(domain_event))) if isinstance(domain_event, Run.Event) else None
+
+    def _deliver_all(self, frames: list[tuple[str, Frame]]) -> None:
+        for run_id, frame in frames:
+            self._deliver(run_id, frame)
 
     def _deliver(self, run_id: str, frame: Frame) -> None:
         history = self.histories.get(run_id)

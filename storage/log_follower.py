@@ -37,7 +37,7 @@ def follow_pages(recorder: PostgresApplicationRecorder, gt: int | None, topics: 
         position = gt or 0
         while not stopping.is_set():
             read_at = time.monotonic()
-            page = _read_page(recorder, statement, position, topics)
+            page = _read_page(listener, statement, position, topics)
             if page:
                 position = page[-1].id
                 yield page
@@ -53,10 +53,9 @@ def _page_query(recorder: PostgresApplicationRecorder, topics: Sequence[str]) ->
         SQL("AND topic = ANY(%s)") if topics else SQL(""), PAGE_SIZE).as_string()
 
 
-def _read_page(recorder: PostgresApplicationRecorder, statement: str, position: int,
-               topics: Sequence[str]) -> list[Notification]:
-    with recorder.datastore.get_connection() as conn:
-        rows = conn.execute(statement, (position, list(topics)) if topics else (position,), prepare=True).fetchall()
+def _read_page(conn: Connection, statement: str, position: int, topics: Sequence[str]) -> list[Notification]:
+    """On the listening connection itself: a NOTIFY that arrives meanwhile waits in psycopg's backlog."""
+    rows = conn.execute(statement, (position, list(topics)) if topics else (position,), prepare=True).fetchall()
     return [Notification(id=row["notification_id"], originator_id=row["originator_id"],
                          originator_version=row["originator_version"], topic=row["topic"], state=bytes(row["state"]))
             for row in rows]
