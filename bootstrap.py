@@ -1,4 +1,4 @@
-"""The composition root on a Ray cluster: the queue, the projector, the device workers and the API.
+"""The composition root on a Ray cluster: the queue (which hosts the projections), the device workers and the API.
 
 Used by the launcher (`make run`) and by the tests, each with its own PostgreSQL,
 Ray and Appium already started.
@@ -14,7 +14,6 @@ import ray
 
 from actors.device import DeviceWorker
 from actors.placement import ON_HEAD, actor_name, device_resource, waiting_devices
-from actors.projector import Projector
 from actors.queue import QUEUE_NAME, JobQueue
 from config.logging import logger_for
 from config.settings import Settings
@@ -29,7 +28,6 @@ ASK_AGAIN_SECONDS = 0.5
 class Service:
     settings: Settings
     queue: Any
-    projector: Any
     workers: list[Any] = field(default_factory=list)
 
     @property
@@ -46,10 +44,8 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
     create_tables(settings.database_url)
     queue = JobQueue.options(name=QUEUE_NAME, namespace=ns, get_if_exists=True, resources=ON_HEAD,
                              lifetime=lifetime).remote(
-        settings.lease_seconds, settings.database_url)
-    projector = Projector.options(name="projector", namespace=ns, get_if_exists=True,
-                                  resources=ON_HEAD, lifetime=lifetime).remote(settings)
-    ray.get(projector.healthy.remote())  # tables exist before the API or workers use them
+        settings.lease_seconds, settings.database_url, settings.log_level)
+    ray.get(queue.healthy.remote())  # constructed, with its projections following the log
     caps = device_caps or settings.device_caps()
     workers = [
         DeviceWorker.options(name=actor_name(device, i), namespace=ns, get_if_exists=True,
@@ -64,7 +60,7 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
         logger_for("service", "bootstrap").warning("devices wait for a node that offers them",
                                                    extra={"waiting": sorted(waiting)})
     wait_ready([w for w, udid in zip(workers, udids) if udid not in waiting])
-    return Service(settings, queue, projector, workers)
+    return Service(settings, queue, workers)
 
 
 def wait_ready(actors: list[Any], seconds: float = READY_SECONDS) -> None:

@@ -1,8 +1,7 @@
-"""Projector: the actor that follows the event store's notification log.
-
-It runs the tracked projections: the runs table and the screen graph. (The
-dispatcher, which offers each queued run to a device, is the JobQueue's: it
-follows the log itself.)
+"""The projector: the tracked projections (the runs table and the screen graph), each
+kept by a runner that follows the event store's notification log a page at a time.
+The JobQueue actor hosts them (actors/queue.py), and learns from the runs
+projection's pages which runs were queued.
 """
 
 from __future__ import annotations
@@ -12,12 +11,10 @@ import time
 from functools import partial
 from typing import Any, Callable
 
-import ray
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder, WaitInterruptedError
 from eventsourcing.utils import Environment
 
-from config.logging import configure_logging, logger_for
-from config.settings import Settings
+from config.logging import logger_for
 from domain.application import RunService
 from domain.projections import RunsProjection
 from domain.screen_graph import ScreenGraphProjection
@@ -30,7 +27,8 @@ SUPERVISE_SECONDS = 0.5
 RESTART_BACKOFF_SECONDS = 1.0
 # How often each projection reads the log at most (storage/log_follower.py): under load, fewer and fuller
 # pages, so fewer transactions; after a quiet spell an event is read at once. Under load the runs table
-# (GET /runs) lags by up to this much more; the run page draws its graph from the stream, not this table.
+# (GET /runs), and the offer of a new run to the devices (which are busy then), lag by up to this much
+# more; the run page draws its graph from the stream, not from the graph's table.
 RUNS_READ_INTERVAL_SECONDS = 0.05
 GRAPH_READ_INTERVAL_SECONDS = 0.2
 
@@ -41,10 +39,12 @@ class PagedProjectionRunner:
     commits once per event. Used as that one is: a context manager, `wait`, `is_interrupted`, `view`."""
 
     def __init__(self, projection_class: type[Any], view_class: type[TrackingRecorder], env: dict[str, str],
-                 read_interval_seconds: float = 0.0) -> None:
+                 read_interval_seconds: float = 0.0, after_page: Callable[[list[Any]], None] | None = None) -> None:
         self.app = RunService(env=env)
         self.read_interval_seconds = read_interval_seconds
-        self.view = InfrastructureFactory.construct(env=Environment(projection_class.name, env)).tracking_recorder(view_class)
+        self.after_page = after_page  # given each page's events once the view has committed them
+        factory = InfrastructureFactory.construct(env=Environment(projection_class.name, env))
+        self.view = factory.tracking_recorder(view_class)
         self.projection = projection_class(view=self.view)
         self.is_interrupted = threading.Event()  # set when it stops: asked to, or on an error
         self.error: BaseException | None = None
@@ -56,8 +56,10 @@ class PagedProjectionRunner:
             position = self.view.max_tracking_id(self.app.name)
             for page in follow_pages(self.app.recorder, position, self.projection.topics, self.is_interrupted,
                                      self.read_interval_seconds):
-                self.projection.process_page([(self.app.mapper.to_domain_event(n), Tracking(self.app.name, n.id))
-                                              for n in page])
+                events = [self.app.mapper.to_domain_event(n) for n in page]
+                self.projection.process_page([(e, Tracking(self.app.name, n.id)) for e, n in zip(events, page)])
+                if self.after_page:
+                    self.after_page(events)
         except BaseException as error:  # noqa: BLE001 - kept for close() and wait() to raise
             self.error = error
         finally:
@@ -87,25 +89,26 @@ class PagedProjectionRunner:
             raise self.error
 
 
-def runs_projection_runner(env: dict[str, str]) -> PagedProjectionRunner:
-    return PagedProjectionRunner(RunsProjection, RunsView, env, RUNS_READ_INTERVAL_SECONDS)
+def runs_projection_runner(env: dict[str, str], after_page: Callable[[list[Any]], None] | None = None
+                           ) -> PagedProjectionRunner:
+    return PagedProjectionRunner(RunsProjection, RunsView, env, RUNS_READ_INTERVAL_SECONDS, after_page)
 
 
 def screen_graph_runner(env: dict[str, str]) -> PagedProjectionRunner:
     return PagedProjectionRunner(ScreenGraphProjection, GraphView, env, GRAPH_READ_INTERVAL_SECONDS)
 
 
-@ray.remote(num_cpus=0, max_restarts=-1)
-class Projector:
-    """Hosts the runners; a runner that stops on an error (the database restarted) is started
-    again, and resumes after its last tracked notification: nothing is skipped or applied twice."""
+class Projections:
+    """The tracked projections, each run by its runner, in the process of the actor that hosts them (the
+    JobQueue's: a process of their own would cost about 60 MiB more). A runner that stops on an error (the
+    database restarted) is started again, and resumes after its last tracked notification: nothing is
+    skipped or applied twice. `on_runs_page` is handed each page of events the runs table has applied."""
 
-    def __init__(self, settings: Settings) -> None:
-        configure_logging(settings.log_level)
-        env = event_store_env(settings.database_url, checked=False)  # a runner's error restarts it (_supervise)
+    def __init__(self, database_url: str, on_runs_page: Callable[[list[Any]], None] | None = None) -> None:
+        env = event_store_env(database_url, checked=False)  # a runner's error restarts it (_supervise)
         self.log = logger_for("projector", "supervisor")
         self.factories: list[Callable[[], PagedProjectionRunner]] = [
-            partial(runs_projection_runner, env), partial(screen_graph_runner, env)]
+            partial(runs_projection_runner, env, on_runs_page), partial(screen_graph_runner, env)]
         self.runners = [factory() for factory in self.factories]
         self.restarts = 0
         threading.Thread(target=self._supervise, name="projector-supervisor", daemon=True).start()
@@ -113,9 +116,6 @@ class Projector:
 
     def healthy(self) -> bool:
         return not any(runner.is_interrupted.is_set() for runner in self.runners)
-
-    def status(self) -> dict[str, int]:
-        return {"runners": len(self.runners), "restarts": self.restarts}
 
     def _supervise(self) -> None:
         while True:

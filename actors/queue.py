@@ -8,20 +8,21 @@ holds only run ids, which the event store can always rebuild.
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import ray
+from ulid import ULID
 
 from actors import metrics
-from config.logging import logger_for
+from actors.projector import Projections
+from config.logging import configure_logging, logger_for
+from domain.run import QUEUED, Run
 from storage.queue_store import QueueStore
 
 QUEUE_NAME = "job-queue"
-RESUBSCRIBE_SECONDS = 0.5
 
 
 @dataclass
@@ -97,25 +98,33 @@ class JobQueueCore:
         return {"pending": len(self.pending), "leased": len(self.leases)}
 
 
+def queued_by(event: Any) -> str | None:
+    """The run an event queues: a request, or a resume from a pause (a withdrawn pause leaves the run with
+    its worker, and a second worker must not take it over)."""
+    if isinstance(event, Run.Requested) or (isinstance(event, Run.Resumed) and event.status == QUEUED):
+        return str(ULID.from_uuid(event.originator_id))
+    return None
+
+
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1)
 class JobQueue:
-    """The queue actor, and the dispatcher: it follows the event store's log of runs being queued
-    (a subscription, LISTEN/NOTIFY), so a run is offered within milliseconds of being saved, with no
-    call from the API or the projector. It keeps its leases in the database and, every few seconds,
-    offers again any queued or running run that nobody holds: after its own restart, a lost
-    notification or a lost worker, no run waits forever (at-least-once; a duplicate is refused)."""
+    """The queue actor, and the dispatcher. It hosts the projections (actors/projector.py), and each page
+    of events the runs table applies tells it which runs were queued: a run is offered within milliseconds
+    of being saved, with no call from the API and no read of its own. It keeps its leases in the database
+    and, every few seconds, offers again any queued or running run that nobody holds: after its own restart,
+    a lost page or a lost worker, no run waits forever (at-least-once; a duplicate is refused)."""
 
-    def __init__(self, lease_seconds: float, database_url: str) -> None:
+    def __init__(self, lease_seconds: float, database_url: str, log_level: str = "INFO") -> None:
+        configure_logging(log_level)
         self.core = JobQueueCore(lease_seconds)
         self.changed = asyncio.Event()
         self.loop = asyncio.get_running_loop()  # Ray runs an async actor's __init__ in its event loop
         self.store = QueueStore(database_url)
         self.log = logger_for("queue", "job-queue")
-        position = self.store.projected_position()  # first: the log after it, the runs table up to it
         for lease in self.store.live_leases():
             self.core.restore(lease.run_id, lease.worker_id, lease.seconds_left())
-        self._offer(self.store.unfinished_run_ids())
-        threading.Thread(target=self._follow_log, args=(position,), name="queue-dispatcher", daemon=True).start()
+        self._offer(self.store.unfinished_run_ids())  # the runs table up to where its projection goes on
+        self.projections = Projections(database_url, on_runs_page=self._queued_in)
         self.sweeper = self.loop.create_task(self._sweep_forever())
 
     def __repr__(self) -> str:  # the dashboard's name of this actor (Ray reads it at creation)
@@ -165,17 +174,14 @@ class JobQueue:
     async def stats(self) -> dict[str, int]:
         return self.core.stats()
 
-    def _follow_log(self, position: int | None) -> None:
-        """The dispatcher's thread: the runs each page of the log queues are offered on the actor's loop."""
-        while True:
-            try:
-                for page in self.store.queuing_pages(position, threading.Event()):  # followed for the actor's life
-                    position = page[-1].id
-                    if run_ids := [run_id for n in page if (run_id := self.store.queued_by(n))]:
-                        self.loop.call_soon_threadsafe(self._offer, run_ids)
-            except Exception as error:  # noqa: BLE001 - the database restarts; the sweep covers the gap
-                self.log.warning("log subscription lost; resubscribing", extra={"error": str(error)[:300]})
-                time.sleep(RESUBSCRIBE_SECONDS)
+    async def healthy(self) -> bool:
+        """Whether its projections are following the log (a runner stopped by an error is restarting)."""
+        return self.projections.healthy()
+
+    def _queued_in(self, events: list[Any]) -> None:
+        """The runs projection's thread, after each page: the runs it queued are offered on the actor's loop."""
+        if run_ids := [run_id for event in events if (run_id := queued_by(event))]:
+            self.loop.call_soon_threadsafe(self._offer, run_ids)
 
     def _offer(self, run_ids: list[str]) -> bool:
         """On the actor's loop, as every change of the queue: the core is not shared with threads."""

@@ -6,10 +6,11 @@ and `POST /run`) sends `--clients` back-to-back clients for `--seconds` and prin
 requests/s, and CPU milliseconds per request of each process of the stack (psutil), so the
 difference between the two rows is what admitting a run costs and where (processes grouped
 as `bench_common.GROUPS` says). With `--py-spy` it also samples the API replica, the Serve
-proxy, the projector and the queue during the POST /run load and prints each one's hottest functions (self and total time); sampling
-slows what it samples, so POST /run's requests/s is lower then than without it.
+proxy and the queue (with the projections it hosts) during the POST /run load and prints each
+one's hottest functions (self and total time); sampling slows what it samples, so POST /run's
+requests/s is lower then than without it. `--profiles-dir` keeps py-spy's raw stacks.
 
-    .venv/bin/python benchmarks/admission_profile.py [--clients 8] [--seconds 10] [--py-spy]
+    .venv/bin/python benchmarks/admission_profile.py [--clients 8] [--seconds 10] [--py-spy [--profiles-dir D]]
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bench_common import cpu_seconds, free_port, group_of, read_profile, start_p
 from config.settings import Settings  # noqa: E402
 from service_bench import APP, hammer  # noqa: E402
 
-PROFILED = ("api", "proxy", "projector", "queue")  # groups of bench_common.GROUPS: the replica, Serve's proxy, ...
+PROFILED = ("api", "proxy", "queue")  # groups of bench_common.GROUPS: the replica, Serve's proxy, ...
 COLUMNS = (*PROFILED, "postgres", "ray")
 
 
@@ -93,7 +94,7 @@ def main() -> int:
             admitted += n if name == "POST /run" else 0
             rows.append([name, f"{n / result['seconds']:.0f}", f"{sum(used.values()) * 1000 / n:.1f}",
                          *[f"{used.get(group, 0) * 1000 / n:.1f}" for group in COLUMNS]])
-        with psycopg.connect(database_url) as conn:  # what the projector has caught up with by now
+        with psycopg.connect(database_url) as conn:  # what the runs projection has caught up with by now
             projected = conn.execute("SELECT count(*) FROM runs").fetchone()[0]
         print(f"runs admitted: {admitted} ({len(service.workers)} devices), in the runs table at the end: {projected}")
         table(f"CPU per request, ms, {args.clients} clients x {args.seconds:.0f} s (DEVICES=0; load average "

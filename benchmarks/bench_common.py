@@ -19,7 +19,7 @@ T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
 # A process's group: the first marker its command line holds; Ray's own processes otherwise.
 GROUPS = (("ray::DeviceWorker", "devices"), ("ray::ServeReplica", "api"), ("ray::ProxyActor", "proxy"),
-          ("ray::Projector", "projector"), ("ray::JobQueue", "queue"), ("appium", "appium"), ("postgres", "postgres"))
+          ("ray::JobQueue", "queue"), ("appium", "appium"), ("postgres", "postgres"))
 
 
 def free_port() -> int:

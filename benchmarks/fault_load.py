@@ -151,8 +151,7 @@ def faults(service: bootstrap.Service, pg: EmbeddedPostgres, load: Load) -> dict
 
     return {
         "device actor killed mid-run": Fault(kill_busy_worker, taken_over),
-        "queue actor killed": Fault(lambda: ray.kill(service.queue, no_restart=False), serving),
-        "projector killed": Fault(lambda: ray.kill(service.projector, no_restart=False), serving),
+        "queue actor (and its projections) killed": Fault(lambda: ray.kill(service.queue, no_restart=False), serving),
         "duplicate deliveries": Fault(duplicate_deliveries, serving),
         "PostgreSQL restarted": Fault(restart_postgres, serving),
     }

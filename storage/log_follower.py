@@ -30,7 +30,7 @@ def follow_pages(recorder: PostgresApplicationRecorder, gt: int | None, topics: 
     `min_interval_seconds`: reads at most this often, for a follower that need not be prompt. Under load its
     pages are then fewer and fuller; a notification after a quiet spell is still read at once.
     A lost connection raises: the caller follows again from its position."""
-    statement = _page_query(recorder, topics)
+    statement = page_query(recorder, topics)
     with recorder.datastore.get_connection() as listener:
         # Listening before the first read (the pool's connections autocommit): nothing stored after it is missed.
         listener.execute(SQL("LISTEN {0}").format(Identifier(recorder.channel_name)))
@@ -46,7 +46,7 @@ def follow_pages(recorder: PostgresApplicationRecorder, gt: int | None, topics: 
                 stopping.wait(read_at + min_interval_seconds - time.monotonic())
 
 
-def _page_query(recorder: PostgresApplicationRecorder, topics: Sequence[str]) -> str:
+def page_query(recorder: PostgresApplicationRecorder, topics: Sequence[str]) -> str:
     """Composed once per follower (eventsourcing's select_notifications composes its query on every read)."""
     return SQL("SELECT * FROM {0}.{1} WHERE notification_id > %s {2} ORDER BY notification_id LIMIT {3}").format(
         Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name),

@@ -107,9 +107,9 @@ def test_the_queue_actor_dies_and_no_job_is_lost(api, service, appium_server):
     assert_each_ran_once(api, run_ids)
 
 
-def test_the_projector_dies_and_each_event_is_applied_once(api, service, appium_server):
+def test_the_projections_die_with_the_queue_actor_and_each_event_is_applied_once(api, service, appium_server):
     run_ids = run_all(api, appium_server, 3, app="shop", maxSteps=8)
-    ray.kill(service.projector, no_restart=False)
+    ray.kill(service.queue, no_restart=False)  # the process that hosts the projections
     run_ids += run_all(api, appium_server, 2, app="shop", maxSteps=8)  # requested while it restarts
 
     assert_each_ran_once(api, run_ids)

@@ -70,5 +70,5 @@ def test_the_serve_config_import_path_builds_the_application(rayservice_env, ser
         assert httpx.get(f"{service.api_url}/rayservice/runs", timeout=30).json()["runs"] == []
     finally:
         serve.delete("rayservice")
-        for name in ["job-queue", "projector", *(f"device-{udid}" for udid in rayservice_env.udids)]:
+        for name in ["job-queue", *(f"device-{udid}" for udid in rayservice_env.udids)]:
             ray.kill(ray.get_actor(name, namespace="rayservice-test"), no_restart=True)

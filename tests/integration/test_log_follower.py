@@ -9,13 +9,15 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
 
 from domain.application import RunService
+from domain.run import Run
 from storage.log_follower import follow_pages
-from storage.queue_store import REQUESTED
 from tests.integration.test_runs_projection import request
 
 WAIT_SECONDS = 10
+REQUESTED = get_topic(Run.Requested)
 
 
 @pytest.fixture

@@ -1,16 +1,17 @@
-"""Paused runs in the runs table on PostgreSQL, and in what the JobQueue's sweeper offers again."""
+"""Paused runs in the runs table on PostgreSQL, and in what the JobQueue offers: from the runs
+projection's pages, and again from its sweeper."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
 from actors.projector import runs_projection_runner
+from actors.queue import queued_by
 from domain.application import RunService
-from storage.queue_store import REQUESTED, RESUMED, QueueStore
+from storage.queue_store import QueueStore
 from storage.schema import create_tables
 from tests.integration.test_runs_projection import caught_up, explore, request, row, rows
 
@@ -74,23 +75,17 @@ def test_the_sweeper_offers_queued_and_running_runs_again_never_paused_ones(pg_e
     assert offered == {ids["resumed"], ids["pausing"]}
 
 
-def test_the_queue_follows_every_request_and_every_resume_from_a_pause_never_a_withdrawn_pause(database_url, runs):
+def test_the_runs_pages_offer_every_request_and_every_resume_from_a_pause_never_a_withdrawn_pause(pg_env, runs):
     ids = pause_history(runs)
     withdrawn = request(runs)
     runs.start_run(withdrawn, "device-3", lease_seconds=30)
     runs.pause_run(withdrawn)
     runs.resume_run(withdrawn)  # before its worker reached a node boundary: it goes on running there
-    last = runs.recorder.select_notifications(start=None, limit=1_000_000, topics=(REQUESTED, RESUMED))[-1].id
 
-    store = QueueStore(database_url)
-    offered = []
-    try:
-        for page in store.queuing_pages(gt=None, stopping=threading.Event()):
-            offered += [run_id for notification in page if (run_id := store.queued_by(notification))]
-            if page[-1].id == last:
-                break
-    finally:
-        store.close()
+    offered: list[str] = []  # what the JobQueue is handed, page by page
+    with runs_projection_runner(pg_env, lambda events: offered.extend(filter(None, map(queued_by, events)))) as runner:
+        caught_up(runner, runs)
+    # closed: its thread has handed over every page it applied
 
     assert offered == [ids["paused_queued"], ids["paused"], ids["resumed"], ids["resumed"], ids["pausing"], withdrawn]
 
