@@ -16,6 +16,7 @@ from actors.device import DeviceWorker
 from actors.placement import ON_HEAD, actor_name, device_resource, waiting_devices
 from actors.queue import QUEUE_NAME, JobQueue
 from config.logging import logger_for
+from config.ray_workers import WITHOUT_WEB_STACK
 from config.settings import Settings
 from storage.schema import create_tables
 
@@ -43,14 +44,14 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
     lifetime = "detached" if detached else None
     create_tables(settings.database_url)
     queue = JobQueue.options(name=QUEUE_NAME, namespace=ns, get_if_exists=True, resources=ON_HEAD,
-                             lifetime=lifetime).remote(
+                             lifetime=lifetime, runtime_env=WITHOUT_WEB_STACK).remote(
         settings.lease_seconds, settings.database_url, settings.log_level)
     ray.get(queue.healthy.remote())  # constructed, with its projections following the log
     caps = device_caps or settings.device_caps()
     workers = [
         DeviceWorker.options(name=actor_name(device, i), namespace=ns, get_if_exists=True,
-                             resources=device_resource(device), lifetime=lifetime)
-        .remote(actor_name(device, i), settings, QUEUE_NAME, device)
+                             resources=device_resource(device), lifetime=lifetime, runtime_env=WITHOUT_WEB_STACK)
+        .remote(actor_name(device, i), settings.worker_settings(), QUEUE_NAME, device)
         for i, device in enumerate(caps)
     ]
     # Wait only for the devices some node offers: the others stay pending until a node declares them.

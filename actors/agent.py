@@ -30,7 +30,7 @@ from actors.appium import (
 from actors.exploration import ExplorationStep
 from actors.nodes import NodeRunner, RunStopped
 from actors.observer import Observer
-from config.settings import Settings
+from config.worker_settings import WorkerSettings
 from domain.application import RunService
 from domain.exploration import DepthFirstPolicy, ExplorationHistory, ProgressTracker, RandomPolicy, Screen
 from domain.run import LeaseLost, RunAlreadyFinished
@@ -62,7 +62,7 @@ class Metrics:
 class AgentRun:
     """Runs one run that this worker has started; ends it with one terminal event."""
 
-    def __init__(self, runs: RunService, artifacts: ArtifactStore, settings: Settings, run_id: str,
+    def __init__(self, runs: RunService, artifacts: ArtifactStore, settings: WorkerSettings, run_id: str,
                  device_caps: dict[str, Any], worker_id: str = "agent", policy: str = "dfs", seed: int = 0) -> None:
         self.runs, self.artifacts, self.settings, self.run_id = runs, artifacts, settings, run_id
         self.device_caps, self.worker_id = device_caps, worker_id

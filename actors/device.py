@@ -19,7 +19,7 @@ from ulid import ULID
 from actors import metrics
 from actors.agent import STORE_UNAVAILABLE, AgentRun
 from config.logging import configure_logging, logger_for
-from config.settings import Settings
+from config.worker_settings import WorkerSettings
 from domain.application import InvalidRunId, RunService
 from domain.run import QUEUED, RUNNING, LeaseLost, RunError
 from storage.artifacts import ArtifactStore
@@ -39,7 +39,7 @@ def open_run_service(database_url: str) -> RunService:
 
 @ray.remote(num_cpus=0, max_restarts=-1, max_concurrency=4)
 class DeviceWorker:
-    def __init__(self, device_id: str, settings: Settings, queue_name: str, device_caps: dict[str, Any] | None = None) -> None:
+    def __init__(self, device_id: str, settings: WorkerSettings, queue_name: str, device_caps: dict[str, Any] | None = None) -> None:
         configure_logging(settings.log_level)
         self.device_id, self.settings, self.device_caps = device_id, settings, device_caps or {}
         self.udid = self.device_caps.get("appium:udid", device_id)  # first: Ray reads __repr__ even when __init__ fails

@@ -220,7 +220,7 @@ def explore(runs: RunService, artifacts: ArtifactStore, settings: Settings, time
     runs.start_run(run_id, WORKER_ID, 600)
     timer.steps = []
     started = time.perf_counter()
-    AgentRun(runs, artifacts, settings, run_id, CAPS, policy=policy, seed=seed, **WORKER).execute()
+    AgentRun(runs, artifacts, settings.worker_settings(), run_id, CAPS, policy=policy, seed=seed, **WORKER).execute()
     wall = time.perf_counter() - started
     final = runs.get_run(run_id)
     events = runs.run_events(run_id)

@@ -80,7 +80,8 @@ class Bench:
 
     def agent(self, run_id: str, worker: str) -> AgentRun:
         self.worker_runs.start_run(run_id, worker, 600)
-        return AgentRun(self.worker_runs, self.artifacts, self.settings, run_id, dict(CAPS), worker_id=worker)
+        return AgentRun(self.worker_runs, self.artifacts, self.settings.worker_settings(), run_id, dict(CAPS),
+                        worker_id=worker)
 
     def outcome(self, variant: str, run_id: str, pause_ms: float | None = None) -> Outcome:
         events = self.api.run_events(run_id)

@@ -7,6 +7,7 @@ that need Ray's settings rather than our code.
 
 from __future__ import annotations
 
+import os
 import sys
 
 # The environment of the local Ray's processes (the raylet reads its part when it starts, every worker
@@ -24,11 +25,22 @@ RAY_ENV = {"RAY_prestart_worker_first_driver": "false", "RAY_num_workers_soft_li
 RUNTIME_ENV = {"worker_process_setup_hook": "config.ray_workers.setup"}
 
 
+# Ray registers serializers for pydantic and Starlette objects in every worker process at its first task,
+# importing both (about 7 MiB). The device actors and the JobQueue pass neither (a device gets plain
+# WorkerSettings), so their actors' runtime_env (bootstrap.py) tells `setup` to treat them as absent.
+WITHOUT_WEB_STACK = {"env_vars": {"RUNSERVICE_WITHOUT_WEB_STACK": "1"}}
+
+
 def setup() -> None:
     """Ray Serve imports pandas whenever it is installed (to encode DataFrame responses, which the API never
-    sends): 25 MB in each of Serve's three processes. pandas is in the environment for the notebook test only,
-    so the service's workers treat it as absent."""
-    sys.modules.setdefault("pandas", None)
+    sends): 25 MB in each of Serve's three processes; tenacity imports tornado whenever it is installed (3-10 MB
+    in each of our processes). Both are in the environment for the notebook test only (pandas, Jupyter), so the
+    service's workers treat them as absent; those of WITHOUT_WEB_STACK, pydantic and Starlette too."""
+    for name in ("pandas", "tornado"):
+        sys.modules.setdefault(name, None)
+    if os.environ.get("RUNSERVICE_WITHOUT_WEB_STACK"):
+        for name in ("pydantic", "starlette"):
+            sys.modules.setdefault(name, None)
 
 
 def drop_unused_ray_processes() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from config.worker_settings import WorkerSettings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,6 +90,12 @@ class Settings(BaseSettings):
     def device_resources(self) -> dict[str, float]:
         """What a local Ray declares so that it can place every device actor of these settings."""
         return {f"device_{udid}": 1 for udid in self.udids}
+
+    def worker_settings(self) -> WorkerSettings:
+        """The part a device worker needs, without pydantic (config/worker_settings.py)."""
+        if self.database_url is None:
+            raise ValueError("a worker needs a database_url (the launcher sets it once PostgreSQL is up)")
+        return WorkerSettings(**{f.name: getattr(self, f.name) for f in fields(WorkerSettings)})
 
     @property
     def embedded_database_dir(self) -> Path:

@@ -105,7 +105,7 @@ class Harness:
     def agent(self, run_id: str, *, policy: str = "dfs", seed: int = 0, no_progress_steps: int = 30,
               run_timeout_seconds: float = 300.0) -> AgentRun:
         settings = Settings(database_url=self.database_url, no_progress_steps=no_progress_steps,
-                            run_timeout_seconds=run_timeout_seconds)
+                            run_timeout_seconds=run_timeout_seconds).worker_settings()
         return AgentRun(self.runs, self.artifacts, settings, run_id, dict(SIMULATOR_CAPS), worker_id=WORKER,
                         policy=policy, seed=seed)
 

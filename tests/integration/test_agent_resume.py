@@ -49,7 +49,8 @@ class Harness:
     def __init__(self, pg_env: dict[str, str], database_url: str, appium_server: str) -> None:
         self.runs, self.api = RunService(env=pg_env), RunService(env=pg_env)  # the worker's, and the API's
         self.artifacts = ArtifactStore(database_url)
-        self.settings = Settings(database_url=database_url, no_progress_steps=30, run_timeout_seconds=300)
+        settings = Settings(database_url=database_url, no_progress_steps=30, run_timeout_seconds=300)
+        self.settings = settings.worker_settings()
         self.appium_server = appium_server
 
     def request(self) -> str:
