@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from storage.leases import LeaseStore, StoredLease
-from storage.postgres import event_store_env
-from storage.runs_view import open_runs_view
 
 
 class QueueStore:
     def __init__(self, database_url: str) -> None:
         self.leases = LeaseStore(database_url)
-        self.runs = open_runs_view(event_store_env(database_url))
 
     def close(self) -> None:
         self.leases.close()
-        self.runs.datastore.close()
 
     def live_leases(self) -> list[StoredLease]:
         return self.leases.live()
 
     def unfinished_run_ids(self) -> list[str]:
-        """Queued and running runs, as the runs projection sees them (it may lag a little)."""
-        return self.runs.run_ids_with_status("queued") + self.runs.run_ids_with_status("running")
+        """Queued runs, then running ones, as the runs projection sees them (it may lag a little). Read on the
+        leases' connections: a pool of its own would keep one more PostgreSQL backend (2-3 MiB) all day."""
+        with self.leases.pool.connection() as conn:
+            rows = conn.execute("SELECT run_id FROM runs WHERE status IN ('queued', 'running') "
+                                "ORDER BY status = 'running', run_id").fetchall()
+        return [run_id for (run_id,) in rows]

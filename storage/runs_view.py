@@ -118,11 +118,6 @@ class RunsView(PostgresTrackingRecorder):
                 {"tenant": tenant_id, "status": status, "limit": limit, "before": before})
             return [with_live_lease(row) for row in curs.fetchall()]
 
-    def run_ids_with_status(self, status: str) -> list[str]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute("SELECT run_id FROM runs WHERE status = %s ORDER BY run_id", (status,))
-            return [row["run_id"] for row in curs.fetchall()]
-
     def drop_tables(self) -> None:
         self.stored_app_configs.clear()
         with self.datastore.transaction(commit=True) as curs:
