@@ -13,7 +13,7 @@ environment once per process and each phase needs a fresh Ray:
                      simulator: POST /run returned -> run.started on the stream; then
                      admission throughput with the devices working; memory
 
-    .venv/bin/python benchmarks/service_bench.py [--clients 8] [--seconds 3] [--rounds 2] [--runs 40]
+    .venv/bin/python benchmarks/service_bench.py [--clients 8] [--seconds 3] [--rounds 5] [--runs 40]
                                                  [--viewers 50,300,1000] [--history 300]
 
 Only 127.0.0.1 traffic. Everything started is stopped at the end.
@@ -539,7 +539,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--phases", default=",".join(PHASES))
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=3.0, help="per endpoint and round")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds: a burst of other load spreads over them")
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--events", type=int, default=60, help="events saved for the SSE delivery figure")
     parser.add_argument("--viewers", default="50,300,1000", help="crowds opening one run's stream at once")
