@@ -175,7 +175,12 @@ def stop_and_assert_nothing_left(service: Service, stop: Callable[[Service], Non
     sessions = sessions_of(before)
     stop(service)
     deadline = time.monotonic() + STOP_SECONDS
-    service.make.wait(timeout=STOP_SECONDS)
+    try:
+        service.make.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        alive = [(p.pid, describe(p)) for p in before if running(p)]
+        pytest.fail(f"make run still running {STOP_SECONDS} s after the stop; alive: {alive}\n"
+                    + service.log.read_text(errors="replace")[-4000:])
     _, alive = psutil.wait_procs(before, timeout=max(0.0, deadline - time.monotonic()))
     log = service.log.read_text(errors="replace")[-4000:]
     assert [(p.pid, describe(p)) for p in alive if running(p)] == [], log
