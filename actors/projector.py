@@ -11,17 +11,16 @@ import time
 from functools import partial
 from typing import Any, Callable
 
-from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder, WaitInterruptedError
-from eventsourcing.utils import Environment
+from eventsourcing.persistence import Tracking, TrackingRecorder, WaitInterruptedError
 
 from config.logging import logger_for
 from domain.application import RunService
 from domain.projections import RunsProjection
 from domain.screen_graph import ScreenGraphProjection
-from storage.graph_view import GraphView
+from storage.graph_view import open_graph_view
 from storage.log_follower import follow_pages
 from storage.postgres import event_store_env
-from storage.runs_view import RunsView
+from storage.runs_view import open_runs_view
 
 SUPERVISE_SECONDS = 0.5
 RESTART_BACKOFF_SECONDS = 1.0
@@ -40,13 +39,13 @@ class PagedProjectionRunner:
     (`process_page`, one transaction: storage/log_follower.py), where eventsourcing's ProjectionRunner
     commits once per event. Used as that one is: a context manager, `wait`, `is_interrupted`, `view`."""
 
-    def __init__(self, projection_class: type[Any], view_class: type[TrackingRecorder], env: dict[str, str],
-                 read_interval_seconds: float = 0.0, after_page: Callable[[list[Any]], None] | None = None) -> None:
+    def __init__(self, projection_class: type[Any], open_view: Callable[[dict[str, str]], TrackingRecorder],
+                 env: dict[str, str], read_interval_seconds: float = 0.0,
+                 after_page: Callable[[list[Any]], None] | None = None) -> None:
         self.app = RunService(env=env)
         self.read_interval_seconds = read_interval_seconds
         self.after_page = after_page  # given each page's events once the view has committed them
-        factory = InfrastructureFactory.construct(env=Environment(projection_class.name, env))
-        self.view = factory.tracking_recorder(view_class)
+        self.view = open_view(env)
         self.projection = projection_class(view=self.view)
         self.is_interrupted = threading.Event()  # set when it stops: asked to, or on an error
         self.error: BaseException | None = None
@@ -93,11 +92,11 @@ class PagedProjectionRunner:
 
 def runs_projection_runner(env: dict[str, str], after_page: Callable[[list[Any]], None] | None = None
                            ) -> PagedProjectionRunner:
-    return PagedProjectionRunner(RunsProjection, RunsView, env, RUNS_READ_INTERVAL_SECONDS, after_page)
+    return PagedProjectionRunner(RunsProjection, open_runs_view, env, RUNS_READ_INTERVAL_SECONDS, after_page)
 
 
 def screen_graph_runner(env: dict[str, str]) -> PagedProjectionRunner:
-    return PagedProjectionRunner(ScreenGraphProjection, GraphView, env, GRAPH_READ_INTERVAL_SECONDS)
+    return PagedProjectionRunner(ScreenGraphProjection, open_graph_view, env, GRAPH_READ_INTERVAL_SECONDS)
 
 
 class Projections:
@@ -112,7 +111,6 @@ class Projections:
         self.factories: list[Callable[[], PagedProjectionRunner]] = [
             partial(runs_projection_runner, env, on_runs_page), partial(screen_graph_runner, env)]
         self.runners = [factory() for factory in self.factories]
-        self.restarts = 0
         threading.Thread(target=self._supervise, name="projector-supervisor", daemon=True).start()
         self.log.info("projections following the event store")
 
@@ -136,7 +134,6 @@ class Projections:
             runner.view.datastore.close()
         while True:
             try:
-                self.restarts += 1
                 return factory()
             except Exception as error:  # noqa: BLE001 - the database is still down: try again
                 self.log.warning("runner restart failed", extra={"error": str(error)[:300]})
