@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -157,10 +158,32 @@ def timed(times: dict[str, float], name: str, stop: Callable[..., Any], *args: A
         times[name] = round(time.monotonic() - began, 2)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def stop_on_signals(stopping: threading.Event) -> threading.Event:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
+    """Sets `stopping` on SIGINT or SIGTERM from a thread, never from the handler.
+
+    Python runs a handler between any two bytecodes of the main thread, also inside a handler that is running. make
+    passes a SIGTERM sent to its process group on to its child, so two come in a row, and a second `stopping.set()`
+    inside the first one's waited forever on the Event's lock, which is not reentrant (2 stops in 100 hung).
+    The handler does nothing: Python's wakeup fd carries the signal to the thread.
+    """
+    wake_read, wake_write = socket.socketpair()
+    wake_write.setblocking(False)
+    signal.set_wakeup_fd(wake_write.fileno(), warn_on_full_buffer=False)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, lambda *_: None)
+    threading.Thread(target=set_on_stop_signal, args=(stopping, wake_read, wake_write), daemon=True,
+                     name="stop-signals").start()
     return stopping
+
+
+def set_on_stop_signal(stopping: threading.Event, wake_read: socket.socket, wake_write: socket.socket) -> None:
+    """Reads the signal numbers Python writes to `wake_write` (kept open here) and sets `stopping` on a stop."""
+    while received := wake_read.recv(64):
+        if set(received) & set(STOP_SIGNALS):
+            stopping.set()
 
 
 def end_leftovers(settings: Settings, supervision: Supervision, log: ContextLogger) -> None:
