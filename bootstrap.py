@@ -30,10 +30,11 @@ class Service:
     settings: Settings
     queue: Any
     workers: list[Any] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # devices whose actors wait for a node that offers them
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.settings.host}:{self.settings.port}"
+        return self.settings.api_url
 
 
 def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = None,
@@ -61,7 +62,7 @@ def start_actors(settings: Settings, device_caps: list[dict[str, Any]] | None = 
         logger_for("service", "bootstrap").warning("devices wait for a node that offers them",
                                                    extra={"waiting": sorted(waiting)})
     wait_ready([w for w, udid in zip(workers, udids) if udid not in waiting])
-    return Service(settings, queue, workers)
+    return Service(settings, queue, workers, sorted(waiting))
 
 
 def wait_ready(actors: list[Any], seconds: float = READY_SECONDS) -> None:
@@ -96,6 +97,26 @@ def stop_api() -> None:
     from ray import serve
 
     serve.shutdown()
+
+
+def start_detached(settings: Settings) -> tuple[int, list[str]]:
+    """The actors, detached, and the API, for a caller that runs this in a Ray task that exits afterwards (the
+    launcher's driver: the actors' and Serve's imports, 80 MB, stay out of its process). The number of devices,
+    and those that wait for a node."""
+    service = start_actors(settings, detached=True)
+    start_api(settings)
+    return len(service.workers), service.waiting
+
+
+def stop_detached(settings: Settings) -> None:
+    """Takes what start_detached started off a cluster that outlives its caller (a local Ray ends it all itself)."""
+    stop_api()
+    names = [QUEUE_NAME, *(actor_name(device, i) for i, device in enumerate(settings.device_caps()))]
+    for name in names:
+        try:
+            ray.kill(ray.get_actor(name, namespace=settings.ray_namespace), no_restart=True)
+        except ValueError:  # not there: it never started, or somebody ended it
+            continue
 
 
 def start_service(settings: Settings) -> Service:

@@ -4,7 +4,8 @@ PostgreSQL (embedded unless DATABASE_URL), Ray (local unless RAY_ADDRESS), an
 Appium server with the simulator (unless APPIUM_URL), the actors and the API.
 
 Two processes. This one, the launcher, starts PostgreSQL, Appium and the Ray
-driver (`launcher.py --driver`: Ray, the actors and the API), each in a session
+driver (`launcher.py --driver`: Ray, then the actors and the API from a passing
+Ray worker, which keeps their imports out of the driver), each in a session
 of its own, and stops them in reverse order on SIGINT or SIGTERM. Ray's own
 processes (GCS, raylet, dashboard) are children of the driver and share its
 process group: in the launcher's group, a SIGTERM to the whole group (systemd,
@@ -17,6 +18,7 @@ killed with SIGKILL left there.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -210,23 +212,22 @@ def start_driver(database_url: str, appium_url: str, stack: ExitStack, supervisi
 
 def run_driver(settings: Settings) -> int:
     """Ray, the actors and the API, until the launcher sends SIGTERM or goes away."""
-    import bootstrap  # Ray and the actors' imports: the driver's, not the launcher's
-
     log = logger_for("service", "driver")
     stopping = threading.Event()
     threading.Thread(target=stop_with_launcher, args=(stopping,), daemon=True).start()
     with ExitStack() as stack:
         dashboard = start_ray(settings, stack)
         stop_on_signals(stopping)  # after ray.init, which installs handlers of its own
-        service = bootstrap.start_actors(settings)
-        in_worker(bootstrap.start_api, settings)
-        if settings.ray_address:  # the cluster outlives this driver: take the API off it (a local Ray ends with it)
-            stack.callback(bootstrap.stop_api)  # here: importing Serve while stopping is quicker than a new worker
-        print(f"\nRun service ready\n  API:            {service.api_url}  (docs: {service.api_url}/docs)\n"
+        if settings.ray_address:  # the cluster outlives this driver: take the service off it (a local Ray ends it)
+            import bootstrap  # here: importing Serve while stopping is quicker than a new worker
+
+            stack.callback(bootstrap.stop_detached, settings)
+        devices, waiting = in_worker("bootstrap.start_detached", settings)
+        print(f"\nRun service ready\n  API:            {settings.api_url}  (docs: {settings.api_url}/docs)\n"
               f"  Ray dashboard:  {dashboard}\n  Database:       {settings.database_url}\n"
-              f"  Appium:         {settings.appium_url}\n  Devices:        {len(service.workers)}\n"
+              f"  Appium:         {settings.appium_url}\n  Devices:        {devices}\n"
               f"Ctrl-C stops everything.\n", flush=True)
-        log.info("service ready", extra={"api": service.api_url, "devices": len(service.workers)})
+        log.info("service ready", extra={"api": settings.api_url, "devices": devices, "waiting": waiting})
         stopping.wait()
         log.info("stopping")
         began = time.monotonic()
@@ -234,11 +235,16 @@ def run_driver(settings: Settings) -> int:
     return 0
 
 
-def in_worker(function: Callable[..., Any], *args: Any) -> Any:
-    """Runs `function` in a Ray worker that exits after it: Serve's imports (60 MB) stay out of the driver."""
+def in_worker(function: str, *args: Any) -> Any:
+    """Runs `function` ("module.name") in a Ray worker that exits after it: the driver never imports its module."""
     import ray
 
-    return ray.get(ray.remote(num_cpus=0, max_calls=1)(function).remote(*args))
+    return ray.get(ray.remote(num_cpus=0, max_calls=1)(call).remote(function, *args))
+
+
+def call(function: str, *args: Any) -> Any:
+    module, name = function.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)(*args)
 
 
 def stop_with_launcher(stopping: threading.Event) -> None:

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
         return keys
 
     @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
     def device_server_url(self) -> str:
         return self.appium_url or f"http://127.0.0.1:{self.appium_port}"
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import httpx
 import psycopg
 import pytest
 
+from actors.queue import QUEUE_NAME
 from tests.fixtures.postgres import with_database
 from tests.fixtures.service import free_port, read_stream, start_body, wait_for
 from tests.multinode.nodes import RayNode, device_node, head_node
@@ -67,13 +69,24 @@ class Cluster:
     def log(self, name: str) -> str:
         return (self.root / f"{name}.log").read_text(errors="replace")[-3000:]
 
-    def stop(self) -> None:
+    def named_actors(self) -> list[tuple[str, str]]:
+        """(namespace, name) of every named actor alive on the cluster, as another driver sees them."""
+        script = (f"import json, ray; ray.init(address={self.address!r}, logging_level='ERROR'); "
+                  "print(json.dumps(ray.util.list_named_actors(all_namespaces=True)))")
+        done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "RAY_AUTH_MODE": "token"},
+                              capture_output=True, text=True, timeout=120, check=True)
+        return sorted((a["namespace"], a["name"]) for a in json.loads(done.stdout.strip().splitlines()[-1]))
+
+    def stop_service(self) -> None:
         if self.launcher and self.launcher.poll() is None:
             os.killpg(self.launcher.pid, signal.SIGTERM)
             try:
                 self.launcher.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 os.killpg(self.launcher.pid, signal.SIGKILL)
+
+    def stop(self) -> None:
+        self.stop_service()
         for node in [*self.nodes.values(), self.head]:
             node.stop()
 
@@ -147,6 +160,12 @@ def test_runs_spread_over_hosts_survive_a_host_killed_mid_run_and_the_host_serve
         # more runs at once than host-b has devices: as soon as host-a's actors are back, they take some
         wait_for(lambda: served_by(api, appium_server, 3) & set(HOSTS["host-a"]), START_SECONDS,
                  "a device of host-a to take a run again")
+
+    # the cluster outlives the launcher: its stop takes the API and the actors off it
+    assert ("runservice-multinode", QUEUE_NAME) in cluster.named_actors()
+    cluster.stop_service()
+    assert cluster.launcher.returncode == 0, cluster.log("launcher")
+    assert cluster.named_actors() == []
 
 
 def first_holder(api: httpx.Client, run_id: str) -> str | None:
