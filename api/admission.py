@@ -38,8 +38,8 @@ class Admissions:
     @serve.batch(max_batch_size=MAX_BATCH, batch_wait_timeout_s=0)
     async def _admit_batch(self, items: list[tuple[RunRequest, str | None]]) -> list[Admission | IdempotencyConflict]:
         answers = await asyncio.to_thread(self.runs.request_runs, items)
-        for (request, _), answer in zip(items, answers):  # the JobQueue follows the log: no call to it here
-            if isinstance(answer, Admission) and answer.created:
-                self.log.info("Created run", extra={"runId": str(ULID.from_uuid(answer.run_id)), "status": "queued",
-                                                    "tenantId": request.tenant_id})
+        created = {str(ULID.from_uuid(answer.run_id)): request.tenant_id  # the JobQueue follows the log: no call
+                   for (request, _), answer in zip(items, answers) if isinstance(answer, Admission) and answer.created}
+        if created:  # one line per commit: under load a line per run cost the replica 2% of its CPU
+            self.log.info("Created runs", extra={"runs": created, "status": "queued"})
         return answers

@@ -73,7 +73,8 @@ class RunsView(PostgresTrackingRecorder):
         """A page of the log in one transaction: each row change in order (with a new run's app config),
         then the page's position."""
         new_configs = set()  # most runs name an app seen before: inserted once per process
-        with self.datastore.transaction(commit=True) as curs:
+        # One round trip for the page's statements: they return nothing to wait for (an error raises at the end)
+        with self.datastore.transaction(commit=True) as curs, curs.connection.pipeline():
             for change, app_config in changes:
                 if app_config is None:
                     self._update_run(curs, change)
