@@ -31,15 +31,15 @@ class Follower:
     """follow_pages in a thread; each page is handed over on `pages`, and the thread goes on reading
     only once the test lets it (`release`)."""
 
-    def __init__(self, runs: RunService, gt: int | None, topics: Sequence[str] = (), interval: float = 0.0) -> None:
+    def __init__(self, runs: RunService, gt: int | None, topics: Sequence[str] = ()) -> None:
         self.pages: queue.Queue[Sequence[Notification]] = queue.Queue()
         self.released = threading.Semaphore(0)
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._follow, args=(runs, gt, topics, interval), daemon=True)
+        self.thread = threading.Thread(target=self._follow, args=(runs, gt, topics), daemon=True)
         self.thread.start()
 
-    def _follow(self, runs: RunService, gt: int | None, topics: Sequence[str], interval: float) -> None:
-        for page in follow_pages(runs.recorder, gt, topics, self.stopping, interval):
+    def _follow(self, runs: RunService, gt: int | None, topics: Sequence[str]) -> None:
+        for page in follow_pages(runs.recorder, gt, topics, self.stopping):
             self.pages.put(page)
             self.released.acquire()
 
@@ -90,15 +90,20 @@ def test_it_starts_after_its_position_and_reads_only_its_topics(runs):
         follower.stop()
 
 
-def test_a_follower_with_a_read_interval_gathers_what_comes_within_it_into_one_page(runs):
-    follower = Follower(runs, gt=None, interval=1.0)
+def test_a_stopped_follower_gives_its_connection_back_as_it_came(runs):
+    follower = Follower(runs, gt=None)
+    request(runs)
+    assert len(follower.next_page()) == 1
+    with runs.recorder.datastore.get_connection() as other:  # taken while the follower holds its own
+        other_pid = other.info.backend_pid
+    follower.stop()
+    assert not follower.thread.is_alive()
+    pool = runs.recorder.datastore.pool
+    connections = [pool.getconn(timeout=WAIT_SECONDS) for _ in range(2)]  # the pool's two idle connections
     try:
-        request(runs)
-        assert len(follower.next_page()) == 1
-        follower.release()
-        start = runs.recorder.max_notification_id()
-        for _ in range(3):  # within the interval of that read: the next read waits for its end
-            request(runs)
-        assert follower.next_page() == list(range(start + 1, start + 4))
+        listener = next(c for c in connections if c.info.backend_pid != other_pid)
+        assert listener.execute("SELECT count(*) AS n FROM pg_listening_channels()").fetchone()["n"] == 0
+        assert listener.execute("SHOW enable_seqscan").fetchone()["enable_seqscan"] == "on"
     finally:
-        follower.stop()
+        for connection in connections:
+            pool.putconn(connection)
