@@ -50,6 +50,7 @@ def event_store_env(database_url: str, checked: bool = True) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_CONNECT_TIMEOUT": "2",
         "POSTGRES_PRE_PING": "y" if checked else "n",
+        "APPLICATION_RECORDER_TOPIC": "storage.event_recorder:OneTripApplicationRecorder",
     }
 
 

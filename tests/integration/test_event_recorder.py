@@ -1,0 +1,60 @@
+"""The event store's recorder (storage/event_recorder.py) on PostgreSQL: a commit's events in one round
+trip, with eventsourcing's guarantees: all or nothing, notification ids in order, a NOTIFY per commit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from domain.application import RunService
+from storage.event_recorder import OneTripApplicationRecorder
+
+
+@pytest.fixture
+def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
+    service = RunService(env=pg_env)
+    yield service
+    service.close()
+
+
+def events(originator_id: uuid.UUID, versions: range) -> list[StoredEvent]:
+    return [StoredEvent(originator_id, v, "tests:Event", f"state {v}".encode()) for v in versions]
+
+
+def test_a_commit_stores_its_events_and_answers_their_notification_ids_in_order(runs):
+    recorder = runs.recorder
+    assert isinstance(recorder, OneTripApplicationRecorder)
+    first, second = uuid.uuid4(), uuid.uuid4()
+    ids = recorder.insert_events([*events(first, range(1, 4)), *events(second, range(1, 3))])
+    more = recorder.insert_events(events(first, range(4, 5)))
+
+    assert len(ids) == 5 and ids == sorted(ids) and more[0] > ids[-1]
+    assert recorder.select_events(first) == events(first, range(1, 5))
+    notifications = recorder.select_notifications(start=None, limit=10)
+    assert [n.id for n in notifications] == [*ids, *more]
+    assert [(n.originator_id, n.originator_version) for n in notifications] == [
+        (first, 1), (first, 2), (first, 3), (second, 1), (second, 2), (first, 4)]
+
+
+def test_a_conflict_refuses_the_whole_commit_and_leaves_the_connection_usable(runs):
+    recorder = runs.recorder
+    taken = uuid.uuid4()
+    recorder.insert_events(events(taken, range(1, 2)))
+    fresh = uuid.uuid4()
+
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([*events(fresh, range(1, 3)), *events(taken, range(1, 2))])
+
+    assert recorder.select_events(fresh) == []  # nothing of it was stored
+    assert recorder.insert_events(events(fresh, range(1, 2)))  # the next commit goes through
+
+
+def test_each_commit_notifies_the_log_s_listeners(runs, database_url):
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute(f'LISTEN "{runs.recorder.channel_name}"')
+        runs.recorder.insert_events(events(uuid.uuid4(), range(1, 3)))
+        assert len(list(listener.notifies(timeout=10, stop_after=1))) == 1
