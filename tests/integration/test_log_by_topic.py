@@ -21,7 +21,7 @@ def test_a_read_by_topic_after_many_events_of_other_topics_uses_the_topic_index(
         request(runs)
         table = runs.recorder.events_table_name
         last_request = runs.recorder.max_notification_id()
-        statement = page_query(runs.recorder, ScreenGraphProjection.topics)  # what the graph's follower reads
+        statement = page_query(runs.recorder, ScreenGraphProjection.topics)  # what a runner of the graph alone reads
     finally:
         runs.close()
     with psycopg.connect(database_url, autocommit=True) as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from domain.application import RunService
 from tests.run_service_cases import NewService, RunServiceCases
@@ -17,7 +18,7 @@ class TestRunServiceOnPostgres(RunServiceCases):
 
         def new_service() -> RunService:
             made.append(RunService(env=pg_env))
-            assert type(made[-1].recorder).__module__ == "eventsourcing.postgres"
+            assert isinstance(made[-1].recorder, PostgresApplicationRecorder)  # eventsourcing's, or ours on it
             return made[-1]
 
         yield new_service
