@@ -23,7 +23,8 @@ class DatabaseGate:
         self.database_url = database_url
         self.connection: psycopg.Connection | None = None
         self.lock = threading.Lock()
-        self.available = self.probe()
+        self.available = False
+        self.probe()
         self.changed = threading.Event()
         threading.Thread(target=self._probe_forever, name="database-gate", daemon=True).start()
 
@@ -31,25 +32,31 @@ class DatabaseGate:
         """Refuses at once while the database is down; looks again before refusing, so a
         request right after it came back is not turned away on the probe's stale word."""
         if not self.available:
-            self.available = self.probe()
+            self.probe()
         if not self.available:
             raise DatabaseUnavailable("the database is unavailable; try again shortly")
 
     def probe(self) -> bool:
-        """`SELECT 1` answered; a connection that broke (a restart) is replaced at the next probe."""
+        """`SELECT 1` answered; a connection that broke (a restart) is replaced at the next probe. Whoever probes
+        (/health too) updates `available`: a request right after /health saw the database down is refused at once,
+        not sent into the store's retries."""
         with self.lock:
-            try:
-                if self.connection is None or self.connection.closed:
-                    self.connection = psycopg.connect(self.database_url, connect_timeout=PROBE_TIMEOUT_SECONDS,
-                                                      autocommit=True)
-                self.connection.execute("SELECT 1")
-                return True
-            except psycopg.Error:
-                if self.connection is not None:
-                    self.connection.close()
-                self.connection = None
-                return False
+            self.available = self._select_one()
+            return self.available
+
+    def _select_one(self) -> bool:
+        try:
+            if self.connection is None or self.connection.closed:
+                self.connection = psycopg.connect(self.database_url, connect_timeout=PROBE_TIMEOUT_SECONDS,
+                                                  autocommit=True)
+            self.connection.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            if self.connection is not None:
+                self.connection.close()
+            self.connection = None
+            return False
 
     def _probe_forever(self) -> None:
         while not self.changed.wait(PROBE_SECONDS):
-            self.available = self.probe()
+            self.probe()

@@ -48,6 +48,18 @@ def a_run_exploring(runs: RunService, steps: range) -> str:
     return run_id
 
 
+def both_caught_up_after_five_steps(pg_env: dict[str, str], database_url: str, runs: RunService, run_id: str
+                                    ) -> list[Any]:
+    """Runs both projections on one runner until both have caught up with a run of five steps, checks that
+    each counted every step once, and answers the events the runner offered to the queue."""
+    offered: list[Any] = []
+    with projections_runner(pg_env, offered.extend) as runner:
+        graph_view = both_caught_up(runner, runs)
+        assert row(database_url, run_id)["screens_discovered"] == 5
+        assert screens(graph_view, run_id) == [(f"s{step}", 1) for step in range(1, 6)]
+    return offered
+
+
 def test_one_runner_keeps_both_views(pg_env, database_url, runs):
     run_id = a_run_exploring(runs, range(1, 4))
     with projections_runner(pg_env) as runner:
@@ -62,11 +74,7 @@ def test_a_runs_table_behind_the_graph_catches_up_without_the_graph_seeing_an_ev
         graph_caught_up(graph_only.view, runs)
     explore(runs, run_id, range(4, 6))
 
-    offered: list[Any] = []
-    with projections_runner(pg_env, offered.extend) as runner:
-        graph_view = both_caught_up(runner, runs)
-        assert row(database_url, run_id)["screens_discovered"] == 5
-        assert screens(graph_view, run_id) == [(f"s{step}", 1) for step in range(1, 6)]
+    offered = both_caught_up_after_five_steps(pg_env, database_url, runs, run_id)
     assert sum(isinstance(e, Run.Requested) for e in offered) == 1  # every event the runs table applied
 
 
@@ -77,11 +85,7 @@ def test_a_graph_behind_the_runs_table_catches_up_without_the_runs_table_seeing_
         caught_up(runs_only, runs)
     explore(runs, run_id, range(4, 6))
 
-    offered: list[Any] = []
-    with projections_runner(pg_env, offered.extend) as runner:
-        graph_view = both_caught_up(runner, runs)
-        assert row(database_url, run_id)["screens_discovered"] == 5
-        assert screens(graph_view, run_id) == [(f"s{step}", 1) for step in range(1, 6)]
+    offered = both_caught_up_after_five_steps(pg_env, database_url, runs, run_id)
     # only what the runs table had not applied yet: steps 4 and 5, no request again
     assert offered and not any(isinstance(e, Run.Requested) for e in offered)
     assert {e.step_ordinal for e in offered} == {4, 5}
