@@ -31,10 +31,13 @@ class OneTripApplicationRecorder(PostgresApplicationRecorder):
                       self.insert_events_statement]
         self.write_statement = "; ".join(s.as_string() for s in statements)
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as eventsourcing's
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         if not stored_events or kwargs:  # nothing to write, or a process recorder's tracking: eventsourcing's way
             return super().insert_events(stored_events, **kwargs)
+        return self._insert_in_one_trip(stored_events)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as eventsourcing's insert_events
+    def _insert_in_one_trip(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
         rows = [self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
                 for e in stored_events]
         with self.datastore.get_connection() as conn, ClientCursor(conn) as curs:

@@ -43,13 +43,18 @@ def running_projection(env: dict[str, str]) -> Iterator[PagedProjectionRunner]:
     runner.view.datastore.close()
 
 
-def caught_up(runner: PagedProjectionRunner, runs: RunService) -> None:
-    """Blocks until the projection has tracked every graph event stored so far (fails after WAIT_SECONDS):
-    its subscription reads only those."""
+def last_graph_event(runs: RunService) -> int:
+    """The notification id of the last graph event stored so far: what a caught-up graph view has tracked."""
     graph_events = runs.recorder.select_notifications(start=None, limit=1_000_000,
                                                       topics=ScreenGraphProjection.topics)
     assert graph_events, "no graph event stored: nothing to wait for"
-    runner.wait(graph_events[-1].id, timeout=WAIT_SECONDS)
+    return graph_events[-1].id
+
+
+def caught_up(runner: PagedProjectionRunner, runs: RunService) -> None:
+    """Blocks until the projection has tracked every graph event stored so far (fails after WAIT_SECONDS):
+    its subscription reads only those."""
+    runner.wait(last_graph_event(runs), timeout=WAIT_SECONDS)
 
 
 def new_running_run(runs: RunService) -> str:

@@ -12,8 +12,8 @@ from ulid import ULID
 from actors.projector import PagedProjectionRunner, projections_runner, runs_projection_runner, screen_graph_runner
 from domain.application import RunService
 from domain.run import Run
-from domain.screen_graph import ScreenGraphProjection
 from storage.graph_view import GraphView
+from tests.integration.test_graph_view import last_graph_event
 from tests.integration.test_runs_projection import WAIT_SECONDS, caught_up, explore, request, row
 
 
@@ -25,9 +25,8 @@ def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
 
 
 def graph_caught_up(view: GraphView, runs: RunService) -> None:
-    """Until the graph view has tracked the last graph event stored so far."""
-    graph_events = runs.recorder.select_notifications(start=None, limit=10_000, topics=ScreenGraphProjection.topics)
-    view.wait(RunService.name, graph_events[-1].id, timeout=WAIT_SECONDS)
+    """Until the graph view (here not the runner's first) has tracked the last graph event stored so far."""
+    view.wait(RunService.name, last_graph_event(runs), timeout=WAIT_SECONDS)
 
 
 def both_caught_up(runner: PagedProjectionRunner, runs: RunService) -> GraphView:
