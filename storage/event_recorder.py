@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import ClientCursor
@@ -31,9 +31,11 @@ class OneTripApplicationRecorder(PostgresApplicationRecorder):
                       self.insert_events_statement]
         self.write_statement = "; ".join(s.as_string() for s in statements)
 
-    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        if not stored_events or kwargs:  # nothing to write, or a process recorder's tracking: eventsourcing's way
-            return super().insert_events(stored_events, **kwargs)
+    def insert_events(self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None,
+                      **kwargs: Any) -> Sequence[int] | None:
+        # An application's save always passes `tracking`: it is None but for a process application's
+        if not stored_events or tracking is not None or kwargs:  # eventsourcing's way
+            return super().insert_events(stored_events, tracking=tracking, **kwargs)
         return self._insert_in_one_trip(stored_events)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as eventsourcing's insert_events

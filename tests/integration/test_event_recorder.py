@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from ulid import ULID
 
-from domain.application import RunService
+from domain.application import RunRequest, RunService
 from storage.event_recorder import OneTripApplicationRecorder
 
 
@@ -58,3 +59,15 @@ def test_each_commit_notifies_the_log_s_listeners(runs, database_url):
         listener.execute(f'LISTEN "{runs.recorder.channel_name}"')
         runs.recorder.insert_events(events(uuid.uuid4(), range(1, 3)))
         assert len(list(listener.notifies(timeout=10, stop_after=1))) == 1
+
+
+def test_the_application_s_saves_take_the_one_trip_write(runs, monkeypatch):
+    """eventsourcing's save passes `tracking=None`: that is still a commit of events alone."""
+    written = []
+    one_trip = runs.recorder._insert_in_one_trip
+    monkeypatch.setattr(runs.recorder, "_insert_in_one_trip", lambda stored: written.append(stored) or one_trip(stored))
+    run = runs.request_run(RunRequest(apk_path="apps/notes.json", appium_server_url="http://127.0.0.1:4723",
+                                      package_name="com.example.notes", app_activity=".Main"))
+
+    assert [[e.originator_id for e in stored] for stored in written] == [[run.id]]
+    assert runs.get_run(str(ULID.from_uuid(run.id))).id == run.id
