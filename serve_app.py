@@ -41,6 +41,7 @@ from domain.application import RunService, parse_run_id
 from domain.graph_diff import diff_graphs
 from domain.run import PAUSED, Run
 from storage.artifacts import ArtifactStore
+from storage.event_recorder import AsyncEventWriter
 from storage.graph_view import open_graph_view
 from storage.postgres import event_store_env
 from storage.runs_view import open_runs_view
@@ -80,7 +81,7 @@ class RunApi:
         self.access = Access(settings)
         api.state.access = self.access  # this replica's: lets a 400 name the access problems too
         self.queue = ray.get_actor(QUEUE_NAME, namespace=settings.ray_namespace)
-        self.admissions = Admissions(self.runs)
+        self.admissions = Admissions(self.runs, AsyncEventWriter(self.runs.recorder, settings.database_url))
         self.database = DatabaseGate(settings.database_url)
         self.log = logger_for("run", "api")
         if self.access.local_mode:

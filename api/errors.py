@@ -9,7 +9,7 @@ from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg import OperationalError
+from psycopg import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
@@ -65,8 +65,7 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(IllegalTransition, lambda _, e: error_response(409, str(e)))
     api.add_exception_handler(IdempotencyConflict,
                               lambda _, e: error_response(409, str(e), {"field": "Idempotency-Key"}))
-    api.add_exception_handler(OperationalError, _database_unavailable)
-    for unavailable in (PoolTimeout, StoreOperationalError, StoreInterfaceError, DatabaseUnavailable):
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout, StoreOperationalError, StoreInterfaceError, DatabaseUnavailable):
         api.add_exception_handler(unavailable, _database_unavailable)
     api.add_exception_handler(Exception, _internal)
 

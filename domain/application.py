@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from tenacity import retry, retry_if_exception_type, stop_after_attempt
 from ulid import ULID
 
@@ -82,6 +82,14 @@ class RunService(Application):
         prepared = [self._prepare_admission(request, key) for request, key in requests]
         self.save(*[aggregate for p in prepared if isinstance(p, tuple) for aggregate in p])
         return [Admission(p[0].id, p[0].created_on, created=True) if isinstance(p, tuple) else p for p in prepared]
+
+    def new_runs(self, requests: list[RunRequest]) -> tuple[list[Admission], list[StoredEvent]]:
+        """New runs and their events, for a caller that writes the events itself (the API's admissions,
+        from its event loop). Without an Idempotency-Key a start has nothing to read first; a run has
+        no snapshots and no followers in this process, so writing its events is all a save does."""
+        runs = [self._new_run(request) for request in requests]
+        events = [self.mapper.to_stored_event(event) for run in runs for event in run.collect_events()]
+        return [Admission(run.id, run.created_on, created=True) for run in runs], events
 
     @retry(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(4), reraise=True)
     def _admit_one(self, request: RunRequest, key: str | None) -> Admission | IdempotencyConflict:

@@ -1,8 +1,10 @@
-"""The event store's recorder (storage/event_recorder.py) on PostgreSQL: a commit's events in one round
-trip, with eventsourcing's guarantees: all or nothing, notification ids in order, a NOTIFY per commit."""
+"""The event store's writes (storage/event_recorder.py) on PostgreSQL: a commit's events in one round
+trip, from a thread or an event loop, with eventsourcing's guarantees: all or nothing, notification ids
+in order, a NOTIFY per commit."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 
@@ -12,7 +14,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from ulid import ULID
 
 from domain.application import RunRequest, RunService
-from storage.event_recorder import OneTripApplicationRecorder
+from storage.event_recorder import AsyncEventWriter, OneTripApplicationRecorder
 
 
 @pytest.fixture
@@ -61,13 +63,60 @@ def test_each_commit_notifies_the_log_s_listeners(runs, database_url):
         assert len(list(listener.notifies(timeout=10, stop_after=1))) == 1
 
 
+REQUEST = RunRequest(apk_path="apps/notes.json", appium_server_url="http://127.0.0.1:4723",
+                     package_name="com.example.notes", app_activity=".Main")
+
+
 def test_the_application_s_saves_take_the_one_trip_write(runs, monkeypatch):
     """eventsourcing's save passes `tracking=None`: that is still a commit of events alone."""
     written = []
     one_trip = runs.recorder._insert_in_one_trip
     monkeypatch.setattr(runs.recorder, "_insert_in_one_trip", lambda stored: written.append(stored) or one_trip(stored))
-    run = runs.request_run(RunRequest(apk_path="apps/notes.json", appium_server_url="http://127.0.0.1:4723",
-                                      package_name="com.example.notes", app_activity=".Main"))
+    run = runs.request_run(REQUEST)
 
     assert [[e.originator_id for e in stored] for stored in written] == [[run.id]]
     assert runs.get_run(str(ULID.from_uuid(run.id))).id == run.id
+
+
+def test_runs_written_from_an_event_loop_are_the_run_service_s_and_notified(runs, database_url):
+    admissions, stored = runs.new_runs([REQUEST, REQUEST])
+
+    async def write() -> list[int]:
+        writer = AsyncEventWriter(runs.recorder, database_url)
+        try:
+            return await writer.insert_events(stored)
+        finally:
+            await writer.close()
+
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute(f'LISTEN "{runs.recorder.channel_name}"')
+        ids = asyncio.run(write())
+        assert len(list(listener.notifies(timeout=10, stop_after=1))) == 1
+    assert len(ids) == 2 and ids == sorted(ids)
+    assert [n.id for n in runs.recorder.select_notifications(start=None, limit=10)] == ids
+    for admission in admissions:
+        run = runs.get_run(str(ULID.from_uuid(admission.run_id)))
+        assert (run.status, run.created_on, run.app_config) == ("queued", admission.created_at, REQUEST.app_config)
+
+
+def test_the_event_loop_s_writer_refuses_a_conflict_whole_and_reconnects_after_its_connection_is_killed(
+        runs, database_url):
+    taken, fresh = uuid.uuid4(), uuid.uuid4()
+
+    async def scenario() -> tuple[list[int], bool]:
+        writer = AsyncEventWriter(runs.recorder, database_url)
+        try:
+            await writer.insert_events(events(taken, range(1, 2)))
+            with pytest.raises(psycopg.errors.UniqueViolation):
+                await writer.insert_events([*events(fresh, range(1, 3)), *events(taken, range(1, 2))])
+            killed = writer.connection.info.backend_pid
+            with psycopg.connect(database_url, autocommit=True) as admin:
+                assert admin.execute("SELECT pg_terminate_backend(%s)", (killed,)).fetchone()[0]
+            ids = await writer.insert_events(events(fresh, range(1, 2)))
+            return ids, writer.connection.info.backend_pid != killed
+        finally:
+            await writer.close()
+
+    ids, reconnected = asyncio.run(scenario())
+    assert len(ids) == 1 and reconnected
+    assert runs.recorder.select_events(fresh) == events(fresh, range(1, 2))  # the refused commit left nothing
