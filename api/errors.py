@@ -65,7 +65,8 @@ def install_error_handlers(api: FastAPI) -> None:
     api.add_exception_handler(IllegalTransition, lambda _, e: error_response(409, str(e)))
     api.add_exception_handler(IdempotencyConflict,
                               lambda _, e: error_response(409, str(e), {"field": "Idempotency-Key"}))
-    for unavailable in (OperationalError, InterfaceError, PoolTimeout, StoreOperationalError, StoreInterfaceError, DatabaseUnavailable):
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout, StoreOperationalError, StoreInterfaceError,
+                        DatabaseUnavailable):
         api.add_exception_handler(unavailable, _database_unavailable)
     api.add_exception_handler(Exception, _internal)
 

@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
+import tenacity
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent, Tracking
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry
 from psycopg import AsyncClientCursor, ClientCursor
 from psycopg.sql import SQL, Identifier
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_fixed
 
 CONNECT_TIMEOUT_SECONDS = 2
 
@@ -64,17 +64,11 @@ class AsyncEventWriter:
         self.database_url = database_url
         self.connection: psycopg.AsyncConnection | None = None
 
+    @tenacity.retry(retry=tenacity.retry_if_exception_type((psycopg.OperationalError, psycopg.InterfaceError)),
+                    stop=tenacity.stop_after_attempt(10), wait=tenacity.wait_fixed(0.2), reraise=True)
     async def insert_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         """The events' notification ids; a broken connection is replaced and the commit tried again
         (as eventsourcing's recorders do), psycopg's error after the last attempt."""
-        async for attempt in AsyncRetrying(retry=retry_if_exception_type((psycopg.OperationalError,
-                                                                          psycopg.InterfaceError)),
-                                           stop=stop_after_attempt(10), wait=wait_fixed(0.2), reraise=True):
-            with attempt:
-                return await self._insert(stored_events)
-        raise AssertionError("unreachable: the last attempt raises")
-
-    async def _insert(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         if self.connection is None or self.connection.closed:
             self.connection = await psycopg.AsyncConnection.connect(
                 self.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
