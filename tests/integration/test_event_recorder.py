@@ -13,8 +13,9 @@ import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from ulid import ULID
 
-from domain.application import RunRequest, RunService
+from domain.application import RunService
 from storage.event_recorder import AsyncEventWriter, OneTripApplicationRecorder
+from tests.run_service_cases import run_request
 
 
 @pytest.fixture
@@ -63,8 +64,7 @@ def test_each_commit_notifies_the_log_s_listeners(runs, database_url):
         assert len(list(listener.notifies(timeout=10, stop_after=1))) == 1
 
 
-REQUEST = RunRequest(apk_path="apps/notes.json", appium_server_url="http://127.0.0.1:4723",
-                     package_name="com.example.notes", app_activity=".Main")
+REQUEST = run_request()
 
 
 def test_the_application_s_saves_take_the_one_trip_write(runs, monkeypatch):
