@@ -24,7 +24,7 @@ from eventsourcing.utils import retry
 from psycopg import AsyncClientCursor, ClientCursor
 from psycopg.sql import SQL, Identifier
 
-CONNECT_TIMEOUT_SECONDS = 2
+from storage.postgres import CONNECT_TIMEOUT_SECONDS
 
 
 class OneTripApplicationRecorder(PostgresApplicationRecorder):

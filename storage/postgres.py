@@ -25,6 +25,7 @@ SHUTDOWN_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate":
 # PostgreSQL itself SIGKILLs its children 5 s into an immediate stop.
 STOP_SECONDS = 5
 IMMEDIATE_STOP_SECONDS = 10
+CONNECT_TIMEOUT_SECONDS = 2  # the event store's connections, eventsourcing's and the API's async writer's
 
 
 def event_store_env(database_url: str, checked: bool = True) -> dict[str, str]:
@@ -48,7 +49,7 @@ def event_store_env(database_url: str, checked: bool = True) -> dict[str, str]:
         # connection or waiting out a pool's refill backoff.
         "POSTGRES_POOL_SIZE": "0",
         "POSTGRES_MAX_OVERFLOW": "10",
-        "POSTGRES_CONNECT_TIMEOUT": "2",
+        "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
         "POSTGRES_PRE_PING": "y" if checked else "n",
         "APPLICATION_RECORDER_TOPIC": "storage.event_recorder:OneTripApplicationRecorder",
     }
