@@ -86,9 +86,10 @@ def test_a_run_page_shows_events_live_and_the_graph_growing(service, api, browse
         grown = page_state(browser)
         assert grown["events"] > first["events"] and grown["step"] >= first["step"]
         assert not grown["ended"]  # seen while the run was live, not replayed afterwards
-        img = wait(browser, EC.visibility_of_element_located((By.ID, "screenshot")), "the latest screenshot")
-        assert img.get_attribute("src").startswith("blob:") and browser.execute_script(
-            "return arguments[0].naturalWidth", img) > 0
+        # Each step swaps in a new screenshot, and a swapped-in image has no width until it is decoded.
+        wait(browser, lambda d: d.execute_script(
+            "const i = document.getElementById('screenshot');"
+            "return !i.hidden && i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0"), "the latest screenshot")
         shot("live")
         wait(browser, hover_shows_the_first_screens_thumbnail, "the screen's thumbnail")
         shot("hover")
