@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -158,16 +159,21 @@ def throughput(api: str, appium_url: str, clients: int, seconds: float, rounds: 
         hammer(url, method, payload, clients, 1.0)
     merged: dict[str, dict[str, Any]] = {name: {"requests": 0, "seconds": 0.0, "latencies": [], "statuses": Counter()}
                                          for name in endpoints}
+    round_ratios = []  # POST /run / POST /ping in each round: how much the machine moved meanwhile
     for _ in range(rounds):  # interleaved, so a burst of load elsewhere hits both
+        rps = {}
         for name, (method, url, payload) in endpoints.items():
             result = hammer(url, method, payload, clients, seconds)
+            rps[name] = result["requests"] / result["seconds"]
             merged[name]["requests"] += result["requests"]
             merged[name]["seconds"] += result["seconds"]
             merged[name]["latencies"] += result["latencies"]
             merged[name]["statuses"].update(result["statuses"])
-    return {name: {"rps": m["requests"] / m["seconds"], "p50": pct(m["latencies"], 50) * 1000,
-                   "p99": pct(m["latencies"], 99) * 1000, "requests": m["requests"],
-                   "statuses": {str(k): v for k, v in m["statuses"].items()}} for name, m in merged.items()}
+        round_ratios.append(rps["POST /run"] / rps["POST /ping"])
+    return {"round_ratios": round_ratios,
+            **{name: {"rps": m["requests"] / m["seconds"], "p50": pct(m["latencies"], 50) * 1000,
+                      "p99": pct(m["latencies"], 99) * 1000, "requests": m["requests"],
+                      "statuses": {str(k): v for k, v in m["statuses"].items()}} for name, m in merged.items()}}
 
 
 # Event saved -> SSE arrival
@@ -457,6 +463,9 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> None:
         ratio = t["POST /run"]["rps"] / t["POST /ping"]["rps"]
         target = f"target >= 0.8: {verdict(ratio >= 0.8)}" if r["devices"] == 0 else "(devices working: reported)"
         rows.append([name, "POST /run / POST /ping", f"{ratio:.2f}", "", "", "", target])
+        per_round = sorted(t["round_ratios"])
+        rows.append([name, "the same, per round", f"{statistics.median(per_round):.2f}", "", "", "",
+                     f"min {per_round[0]:.2f}, max {per_round[-1]:.2f}"])
     if rows:
         table(f"Admission: {args.clients} concurrent keep-alive clients, {args.rounds} x {args.seconds:g} s "
               "per endpoint, interleaved; baseline POST /ping, a no-op taking POST /run's body (devices=0: every "
