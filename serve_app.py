@@ -171,13 +171,11 @@ class RunApi:
 
     @api.get("/run/{run_id}/graph")
     def graph(self, run_id: str, request: Request) -> dict[str, Any]:
-        self._own_run(run_id, request)  # 404 for an unknown run, not an empty graph
-        return with_links(self.graph.get_graph(run_id))
+        return with_links(self._graph_of(run_id, request))
 
     @api.get("/run/{run_id}/graph.svg")
     def graph_svg(self, run_id: str, request: Request) -> Response:
-        self._own_run(run_id, request)
-        return Response(render_svg(self.graph.get_graph(run_id)), media_type="image/svg+xml")
+        return Response(render_svg(self._graph_of(run_id, request)), media_type="image/svg+xml")
 
     @api.get("/run/{run_id}/artifacts/{artifact_id}")
     def artifact(self, run_id: str, artifact_id: str, request: Request) -> Response:
@@ -212,9 +210,16 @@ class RunApi:
         return {"ok": True}
 
     def _drift(self, base: str, head: str, request: Request) -> dict[str, Any]:
-        for run_id in (base, head):
-            self._own_run(run_id, request)  # 404 for an unknown run or another tenant's, as everywhere
-        return diff_graphs(self.graph.get_graph(base), self.graph.get_graph(head))
+        return diff_graphs(self._graph_of(base, request), self._graph_of(head, request))
+
+    def _graph_of(self, run_id: str, request: Request) -> dict[str, Any]:
+        """The run's graph with every event the run had when asked (read-your-writes: a client that saw
+        `run.completed` gets the whole graph). 404 for an unknown run or another tenant's, not an empty graph."""
+        self._own_run(run_id, request)
+        if not self.graph.caught_up(self.runs.name, self.runs.last_position(run_id)):
+            self.log.warning("graph view behind the run's events; answering with what it has",
+                             extra={"runId": run_id})
+        return self.graph.get_graph(run_id)
 
     def _own_run(self, run_id: str, request: Request) -> Run:
         tenant_id = self.access.caller(request).tenant_id

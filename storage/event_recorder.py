@@ -1,5 +1,6 @@
 """The event store's writes: a commit's events in one round trip, from a thread
-(eventsourcing's recorder) or from an event loop (the API's admissions).
+(eventsourcing's recorder) or from an event loop (the API's admissions). Also where
+a run's latest event is in the log, which a view must reach to show all of the run.
 
 eventsourcing's recorder sends a commit's statements (BEGIN, the table lock, NOTIFY, the
 INSERT, COMMIT) in a pipeline that waits on the server several times. In a process where
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 import psycopg
 import tenacity
@@ -39,6 +41,10 @@ class OneTripApplicationRecorder(PostgresApplicationRecorder):
             id_type=Identifier(self.datastore.originator_id_type))
         statements = [*self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name)), insert]
         self.write_statement = "; ".join(s.as_string() for s in statements)
+        self.last_notification_statement = SQL(
+            "SELECT notification_id FROM {schema}.{table} WHERE originator_id = %s "
+            "ORDER BY originator_version DESC LIMIT 1").format(
+            schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)).as_string()
 
     def insert_events(self, stored_events: Sequence[StoredEvent], *, tracking: Tracking | None = None,
                       **kwargs: Any) -> Sequence[int] | None:
@@ -46,6 +52,13 @@ class OneTripApplicationRecorder(PostgresApplicationRecorder):
         if not stored_events or tracking is not None or kwargs:  # eventsourcing's way
             return super().insert_events(stored_events, tracking=tracking, **kwargs)
         return self._insert_in_one_trip(stored_events)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as eventsourcing's reads
+    def last_notification_id(self, originator_id: UUID) -> int | None:
+        """The position in the log of the aggregate's latest event (by its primary key's index)."""
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(self.last_notification_statement, (originator_id,)).fetchone()
+        return row["notification_id"] if row else None
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as eventsourcing's insert_events
     def _insert_in_one_trip(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:

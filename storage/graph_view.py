@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS run_transitions (
     action_kind text NOT NULL, action_label text NOT NULL, first_seen_step integer NOT NULL,
     PRIMARY KEY (run_id, from_screen, action_id, to_screen));
 """
+# A read waits this long for the projection to apply the run's latest event (it is usually milliseconds
+# behind), then answers with what the view has.
+CATCH_UP_SECONDS = 1.0
 SCREEN_ORDER = "first_seen_step, screen_id"
 TRANSITION_ORDER = "first_seen_step, from_screen, action_id, to_screen"
 
@@ -73,6 +76,16 @@ class GraphView(PostgresTrackingRecorder):
             self._insert_tracking(curs, tracking)
 
     # Queries
+
+    def caught_up(self, application_name: str, notification_id: int | None,
+                  timeout: float = CATCH_UP_SECONDS) -> bool:
+        """Whether the view has applied the log up to `notification_id`, waiting up to `timeout` for it
+        (eventsourcing's wait: it looks at once, then polls from 100 ms apart)."""
+        try:
+            self.wait(application_name, notification_id, timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def get_graph(self, run_id: str) -> dict[str, Any]:
         """The run's screens and transitions, camelCase, in the order they were first seen."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -107,6 +108,32 @@ def test_screens_and_transitions_follow_the_run_events(pg_env, runs, view):
                                                ("cart", "back", "back", "back", "home", 2),
                                                ("home", "tap:buy", "tap", 'tap "Buy"', "home", 3)]
     assert [s["screenId"] for s in view.get_graph(other_id)["screens"]] == ["elsewhere"]
+
+
+def test_a_run_s_last_position_is_its_latest_event_in_the_log(runs):
+    first, second = new_running_run(runs), new_running_run(runs)
+    explore_first_steps(runs, first)
+    before = runs.last_position(first)
+    perceive(runs, second, 1, "elsewhere", ".Other")  # another run's event moves the log, not the first run
+    assert runs.last_position(first) == before
+    assert before < runs.last_position(second) == runs.recorder.max_notification_id()
+    assert [n.id for n in runs.recorder.select_notifications(start=before, limit=1)
+            if n.originator_id == parse_run_id(first).to_uuid()] == [before]
+    assert runs.last_position(str(ULID())) is None  # an unknown run has nothing to wait for
+
+
+def test_a_read_waits_until_the_view_has_the_run_s_latest_event(pg_env, runs, view):
+    """Read-your-writes for the API's graph: asked after a run's events, the view first catches up with them."""
+    run_id = new_running_run(runs)
+    explore_first_steps(runs, run_id)
+    latest = runs.last_position(run_id)
+    assert not view.caught_up(runs.name, latest, timeout=0.2)  # no projection running: it answers after the timeout
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(view.caught_up, runs.name, latest, WAIT_SECONDS)
+        with running_projection(pg_env):
+            assert waiting.result(timeout=WAIT_SECONDS + 5)
+    assert [s["screenId"] for s in view.get_graph(run_id)["screens"]] == ["home", "cart"]
+    assert view.caught_up(runs.name, None)  # an unknown run: nothing to wait for
 
 
 def test_the_table_rows_are_the_pure_fold_of_the_stored_events(pg_env, runs, view):
