@@ -68,6 +68,9 @@ class OneTripApplicationRecorder(PostgresApplicationRecorder):
             return [row["notification_id"] for row in curs.fetchall()]
 
 
+CONNECTION_ERRORS = (psycopg.OperationalError, psycopg.InterfaceError)
+
+
 class AsyncEventWriter:
     """The recorder's one-trip write on an asyncio connection of its own: a caller on an event loop
     writes without a thread hop. Commits from one writer go one at a time (one connection)."""
@@ -77,11 +80,21 @@ class AsyncEventWriter:
         self.database_url = database_url
         self.connection: psycopg.AsyncConnection | None = None
 
-    @tenacity.retry(retry=tenacity.retry_if_exception_type((psycopg.OperationalError, psycopg.InterfaceError)),
-                    stop=tenacity.stop_after_attempt(10), wait=tenacity.wait_fixed(0.2), reraise=True)
     async def insert_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         """The events' notification ids; a broken connection is replaced and the commit tried again
-        (as eventsourcing's recorders do), psycopg's error after the last attempt."""
+        (as eventsourcing's recorders do), psycopg's error after the last attempt. The first attempt goes
+        without tenacity, whose bookkeeping costs about 55 us a call: 15% of a commit's CPU here."""
+        try:
+            return await self._write(stored_events)
+        except CONNECTION_ERRORS:
+            return await self._write_again(stored_events)
+
+    @tenacity.retry(retry=tenacity.retry_if_exception_type(CONNECTION_ERRORS),
+                    stop=tenacity.stop_after_attempt(9), wait=tenacity.wait_fixed(0.2), reraise=True)
+    async def _write_again(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        return await self._write(stored_events)
+
+    async def _write(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         if self.connection is None or self.connection.closed:
             self.connection = await psycopg.AsyncConnection.connect(
                 self.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
@@ -90,7 +103,7 @@ class AsyncEventWriter:
                 await curs.execute(self.write_statement, columns(stored_events))
                 skip_to_last_result(curs)
                 return [notification_id for notification_id, in await curs.fetchall()]
-        except (psycopg.OperationalError, psycopg.InterfaceError):
+        except CONNECTION_ERRORS:
             await self.connection.close()  # the next attempt connects again
             raise
 
