@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS run_transitions (
 """
 # A read waits this long for the projection to apply the run's latest event (it is usually milliseconds
 # behind), then answers with what the view has.
-CATCH_UP_SECONDS = 1.0
+CATCH_UP_SECONDS = 2.0
 SCREEN_ORDER = "first_seen_step, screen_id"
 TRANSITION_ORDER = "first_seen_step, from_screen, action_id, to_screen"
 
