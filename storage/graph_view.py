@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import tenacity
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
@@ -79,13 +80,13 @@ class GraphView(PostgresTrackingRecorder):
 
     def caught_up(self, application_name: str, notification_id: int | None,
                   timeout: float = CATCH_UP_SECONDS) -> bool:
-        """Whether the view has applied the log up to `notification_id`, waiting up to `timeout` for it
-        (eventsourcing's wait: it looks at once, then polls from 100 ms apart)."""
-        try:
-            self.wait(application_name, notification_id, timeout=timeout)
-        except TimeoutError:
-            return False
-        return True
+        """Whether the view has applied the log up to `notification_id`, waiting up to `timeout` for it. It
+        looks 5 ms apart at first, doubling to 100 ms: a live run's view is a few milliseconds behind, and
+        eventsourcing's `wait` sleeps 100 ms before its second look."""
+        poll = tenacity.Retrying(retry=tenacity.retry_if_result(lambda done: not done),
+                                 wait=tenacity.wait_exponential(multiplier=0.005, max=0.1),
+                                 stop=tenacity.stop_after_delay(timeout), retry_error_callback=lambda _: False)
+        return poll(self.has_tracking_id, application_name, notification_id)
 
     def get_graph(self, run_id: str) -> dict[str, Any]:
         """The run's screens and transitions, camelCase, in the order they were first seen."""
