@@ -24,6 +24,7 @@ class Access:
     def __init__(self, settings: Settings) -> None:
         self.keys = settings.tenants_by_key()
         self.roots = tuple(os.path.normpath(root) for root in settings.app_roots)
+        self.real_roots = tuple(os.path.realpath(root) for root in self.roots)  # where they lead, if symlinks
         self.servers = frozenset(settings.registered_servers)
 
     @property
@@ -52,13 +53,10 @@ class Access:
         return found
 
     def _under_roots(self, apk_path: str) -> bool:
-        """String work (os.path), not pathlib: this runs for every run started, and Path objects cost more."""
-        if not apk_path.startswith("/"):
-            return False
-        candidates = {os.path.normpath(apk_path)}
-        if os.path.exists(apk_path):  # a symlink must not lead out of the roots either
-            candidates.add(os.path.realpath(apk_path))
-        return all(any(_within(c, root) for root in self.roots) for c in candidates)
+        """The path as written is under a root, and where it leads (symlinks resolved: one must not lead out)
+        is under where a root leads. String work (os.path), not pathlib: this runs for every run started."""
+        return (apk_path.startswith("/") and any(_within(os.path.normpath(apk_path), root) for root in self.roots)
+                and any(_within(os.path.realpath(apk_path), root) for root in self.real_roots))
 
 
 def _within(path: str, root: str) -> bool:

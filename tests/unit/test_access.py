@@ -42,6 +42,15 @@ def test_a_symlink_under_the_roots_leading_out_is_refused(tmp_path):
     assert fields(access(tmp_path).problems(str(tmp_path / "apps" / "link.json"), "http://127.0.0.1:4723")) == ["apkPath"]
 
 
+def test_app_files_under_a_root_that_is_a_symlink_are_allowed(tmp_path):
+    (tmp_path / "real-apps").mkdir()
+    (tmp_path / "real-apps" / "a.json").write_text("{}")
+    os.symlink(tmp_path / "real-apps", tmp_path / "apps")
+    checks = access(tmp_path)
+    assert checks.problems(str(tmp_path / "apps" / "a.json"), "http://127.0.0.1:4723") == []
+    assert fields(checks.problems(str(tmp_path / "real-apps" / "a.json"), "http://127.0.0.1:4723")) == ["apkPath"]
+
+
 def test_unregistered_servers_are_refused_and_both_problems_are_named(tmp_path):
     problems = access(tmp_path).problems("/etc/passwd", "http://169.254.169.254")
     assert fields(problems) == ["apkPath", "appiumServerUrl"] and "registered" in problems[1]["problem"]
