@@ -9,7 +9,9 @@ hand-off: the write cost the replica about four times the CPU it costs alone. He
 statements, composed once, go in one query string (client-side parameters): PostgreSQL runs a
 multi-statement query in one implicit transaction, so an error rolls all of it back, and the
 commit is one send and one receive. The events go as four column arrays, so the string needs
-no composite type registered on the connection.
+no composite type registered on the connection; each array goes as the text of PostgreSQL's
+array input syntax, which psycopg quotes as one string (its own adaptation of lists is Python
+code: 116 us a commit of three runs, against 24 us).
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class OneTripApplicationRecorder(PostgresApplicationRecorder):
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as eventsourcing's insert_events
     def _insert_in_one_trip(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
         with self.datastore.get_connection() as conn, ClientCursor(conn) as curs:
-            curs.execute(self.write_statement, columns(stored_events))
+            curs.execute(self.write_statement, array_literals(stored_events))
             skip_to_last_result(curs)
             return [row["notification_id"] for row in curs.fetchall()]
 
@@ -100,7 +102,7 @@ class AsyncEventWriter:
                 self.database_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS)
         try:
             async with AsyncClientCursor(self.connection) as curs:
-                await curs.execute(self.write_statement, columns(stored_events))
+                await curs.execute(self.write_statement, array_literals(stored_events))
                 skip_to_last_result(curs)
                 return [notification_id for notification_id, in await curs.fetchall()]
         except CONNECTION_ERRORS:
@@ -112,9 +114,18 @@ class AsyncEventWriter:
             await self.connection.close()
 
 
-def columns(stored_events: Sequence[StoredEvent]) -> tuple[list[Any], ...]:
-    return ([e.originator_id for e in stored_events], [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events], [e.state for e in stored_events])
+def array_literals(stored_events: Sequence[StoredEvent]) -> tuple[str, str, str, str]:
+    """The events' columns as array literals (ids, bigint[], text[], bytea[]): versions need no quoting,
+    ids and topics are quoted elements, a state goes in bytea's hex format."""
+    return ("{%s}" % ",".join(_element(str(e.originator_id)) for e in stored_events),
+            "{%s}" % ",".join(str(int(e.originator_version)) for e in stored_events),
+            "{%s}" % ",".join(_element(e.topic) for e in stored_events),
+            "{%s}" % ",".join('"\\\\x%s"' % e.state.hex() for e in stored_events))
+
+
+def _element(text: str) -> str:
+    """A double-quoted array element: inside the quotes only a backslash and a double quote are special."""
+    return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def skip_to_last_result(curs: ClientCursor[Any] | AsyncClientCursor[Any]) -> None:

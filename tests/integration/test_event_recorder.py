@@ -44,6 +44,34 @@ def test_a_commit_stores_its_events_and_answers_their_notification_ids_in_order(
         (first, 1), (first, 2), (first, 3), (second, 1), (second, 2), (first, 4)]
 
 
+# What the array literals must carry unchanged: every quoting character of the array syntax and of SQL
+TRICKY_TOPICS = ['tests:Event', 'a "quoted" topic', 'back\\slash\\', "it's", "{braces},comma", "NULL", "", " spaced ",
+                 "unicode ✓ é", "line\nbreak"]
+EVERY_BYTE = bytes(range(256))
+
+
+def tricky_events(originator_id: uuid.UUID) -> list[StoredEvent]:
+    states = [EVERY_BYTE, b"", b"\\x00", b'{"json": "state"}']
+    return [StoredEvent(originator_id, version, topic, states[version % len(states)])
+            for version, topic in enumerate(TRICKY_TOPICS, start=1)]
+
+
+def test_any_topic_and_any_bytes_of_state_are_stored_as_given_from_a_thread_and_from_an_event_loop(runs, database_url):
+    from_thread, from_loop = uuid.uuid4(), uuid.uuid4()
+    runs.recorder.insert_events(tricky_events(from_thread))
+
+    async def write() -> None:
+        writer = AsyncEventWriter(runs.recorder, database_url)
+        try:
+            await writer.insert_events(tricky_events(from_loop))
+        finally:
+            await writer.close()
+
+    asyncio.run(write())
+    assert runs.recorder.select_events(from_thread) == tricky_events(from_thread)
+    assert runs.recorder.select_events(from_loop) == tricky_events(from_loop)
+
+
 def test_a_conflict_refuses_the_whole_commit_and_leaves_the_connection_usable(runs):
     recorder = runs.recorder
     taken = uuid.uuid4()
