@@ -548,7 +548,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--phases", default=",".join(PHASES))
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=3.0, help="per endpoint and round")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds: a burst of other load spreads over them")
+    parser.add_argument("--rounds", type=int, default=10,
+                        help="interleaved rounds: a burst of other load spreads over them (one round reads 0.6-1.1)")
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--events", type=int, default=60, help="events saved for the SSE delivery figure")
     parser.add_argument("--viewers", default="50,300,1000", help="crowds opening one run's stream at once")
