@@ -1,7 +1,8 @@
 """The projector: the tracked projections (the runs table and the screen graph), kept by one
 runner that follows the event store's notification log a page at a time and hands each projection
 its events. The JobQueue actor hosts it (actors/queue.py), and learns from the runs projection's
-pages which runs were queued.
+pages which runs were queued. While no device waits for a job, the runner reads the log at most every
+50 ms (storage/log_follower.py: paced), so a page holds several commits under load.
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ class PagedProjectionRunner:
     """Projections kept up to date by one thread of their own, which reads each page of the log once for
     all of them and hands each projection its events of the page (`process_page`, one transaction:
     storage/log_follower.py), where eventsourcing's ProjectionRunner commits once per event and reads the
-    log once per projection. A projection with `topics` gets only those events. Used as that one is: a
-    context manager, `wait`, `is_interrupted`, `view` (the first projection's)."""
+    log once per projection. A projection with `topics` gets only those events. With `urgent` the reads
+    are paced unless it is set (follow_pages). Used as that one is: a context manager, `wait`,
+    `is_interrupted`, `view` (the first projection's)."""
 
     def __init__(self, projections: Sequence[Projection[Any]], env: dict[str, str],
-                 after_page: Callable[[list[Any]], None] | None = None) -> None:
+                 after_page: Callable[[list[Any]], None] | None = None, urgent: threading.Event | None = None) -> None:
         self.app = RunService(env=env)
         self.projections = projections
         self.after_page = after_page  # given the first projection's events of each page once it has committed them
+        self.urgent = urgent
         self.is_interrupted = threading.Event()  # set when it stops: asked to, or on an error
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._follow, daemon=True,
@@ -59,7 +62,8 @@ class PagedProjectionRunner:
             # Each projection goes on after its own last tracked notification; the log is read from the lowest.
             positions = [view.max_tracking_id(self.app.name) or 0 for view in self.views]
             wanted = [set(projection.topics) for projection in self.projections]  # empty: every event
-            for page in follow_pages(self.app.recorder, min(positions), self._topics(), self.is_interrupted):
+            for page in follow_pages(self.app.recorder, min(positions), self._topics(), self.is_interrupted,
+                                     self.urgent):
                 events = [(self.app.mapper.to_domain_event(n), Tracking(self.app.name, n.id)) for n in page]
                 for index, projection in enumerate(self.projections):
                     mine = [(event, tracking) for (event, tracking), n in zip(events, page)
@@ -114,24 +118,26 @@ def screen_graph_runner(env: dict[str, str]) -> PagedProjectionRunner:
     return PagedProjectionRunner([ScreenGraphProjection(view=open_graph_view(env))], env)
 
 
-def projections_runner(env: dict[str, str], on_runs_page: Callable[[list[Any]], None] | None = None
-                       ) -> PagedProjectionRunner:
+def projections_runner(env: dict[str, str], on_runs_page: Callable[[list[Any]], None] | None = None,
+                       urgent: threading.Event | None = None) -> PagedProjectionRunner:
     """Both projections on one read of the log: under admission load the screen graph, which no new run's
     event concerns, woke at every commit to read nothing (half the projector's CPU per admitted run)."""
     return PagedProjectionRunner([RunsProjection(view=open_runs_view(env)),
-                                  ScreenGraphProjection(view=open_graph_view(env))], env, on_runs_page)
+                                  ScreenGraphProjection(view=open_graph_view(env))], env, on_runs_page, urgent)
 
 
 class Projections:
     """The tracked projections, kept by one runner in the process of the actor that hosts them (the
     JobQueue's: a process of their own would cost about 60 MiB more). A runner that stops on an error (the
     database restarted) is started again, and each projection resumes after its last tracked notification:
-    nothing is skipped or applied twice. `on_runs_page` is handed each page of events the runs table has applied."""
+    nothing is skipped or applied twice. `on_runs_page` is handed each page of events the runs table has applied;
+    the log is read at each commit while `urgent` is set, else at most every 50 ms."""
 
-    def __init__(self, database_url: str, on_runs_page: Callable[[list[Any]], None] | None = None) -> None:
+    def __init__(self, database_url: str, on_runs_page: Callable[[list[Any]], None] | None = None,
+                 urgent: threading.Event | None = None) -> None:
         env = event_store_env(database_url, checked=False)  # a runner's error restarts it (_supervise)
         self.log = logger_for("projector", "supervisor")
-        self.factory = partial(projections_runner, env, on_runs_page)
+        self.factory = partial(projections_runner, env, on_runs_page, urgent)
         self.runner = self.factory()
         threading.Thread(target=self._supervise, name="projector-supervisor", daemon=True).start()
         self.log.info("projections following the event store")

@@ -8,8 +8,11 @@ holds only run ids, which the event store can always rebuild.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -98,6 +101,27 @@ class JobQueueCore:
         return {"pending": len(self.pending), "leased": len(self.leases)}
 
 
+class WaitingDevices:
+    """How many devices wait for a job; `urgent` is set while any does. The projections read the log at each
+    commit while it is set (a run is offered within milliseconds to a free device), and at most every 50 ms
+    while none does, when a run would only wait in the queue anyway."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.urgent = threading.Event()
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        self.count += 1
+        self.urgent.set()
+        try:
+            yield
+        finally:
+            self.count -= 1
+            if not self.count:
+                self.urgent.clear()
+
+
 def queued_by(event: Any) -> str | None:
     """The run an event queues: a request, or a resume from a pause (a withdrawn pause leaves the run with
     its worker, and a second worker must not take it over)."""
@@ -118,13 +142,15 @@ class JobQueue:
         configure_logging(log_level)
         self.core = JobQueueCore(lease_seconds)
         self.changed = asyncio.Event()
+        self.waiting_devices = WaitingDevices()
         self.loop = asyncio.get_running_loop()  # Ray runs an async actor's __init__ in its event loop
         self.store = QueueStore(database_url)
         self.log = logger_for("queue", "job-queue")
         for lease in self.store.live_leases():
             self.core.restore(lease.run_id, lease.worker_id, lease.seconds_left())
         self._offer(self.store.unfinished_run_ids())  # the runs table up to where its projection goes on
-        self.projections = Projections(database_url, on_runs_page=self._queued_in)
+        self.projections = Projections(database_url, on_runs_page=self._queued_in,
+                                       urgent=self.waiting_devices.urgent)
         self.sweeper = self.loop.create_task(self._sweep_forever())
 
     def __repr__(self) -> str:  # the dashboard's name of this actor (Ray reads it at creation)
@@ -151,7 +177,8 @@ class JobQueue:
                 return None
             self.changed.clear()
             try:
-                await asyncio.wait_for(self.changed.wait(), timeout=min(remaining, self.core.lease_seconds))
+                with self.waiting_devices.waiting():
+                    await asyncio.wait_for(self.changed.wait(), timeout=min(remaining, self.core.lease_seconds))
             except asyncio.TimeoutError:
                 pass
         self._report()

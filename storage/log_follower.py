@@ -6,6 +6,11 @@ follower gets every notification stored since its last read as one page: it
 reads, handles the page, then waits on LISTEN for the next NOTIFY. Under load
 the pages grow (what was stored while the last page was handled), so the cost
 per event falls: group commit on the reading side, as the API's on the writing side.
+
+A follower may also be paced: it reads at most every PACE_SECONDS, unless someone waits for
+what the log brings. The JobQueue's projections are, while no device waits for a job: under
+admission load a page then holds several commits, and each projection's transaction, tracking
+record and wake-up are paid once for them (the queue's CPU per admitted run 0.55 -> 0.35 ms).
 """
 
 from __future__ import annotations
@@ -22,12 +27,16 @@ from psycopg.sql import SQL, Identifier
 PAGE_SIZE = 500
 POLL_SECONDS = 0.1  # how soon a follower sees that it must stop
 REREAD_SECONDS = 5.0  # the log is read again this often without a NOTIFY: a missed one delays, never loses
+PACE_SECONDS = 0.05  # a paced follower's reads, at most this often (bigger pages: see above)
 
 
 def follow_pages(recorder: PostgresApplicationRecorder, gt: int | None, topics: Sequence[str],
-                 stopping: threading.Event) -> Iterator[Sequence[Notification]]:
+                 stopping: threading.Event, urgent: threading.Event | None = None,
+                 pace: float = PACE_SECONDS) -> Iterator[Sequence[Notification]]:
     """The notifications of `topics` (all, if empty) stored after `gt`, page by page, until `stopping` is set.
-    A lost connection raises: the caller follows again from its position."""
+    With `urgent`, reads are paced: a NOTIFY is read `pace` seconds after the last read at the earliest,
+    unless `urgent` is set (someone waits for what the log brings) or becomes set meanwhile; one after a
+    quiet spell is read at once. A lost connection raises: the caller follows again from its position."""
     statement = page_query(recorder, topics)
     with recorder.datastore.get_connection() as listener:
         # Listening before the first read (the pool's connections autocommit): nothing stored after it is missed.
@@ -39,12 +48,15 @@ def follow_pages(recorder: PostgresApplicationRecorder, gt: int | None, topics: 
         try:
             position = gt or 0
             while not stopping.is_set():
+                last_read = time.monotonic()
                 page = _read_page(listener, statement, position, topics)
                 if page:
                     position = page[-1].id
                     yield page
-                if len(page) < PAGE_SIZE:
+                if len(page) < PAGE_SIZE:  # a full page: catching up, read on at once
                     _wait_for_notify(listener, stopping)
+                    if urgent is not None and (remaining := last_read + pace - time.monotonic()) > 0:
+                        urgent.wait(remaining)
         finally:
             if not listener.broken:  # back to the pool as it came
                 listener.execute("UNLISTEN *; RESET enable_seqscan")

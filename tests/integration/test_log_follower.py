@@ -31,15 +31,17 @@ class Follower:
     """follow_pages in a thread; each page is handed over on `pages`, and the thread goes on reading
     only once the test lets it (`release`)."""
 
-    def __init__(self, runs: RunService, gt: int | None, topics: Sequence[str] = ()) -> None:
+    def __init__(self, runs: RunService, gt: int | None, topics: Sequence[str] = (),
+                 urgent: threading.Event | None = None, pace: float = 0.0) -> None:
         self.pages: queue.Queue[Sequence[Notification]] = queue.Queue()
         self.released = threading.Semaphore(0)
         self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._follow, args=(runs, gt, topics), daemon=True)
+        self.thread = threading.Thread(target=self._follow, args=(runs, gt, topics, urgent, pace), daemon=True)
         self.thread.start()
 
-    def _follow(self, runs: RunService, gt: int | None, topics: Sequence[str]) -> None:
-        for page in follow_pages(runs.recorder, gt, topics, self.stopping):
+    def _follow(self, runs: RunService, gt: int | None, topics: Sequence[str], urgent: threading.Event | None,
+                pace: float) -> None:
+        for page in follow_pages(runs.recorder, gt, topics, self.stopping, urgent, pace):
             self.pages.put(page)
             self.released.acquire()
 
@@ -70,6 +72,38 @@ def test_what_is_stored_while_a_page_is_handled_comes_as_the_next_page(runs):
         follower.release()  # now waiting on LISTEN: a new event wakes it
         request(runs)
         assert follower.next_page() == [start + 6]
+    finally:
+        follower.stop()
+    assert not follower.thread.is_alive()
+
+
+def test_a_paced_follower_reads_what_is_stored_within_its_pace_as_one_page(runs):
+    request(runs)
+    follower = Follower(runs, gt=None, urgent=threading.Event(), pace=3.0)
+    try:
+        assert follower.next_page() == [runs.recorder.max_notification_id()]  # the first read is not paced
+        follower.release()  # waiting on LISTEN; the next read comes 3 s after the last at the earliest
+        start = runs.recorder.max_notification_id()
+        for _ in range(3):  # each commit NOTIFYs: unpaced, the first would be read alone
+            request(runs)
+        assert follower.next_page() == [start + 1, start + 2, start + 3]
+    finally:
+        follower.stop()
+
+
+def test_a_paced_follower_reads_at_once_while_someone_waits(runs):
+    request(runs)
+    urgent = threading.Event()
+    follower = Follower(runs, gt=None, urgent=urgent, pace=600.0)  # far longer than next_page waits
+    try:
+        follower.next_page()
+        follower.release()
+        request(runs)  # read 600 s after the last read, unless...
+        urgent.set()  # ...someone waits meanwhile
+        assert follower.next_page() == [runs.recorder.max_notification_id()]
+        follower.release()
+        request(runs)  # while someone waits, each NOTIFY is read at once
+        assert follower.next_page() == [runs.recorder.max_notification_id()]
     finally:
         follower.stop()
     assert not follower.thread.is_alive()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actors.queue import JobQueueCore
+from actors.queue import JobQueueCore, WaitingDevices
 
 LEASE = 10.0
 
@@ -268,3 +268,21 @@ def test_a_restored_lease_expires_like_any_other(queue, clock):
     clock.advance(3)
 
     assert queue.take("w2") == "a"
+
+
+def test_urgent_is_set_while_any_device_waits():
+    devices = WaitingDevices()
+    assert not devices.urgent.is_set()
+    with devices.waiting():
+        assert devices.urgent.is_set()
+        with devices.waiting():
+            assert devices.urgent.is_set() and devices.count == 2
+        assert devices.urgent.is_set()  # one still waits
+    assert not devices.urgent.is_set() and devices.count == 0
+
+
+def test_a_wait_that_ends_in_an_error_no_longer_counts():
+    devices = WaitingDevices()
+    with pytest.raises(TimeoutError), devices.waiting():
+        raise TimeoutError
+    assert not devices.urgent.is_set() and devices.count == 0
