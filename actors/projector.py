@@ -2,7 +2,7 @@
 runner that follows the event store's notification log a page at a time and hands each projection
 its events. The JobQueue actor hosts it (actors/queue.py), and learns from the runs projection's
 pages which runs were queued. While no device waits for a job, the runner reads the log at most every
-50 ms (storage/log_follower.py: paced), so a page holds several commits under load.
+PACE_SECONDS (storage/log_follower.py: paced), so a page holds several commits under load.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ class Projections:
     JobQueue's: a process of their own would cost about 60 MiB more). A runner that stops on an error (the
     database restarted) is started again, and each projection resumes after its last tracked notification:
     nothing is skipped or applied twice. `on_runs_page` is handed each page of events the runs table has applied;
-    the log is read at each commit while `urgent` is set, else at most every 50 ms."""
+    the log is read at each commit while `urgent` is set, else at most every PACE_SECONDS (follow_pages)."""
 
     def __init__(self, database_url: str, on_runs_page: Callable[[list[Any]], None] | None = None,
                  urgent: threading.Event | None = None) -> None:

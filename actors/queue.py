@@ -103,8 +103,8 @@ class JobQueueCore:
 
 class WaitingDevices:
     """How many devices wait for a job; `urgent` is set while any does. The projections read the log at each
-    commit while it is set (a run is offered within milliseconds to a free device), and at most every 50 ms
-    while none does, when a run would only wait in the queue anyway."""
+    commit while it is set (a run is offered within milliseconds to a free device), and at most every
+    PACE_SECONDS (storage/log_follower.py) while none does, when a run would only wait in the queue anyway."""
 
     def __init__(self) -> None:
         self.count = 0
