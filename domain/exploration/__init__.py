@@ -20,9 +20,11 @@ One step of the device worker::
 - `DepthFirstPolicy` crawls systematically (fill fields, then buttons, long
   presses, what scrolling reveals (a scroll budget per view); then the nearest
   screen with untried actions over the learned graph; then back);
-  `RandomPolicy` is the baseline. `ProgressTracker` says when no new screen
-  or transition has appeared for `limit` steps; `goal_text`/`screen_shows`
-  tell when a goal ("open 'Settings'") is on screen.
+  `RandomPolicy` is the baseline; `LlmPolicy` steers the crawl with a
+  language model (a `ChatModel` the caller hands it; each use an `LlmCall`).
+  `ProgressTracker` says when no new screen or transition has appeared for
+  `limit` steps; `goal_text`/`screen_shows` tell when a goal ("open
+  'Settings'") is on screen.
 - `ExplorationHistory.from_events` reads what a run explored back from its
   events; `policy.restore(history)` continues from there (a resumed run, or
   one taken over from a lost worker).
@@ -44,6 +46,7 @@ from domain.exploration.goal import goal_text, screen_shows
 from domain.exploration.graph import ScreenGraph
 from domain.exploration.history import ExplorationHistory
 from domain.exploration.inputs import generated_text, matching_input, text_for
+from domain.exploration.llm_policy import ChatModel, LlmCall, LlmPolicy, ModelReply
 from domain.exploration.policy import DepthFirstPolicy, ExplorationPolicy, RandomPolicy
 from domain.exploration.progress import ProgressTracker
 from domain.exploration.screen import Screen, parse_screen
@@ -52,10 +55,14 @@ __all__ = [
     "BACK",
     "MAX_LIST_ITEMS",
     "Action",
+    "ChatModel",
     "DepthFirstPolicy",
     "Element",
     "ExplorationHistory",
     "ExplorationPolicy",
+    "LlmCall",
+    "LlmPolicy",
+    "ModelReply",
     "PageSourceError",
     "ProgressTracker",
     "RandomPolicy",

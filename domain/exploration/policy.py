@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from domain.exploration.actions import Action, list_group
@@ -88,19 +89,43 @@ class DepthFirstPolicy:
         self._typed: set[str] = set()  # ... and the fields typed into during it
         self._expected: tuple[str, str, str] | None = None  # the route step under way
         self._seeking: tuple[str, str, str] | None = None  # the route step a scroll looks for
+        self._plan: _Plan | None = None  # what propose() found, until take()
         self._stuck = False
 
     def choose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
+        action = self.propose(screen, actions)
+        return None if action is None else self.take(screen, actions, action)
+
+    def untried(self, screen_id: str, actions: Sequence[Action]) -> list[Action]:
+        """The offered actions not tried on the screen yet, in the order given; changes nothing.
+        A policy built on this one (LlmPolicy) asks it whether the crawl would stay on the screen."""
+        return [a for a in actions if self._is_untried(screen_id, a.action_id)]
+
+    def propose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
+        """What the crawl would do on the screen, counted as done only by `take` (which may take
+        another choice instead). None: nothing reachable is left. Among actions the crawl ranks
+        alike, the first in `actions` comes first, so a caller can reorder them."""
         self._enter(screen, actions)
         sid = screen.screen_id
-        action = self._untried(sid, actions) or self._next_on_route(sid, actions) or self._back(sid, actions)
-        self._stuck = action is None
-        if action is not None:
-            action = self._field_to_fill_before(action, actions)
-            self._tried[(sid, action.action_id)] += 1
-            if action.kind == "type":
-                self._typed.add(action.action_id)
-        return action
+        untried = self._untried(sid, actions)
+        plan = _Plan(sid, untried) if untried else self._next_on_route(sid, actions) or self._back(sid, actions)
+        self._plan, self._stuck = plan, plan is None
+        return None if plan is None else plan.action
+
+    def take(self, screen: Screen, actions: Sequence[Action], action: Action) -> Action:
+        """Counts `action` as taken on the screen, after `propose` there: the proposal's route step,
+        scroll search or back fallback stands only if `action` is the proposal. Returns what to
+        perform: a field not filled in this visit comes before a tap (the tap may submit the form)."""
+        sid = screen.screen_id
+        plan, self._plan = self._plan, None
+        if plan is not None and plan.screen_id == sid and plan.action == action:
+            self._expected, self._seeking = plan.expected, plan.seeking
+            self._back_fallbacks[sid] += plan.back_fallback
+        performed = self._field_to_fill_before(action, actions)
+        self._tried[(sid, performed.action_id)] += 1
+        if performed.kind == "type":
+            self._typed.add(performed.action_id)
+        return performed
 
     def observe(self, screen: Screen, action: Action, after: Screen) -> None:
         self.graph.record(screen.screen_id, action.action_id, after.screen_id)
@@ -172,7 +197,7 @@ class DepthFirstPolicy:
         return tried == 0 and (group is None or not self.graph.list_done(sid, group))
 
     def _untried(self, sid: str, actions: Sequence[Action]) -> Action | None:
-        untried = [a for a in actions if self._is_untried(sid, a.action_id)]
+        untried = self.untried(sid, actions)
         # One item of each list first, then what the rest of the screen offers, then more items of its
         # lists (they mostly lead where the first did); all of them before scrolling them out of sight,
         # then back; switches after everything else, when the crawl comes back: they rarely lead
@@ -181,33 +206,30 @@ class DepthFirstPolicy:
                                           self.graph.list_tried(sid, list_group(a.action_id)),
                                           _KIND_ORDER[a.kind]), default=None)
 
-    def _next_on_route(self, sid: str, actions: Sequence[Action]) -> Action | None:
+    def _next_on_route(self, sid: str, actions: Sequence[Action]) -> _Plan | None:
         offered = {action.action_id: action for action in actions}
         route = self.graph.route(sid, self._has_work, offered.keys(), self._rng)
         if not route:
             return self._seek(sid, actions)
         action_id, next_id = route[0]
-        self._expected = (sid, action_id, next_id)
-        return offered[action_id]
+        return _Plan(sid, offered[action_id], expected=(sid, action_id, next_id))
 
-    def _seek(self, sid: str, actions: Sequence[Action]) -> Action | None:
+    def _seek(self, sid: str, actions: Sequence[Action]) -> _Plan | None:
         """The way on is an item scrolled out of view: scroll to find it again."""
         scroll = next((a for a in actions if a.kind == "scroll" and self._tried[(sid, a.action_id)] < SEEK_SCROLLS),
                       None)
         route = scroll and self.graph.route(sid, self._has_work, self.graph.actions_from(sid), self._rng)
         if not route:
             return None
-        self._seeking = (sid, *route[0])
-        return scroll
+        return _Plan(sid, scroll, seeking=(sid, *route[0]))
 
-    def _back(self, sid: str, actions: Sequence[Action]) -> Action | None:
+    def _back(self, sid: str, actions: Sequence[Action]) -> _Plan | None:
         """No known route: back may still reveal a way (the graph is incomplete)."""
         back = next((a for a in actions if a.kind == "back"), None)
         anything_left = any(self._has_work(other) for other in self._known.keys() | self._frontier)
         if back is None or not anything_left or self._back_fallbacks[sid] >= MAX_BACK_FALLBACKS:
             return None
-        self._back_fallbacks[sid] += 1
-        return back
+        return _Plan(sid, back, back_fallback=True)
 
     def _field_to_fill_before(self, action: Action, actions: Sequence[Action]) -> Action:
         """Before a tap, type into fields not filled in this visit: the tap may submit a form
@@ -218,6 +240,17 @@ class DepthFirstPolicy:
             return action
         self._expected = None  # the route step comes after the typing
         return field
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The crawl's proposal on a screen, and what taking it would set under way."""
+
+    screen_id: str
+    action: Action
+    expected: tuple[str, str, str] | None = None  # the route step it starts
+    seeking: tuple[str, str, str] | None = None  # the route step a scroll looks for
+    back_fallback: bool = False  # back for want of a route: counted against MAX_BACK_FALLBACKS
 
 
 def _hit_the_end(before: Screen, action: Action, after: Screen) -> bool:
