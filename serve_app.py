@@ -56,7 +56,8 @@ mount_static(api)  # the pages' scripts and styles (api/pages.py)
 def run_summary(run: Run) -> dict[str, Any]:
     return {
         "runId": str(ULID.from_uuid(run.id)), "status": run.status, "createdAt": run.created_on,
-        "updatedAt": run.modified_on, "goal": run.goal, "maxSteps": run.max_steps, "app": run.app_config,
+        "updatedAt": run.modified_on, "goal": run.goal, "maxSteps": run.max_steps, "policy": run.policy,
+        "app": run.app_config,
         "workerId": run.worker_id, "attempt": run.attempt, "cancelRequestedAt": run.cancel_requested_at,
         "pauseRequested": run.pause_requested,
         "stopReason": run.stop_reason, "lastEventSeq": run.version,
@@ -94,7 +95,7 @@ class RunApi:
         caller = self.access.caller(request)
         if not self.database.available:
             await asyncio.to_thread(self.database.check)  # looks again, off the event loop
-        if problems := self.access.problems(body.apk_path, str(body.appium_server_url)):
+        if problems := self.access.problems(body.apk_path, str(body.appium_server_url), body.policy):
             raise RequestValidationError([{"loc": ("body", p["field"]), "msg": p["problem"], "type": "value_error"}
                                           for p in problems])
         admission = await self.admissions.admit(body.to_command(caller.tenant_id, caller.project_id), idempotency_key)

@@ -30,15 +30,15 @@ from actors.appium import (
 from actors.exploration import ExplorationStep
 from actors.nodes import NodeRunner, RunStopped
 from actors.observer import Observer
+from actors.policies import build_policy
 from config.worker_settings import WorkerSettings
 from domain.application import RunService
-from domain.exploration import DepthFirstPolicy, ExplorationHistory, ProgressTracker, RandomPolicy, Screen
+from domain.exploration import ExplorationHistory, ExplorationPolicy, ProgressTracker, Screen
 from domain.run import LeaseLost, RunAlreadyFinished
 from storage.artifacts import ArtifactStore
 
 # The event store cannot be reached: nothing can be recorded, so nothing is decided either.
 STORE_UNAVAILABLE = (StoreOperationalError, StoreInterfaceError, PsycopgOperationalError, PoolTimeout)
-POLICIES = {"dfs": DepthFirstPolicy, "random": RandomPolicy}
 SETUP_ERRORS = {DeviceUnavailable: "device_unavailable", AppNotFound: "app_not_found", AppLaunchFailed: "app_launch_failed"}
 
 
@@ -51,11 +51,21 @@ class Metrics:
     screens: set[str] = field(default_factory=set)
     activities: set[str] = field(default_factory=set)
     transitions: set[tuple[str, str, str]] = field(default_factory=set)
+    llm_calls: int = 0  # model requests sent (cached answers are not requests)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def count_llm_call(self, cached: bool, reason: str | None, prompt_tokens: int, completion_tokens: int) -> None:
+        self.llm_calls += not cached and reason != "budget"  # neither sent a request
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
 
     def as_dict(self) -> dict[str, Any]:
         return {"steps": self.steps, "screensDiscovered": len(self.screens),
                 "activitiesDiscovered": len(self.activities), "transitions": len(self.transitions),
                 "restarts": self.restarts, "errors": self.errors,
+                "llmCalls": self.llm_calls, "promptTokens": self.prompt_tokens,
+                "completionTokens": self.completion_tokens,
                 "durationMs": round((time.monotonic() - self.started) * 1000)}
 
 
@@ -63,21 +73,25 @@ class AgentRun:
     """Runs one run that this worker has started; ends it with one terminal event."""
 
     def __init__(self, runs: RunService, artifacts: ArtifactStore, settings: WorkerSettings, run_id: str,
-                 device_caps: dict[str, Any], worker_id: str = "agent", policy: str = "dfs", seed: int = 0) -> None:
+                 device_caps: dict[str, Any], worker_id: str = "agent", policy: str | None = None,
+                 seed: int = 0) -> None:
+        """`policy` overrides the run's own (benchmarks compare policies on one run request)."""
         self.runs, self.artifacts, self.settings, self.run_id = runs, artifacts, settings, run_id
         self.device_caps, self.worker_id = device_caps, worker_id
         run = runs.get_run(run_id)
         self.app, self.goal, self.max_steps, self.inputs = run.app_config, run.goal, run.max_steps, run.inputs
         self.node = NodeRunner(runs, run_id, worker_id)
-        self.policy = POLICIES[policy](seed=seed)
         self.progress = ProgressTracker(settings.no_progress_steps)
         self.metrics = Metrics(steps=run.last_step)
-        self.continued = self.continue_from_history(run.version)
+        self.policy_name, self.seed, self.version = policy or run.policy, seed, run.version
+        self.policy: ExplorationPolicy | None = None
+        self.continued = False
         self.device: Device | None = None
         self.observer: Observer | None = None
 
     def execute(self) -> None:
         try:
+            self.prepare_policy()
             screen = self.setup()
             self.node.flush()
             self.explore(screen)
@@ -90,14 +104,23 @@ class AgentRun:
         finally:
             if self.device is not None:
                 self.device.quit()
+            if close := getattr(self.policy, "close", None):  # the llm policy's HTTP connections
+                close()
 
-    def continue_from_history(self, version: int) -> bool:
+    def prepare_policy(self) -> None:
+        """Built here, not in __init__: a plug-in that fails to load fails the run with its cause."""
+        events = self.runs.run_events(self.run_id) if self.version > 2 else []
+        self.restore_llm_usage(events)
+        self.policy = build_policy(self.policy_name, seed=self.seed, package=self.app["packageName"], goal=self.goal,
+                                   settings=self.settings, llm_calls_made=self.metrics.llm_calls)
+        self.continued = self.continue_from_history(events)
+
+    def continue_from_history(self, events: list) -> bool:
         """A run resumed after a pause, or taken over from a lost worker, goes on where it
         stopped: its step count, discoveries and the policy's knowledge come from its events.
         True when it had explored before (a fresh run has only its queued and started events)."""
-        if version <= 2:
+        if not events:
             return False
-        events = self.runs.run_events(self.run_id)
         history = ExplorationHistory.from_events(events)
         self.policy.restore(history)
         self.metrics.screens.update(history.discovered)
@@ -106,6 +129,14 @@ class AgentRun:
         # The steps without anything new go on counting too (NO_PROGRESS_STEPS).
         self.progress.steps_without_progress = max(0, self.metrics.steps - history.last_progress_step)
         return any(event.name == "agent.node.started" for event in events)
+
+    def restore_llm_usage(self, events: list) -> None:
+        """The model requests and tokens a resumed run already spent count on: one budget per run."""
+        for event in events:
+            if event.name == "agent.llm.called":
+                data = event.data
+                self.metrics.count_llm_call(data["cached"], data["reason"], data["promptTokens"],
+                                            data["completionTokens"])
 
     # Setup: step 0, or for a continued run the step it stopped at, its nodes marked "resumed"
 

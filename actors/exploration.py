@@ -45,7 +45,7 @@ class ExplorationStep:
         self.node("Perceive", step, lambda: self.perceive(step, screen), lambda d: d)
         actions = self.node("EnumerateActions", step, lambda: enumerate_actions(screen, self.agent.inputs),
                             _actions_detail)
-        action = self.node("ChooseAction", step, lambda: self.choose(screen, actions), _action_detail)
+        action = self.node("ChooseAction", step, lambda: self.choose(step, screen, actions), _action_detail)
         self.node("Act", step, lambda: self.act(step, screen, action))
         after = self.node("Verify", step, lambda: self.verify(step, screen, action), _screen_detail)
         self.node("DetectProgress", step, lambda: self.detect_progress(), lambda stalled: {"stalled": stalled})
@@ -62,20 +62,39 @@ class ExplorationStep:
         self.node.record("screen_perceived", step_ordinal=step, screen_id=screen.screen_id,
                          activity=screen.activity, package=screen.package,
                          element_count=len(screen.elements), artifacts=artifacts, elements=outline(screen))
-        if screen.screen_id not in metrics.screens:
+        new_screen = screen.screen_id not in metrics.screens
+        if new_screen:
             metrics.screens.add(screen.screen_id)
             metrics.activities.add(screen.activity)
             self.node.record("screen_discovered", step_ordinal=step,
                              screen_id=screen.screen_id, activity=screen.activity)
-        if self.goal and screen_shows(screen, self.goal):
+        if self.goal and (screen_shows(screen, self.goal) or (new_screen and self.policy_sees_goal(step, screen))):
             raise RunStopped("completed", "goal_reached")
         return {"screenId": screen.screen_id, **artifacts}
 
-    def choose(self, screen: Screen, actions: tuple[Action, ...]) -> Action:
+    def policy_sees_goal(self, step: int, screen: Screen) -> bool:
+        """A policy may judge a new screen against the goal too (the llm policy asks its model)."""
+        judge = getattr(self.agent.policy, "goal_reached", None)
+        reached = judge(screen) is True if judge else False
+        self.record_llm_calls(step, None)
+        return reached
+
+    def choose(self, step: int, screen: Screen, actions: tuple[Action, ...]) -> Action:
         action = self.agent.policy.choose(screen, actions)
+        self.record_llm_calls(step, action.action_id if action else None)
         if action is None:
             raise RunStopped("completed", "explored")
         return action
+
+    def record_llm_calls(self, step: int, action_id: str | None) -> None:
+        """One `agent.llm.called` per use of the model since the last look (policies without one have none)."""
+        take_calls = getattr(self.agent.policy, "take_calls", None)
+        for call in take_calls() if take_calls else ():
+            self.agent.metrics.count_llm_call(call.cached, call.reason, call.prompt_tokens, call.completion_tokens)
+            self.node.record("llm_called", step_ordinal=step, purpose=call.purpose, model=call.model,
+                             prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
+                             latency_ms=call.latency_ms, cached=call.cached, outcome=call.outcome,
+                             reason=call.reason, action_id=action_id, goal_reached=call.goal_reached)
 
     def act(self, step: int, screen: Screen, action: Action) -> None:
         device = self.agent.device

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
+from actors.policies import policy_problem
 from config.settings import Settings
 
 LOCAL = ("local", "default")
@@ -26,6 +27,7 @@ class Access:
         self.roots = tuple(os.path.normpath(root) for root in settings.app_roots)
         self.real_roots = tuple(os.path.realpath(root) for root in self.roots)  # where they lead, if symlinks
         self.servers = frozenset(settings.registered_servers)
+        self.llm_configured = bool(settings.llm_base_url)
 
     @property
     def local_mode(self) -> bool:
@@ -41,9 +43,11 @@ class Access:
             raise HTTPException(401, "missing or invalid API key: send Authorization: Bearer <key>")
         return Caller(*owner)
 
-    def problems(self, apk_path: str, appium_server_url: str) -> list[dict[str, str]]:
+    def problems(self, apk_path: str, appium_server_url: str, policy: str = "dfs") -> list[dict[str, str]]:
         """What a run may not name, one problem per field."""
         found = []
+        if problem := policy_problem(policy, self.llm_configured):
+            found.append({"field": "policy", "problem": problem})
         if not self._under_roots(apk_path):
             found.append({"field": "apkPath", "problem": "must be an absolute path under the configured app roots "
                           f"({', '.join(map(str, self.roots))})"})

@@ -51,10 +51,10 @@ def _access_problems(request: Request, body: Any, flagged: set[str]) -> list[dic
     access = getattr(request.app.state, "access", None)
     if access is None or not isinstance(body, dict):
         return []
-    apk, server = body.get("apkPath"), body.get("appiumServerUrl")
-    if not (isinstance(apk, str) and isinstance(server, str)):
+    apk, server, policy = body.get("apkPath"), body.get("appiumServerUrl"), body.get("policy", "dfs")
+    if not (isinstance(apk, str) and isinstance(server, str) and isinstance(policy, str)):
         return []
-    return [p for p in access.problems(apk, server) if p["field"] not in flagged]
+    return [p for p in access.problems(apk, server, policy) if p["field"] not in flagged]
 
 
 def install_error_handlers(api: FastAPI) -> None:

@@ -25,6 +25,7 @@ class StartRunRequest(BaseModel):
     goal: str | None = Field(None, max_length=2000)
     inputs: dict[Annotated[str, Field(min_length=1, max_length=200)], Annotated[str, Field(max_length=2000)]] = Field(
         default_factory=dict, max_length=100)
+    policy: str = Field("dfs", min_length=1, max_length=100)  # which ones are installed: api/access.py
 
     @field_validator("package_name")
     @classmethod
@@ -44,7 +45,7 @@ class StartRunRequest(BaseModel):
         return RunRequest(
             apk_path=self.apk_path, appium_server_url=str(self.appium_server_url).rstrip("/"),
             package_name=self.package_name, app_activity=self.app_activity, max_steps=self.max_steps,
-            goal=self.goal, inputs=self.inputs, tenant_id=tenant_id, project_id=project_id,
+            goal=self.goal, inputs=self.inputs, tenant_id=tenant_id, project_id=project_id, policy=self.policy,
         )
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from config.worker_settings import WorkerSettings
@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         (), description="Appium servers runs may name (comma separated); the device actors' server when empty")
     api_keys: str = Field("", description="key=tenant[/project],...: Bearer keys and their tenants; none = local mode")
     log_level: str = "INFO"
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the llm policy, with /v1; "
+                                     "the llm policy is refused while unset")
+    llm_model: str | None = Field(None, description="Model to ask; the server's first model when unset")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key of the model server (never logged)")
+    llm_timeout_seconds: float = Field(10.0, gt=0, description="Limit of one model request; then dfs decides")
+    llm_max_calls_per_run: int = Field(200, ge=0, description="Model requests a run may send (cached answers are free)")
 
     @field_validator("app_roots", mode="before")
     @classmethod
@@ -99,7 +105,9 @@ class Settings(BaseSettings):
         """The part a device worker needs, without pydantic (config/worker_settings.py)."""
         if self.database_url is None:
             raise ValueError("a worker needs a database_url (the launcher sets it once PostgreSQL is up)")
-        return WorkerSettings(**{f.name: getattr(self, f.name) for f in fields(WorkerSettings)})
+        values = {f.name: getattr(self, f.name) for f in fields(WorkerSettings)}
+        key = self.llm_api_key
+        return WorkerSettings(**{**values, "llm_api_key": key.get_secret_value() if key else None})
 
     @property
     def embedded_database_dir(self) -> Path:

@@ -3,7 +3,7 @@ no pydantic, which config/ray_workers.py keeps out of it (about 8 MiB a process)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -20,3 +20,9 @@ class WorkerSettings:
     no_progress_steps: int
     appium_timeout_seconds: float
     appium_session_timeout_seconds: float
+    # The `llm` policy's model server (DESIGN.md "Policies"); the key is never shown (repr) nor logged.
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout_seconds: float = 10.0
+    llm_max_calls_per_run: int = 200

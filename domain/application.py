@@ -37,6 +37,7 @@ class RunRequest:
     inputs: dict[str, str] = field(default_factory=dict)
     tenant_id: str = "local"
     project_id: str = "default"
+    policy: str = "dfs"
 
     @property
     def app_config(self) -> dict[str, str]:
@@ -120,7 +121,7 @@ class RunService(Application):
         return Run(
             id=ULID().to_uuid(), app_config=request.app_config, goal=request.goal,
             max_steps=request.max_steps, inputs=dict(request.inputs),
-            tenant_id=request.tenant_id, project_id=request.project_id,
+            tenant_id=request.tenant_id, project_id=request.project_id, policy=request.policy,
         )
 
     def get_run(self, run_id: str, tenant_id: str | None = None) -> Run:

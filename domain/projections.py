@@ -59,6 +59,7 @@ def _columns(e: Any) -> dict[str, Any]:
             "tenant_id": e.tenant_id, "project_id": e.project_id,
             "app_config_id": app_config_id(e.app_config), "status": QUEUED,
             "created_at": e.timestamp, "goal": e.goal, "max_steps": e.max_steps,
+            "policy": getattr(e, "policy", "dfs"),  # a run requested before policies had none: dfs
         }
     if kind is Run.Started:
         return {

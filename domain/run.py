@@ -49,9 +49,11 @@ class Run(Aggregate):
         inputs: dict[str, str],
         tenant_id: str,
         project_id: str,
+        policy: str = "dfs",  # runs requested before policies could be chosen crawled depth-first
     ) -> None:
         self.app_config, self.goal, self.max_steps = app_config, goal, max_steps
         self.inputs, self.tenant_id, self.project_id = inputs, tenant_id, project_id
+        self.policy = policy
         self.status = QUEUED
         self.worker_id: str | None = None
         self.attempt = 0
@@ -240,10 +242,25 @@ class Run(Aggregate):
         action: dict[str, Any]
         to_screen: str
 
+    class LlmCalled(Aggregate.Event):
+        """The `llm` policy used the model once (a cached answer too: `cached`, no tokens)."""
+        step_ordinal: int
+        purpose: str  # rank | choose | goal
+        model: str
+        prompt_tokens: int
+        completion_tokens: int
+        latency_ms: float
+        cached: bool
+        outcome: str  # chosen | fallback
+        reason: str | None  # why it fell back to the depth-first choice
+        action_id: str | None  # the action taken at that step
+        goal_reached: bool | None
+
 
 EXPLORATION_EVENTS: dict[str, type[Aggregate.Event]] = {
     "screen_perceived": Run.ScreenPerceived,
     "action_performed": Run.ActionPerformed,
     "screen_discovered": Run.ScreenDiscovered,
     "transition_discovered": Run.TransitionDiscovered,
+    "llm_called": Run.LlmCalled,
 }

@@ -29,6 +29,7 @@ EVENT_NAMES: dict[type, str] = {
     Run.ActionPerformed: "agent.action.performed",
     Run.ScreenDiscovered: "graph.screen.discovered",
     Run.TransitionDiscovered: "graph.transition.discovered",
+    Run.LlmCalled: "agent.llm.called",
 }
 TERMINAL_NAMES = frozenset({"run.completed", "run.failed", "run.canceled"})
 # Fields kept inside the store: inputs may hold credentials, app_config is served by /run/{id}.

@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fixtures.appium", "tests.fixtures.postgres", "tests.fixtures.service"]
+pytest_plugins = ["tests.fixtures.appium", "tests.fixtures.postgres", "tests.fixtures.service", "tests.fixtures.llm"]

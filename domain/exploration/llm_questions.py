@@ -27,6 +27,12 @@ MAX_LABEL = 32  # characters of an action label, a screen text or an activity
 MAX_GOAL = 100
 MAX_TEXTS = 12  # texts of the screen shown for the goal question
 SYSTEM = "You drive an Android app explorer. Answer with JSON only."
+# Each question ends with an example answer: without one, Gemma 3 270M fills the schema's optional whitespace
+# with newlines and tabs until max_tokens runs out (every answer was invalid); with one it writes
+# `{\n    "index": 1\n}` (about 12 tokens), often the example itself: plumbing, not judgement.
+RANK_ASK = 'Order the action numbers, most promising first. Answer like {"order": [0, 1]}'
+CHOOSE_ASK = 'Pick the number of the action to take next. Answer like {"index": 0}'
+GOAL_ASK = 'Does this screen fulfil the goal? Answer like {"reached": false}'
 
 
 @dataclass(frozen=True)
@@ -45,26 +51,26 @@ class Question:
 
 def rank_question(screen: Screen, actions: Sequence[Action], goal: str | None, recent: Sequence[str]) -> Question:
     """Answer: the listed action ids in the model's order (unknown indices and repeats dropped)."""
-    listed, messages = _listing(screen, actions, goal, recent, "Order the action numbers, most promising first.")
+    listed, messages = _listing(screen, actions, goal, recent, RANK_ASK)
     n = len(listed)
     schema = _object("order", {"type": "array", "items": {"type": "integer", "enum": list(range(n))},
                                "maxItems": n})
-    # A few tokens per index ("3, "), plus the braces and the key.
-    return Question("rank", listed, messages, schema, 8 + 4 * n, lambda data: _read_order(data, listed))
+    # A few tokens per index ("3, "), plus the braces, the key and the indent.
+    return Question("rank", listed, messages, schema, 12 + 4 * n, lambda data: _read_order(data, listed))
 
 
 def choose_question(screen: Screen, actions: Sequence[Action], goal: str | None, recent: Sequence[str]) -> Question:
     """Answer: the action id of the listed action the model picked."""
-    listed, messages = _listing(screen, actions, goal, recent, "Pick the number of the action to take next.")
+    listed, messages = _listing(screen, actions, goal, recent, CHOOSE_ASK)
     schema = _object("index", {"type": "integer", "enum": list(range(len(listed)))})
-    return Question("choose", listed, messages, schema, 10, lambda data: _read_index(data, listed))
+    return Question("choose", listed, messages, schema, 16, lambda data: _read_index(data, listed))
 
 
 def goal_question(screen: Screen, goal: str) -> Question:
     """Answer: True or False."""
     lines = [f"Screen: {_short(screen.activity)}", f"Shows: {' | '.join(_texts(screen)) or '(no text)'}",
-             f"Goal: {_short(goal, MAX_GOAL)}", "Does this screen fulfil the goal?"]
-    return Question("goal", (), _chat("\n".join(lines)), _object("reached", {"type": "boolean"}), 8,
+             f"Goal: {_short(goal, MAX_GOAL)}", GOAL_ASK]
+    return Question("goal", (), _chat("\n".join(lines)), _object("reached", {"type": "boolean"}), 16,
                     lambda data: data.get("reached") if isinstance(data.get("reached"), bool) else None)
 
 

@@ -78,3 +78,15 @@ def test_missing_or_wrong_keys_are_unauthenticated(tmp_path, header):
 def test_malformed_key_settings_are_refused():
     with pytest.raises(ValueError):
         Settings(api_keys="=acme").tenants_by_key()
+
+
+def test_a_policy_must_be_installed_and_llm_needs_a_model_server(tmp_path):
+    app, server = str(tmp_path / "apps" / "a.json"), "http://127.0.0.1:4723"
+    without_model, with_model = access(tmp_path), access(tmp_path, llm_base_url="http://127.0.0.1:8081/v1")
+
+    assert without_model.problems(app, server, "dfs") == [] and without_model.problems(app, server, "random") == []
+    assert with_model.problems(app, server, "llm") == []
+    [refused] = without_model.problems(app, server, "llm")
+    assert refused["field"] == "policy" and "LLM_BASE_URL" in refused["problem"]
+    [unknown] = with_model.problems(app, server, "Dfs")
+    assert unknown["field"] == "policy" and "dfs, random, llm" in unknown["problem"]

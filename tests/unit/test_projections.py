@@ -45,7 +45,7 @@ def test_requested_sets_the_whole_new_row():
 
     assert change == RowChange(str(ULID.from_uuid(run.id)), {
         **common(e), "tenant_id": "tenant-a", "project_id": "project-b", "app_config_id": app_config_id(APP),
-        "status": "queued", "created_at": e.timestamp, "goal": "buy dune", "max_steps": 12,
+        "status": "queued", "created_at": e.timestamp, "goal": "buy dune", "max_steps": 12, "policy": "dfs",
     }, {})
 
 

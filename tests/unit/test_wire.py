@@ -33,6 +33,8 @@ def every_kind_of_event(cancel: bool = True) -> tuple[str, list[Any]]:
     run.record("action_performed", step_ordinal=1, screen_id="s1", action={"kind": "tap", "label": "Cart"})
     run.record("screen_discovered", step_ordinal=1, screen_id="s1", activity=".Home")
     run.record("transition_discovered", step_ordinal=1, from_screen="s1", action={"kind": "tap"}, to_screen="s2")
+    run.record("llm_called", step_ordinal=1, purpose="rank", model="gemma", prompt_tokens=90, completion_tokens=6,
+               latency_ms=812.5, cached=False, outcome="chosen", reason=None, action_id="tap:Cart", goal_reached=None)
     if cancel:
         run.request_cancel()
         run.confirm_cancel()
@@ -43,7 +45,7 @@ def every_kind_of_event(cancel: bool = True) -> tuple[str, list[Any]]:
 
 EXPECTED_NAMES = [
     "run.queued", "run.started", "agent.node.started", "agent.node.finished", "agent.screen.perceived",
-    "agent.action.performed", "graph.screen.discovered", "graph.transition.discovered",
+    "agent.action.performed", "graph.screen.discovered", "graph.transition.discovered", "agent.llm.called",
     "run.cancel_requested", "run.canceled",
 ]
 
@@ -139,13 +141,17 @@ def test_field_names_are_camel_case():
 
     assert data["run.queued"] == {"runId": data["run.queued"]["runId"], "seq": 1, "ts": data["run.queued"]["ts"],
                                   "goal": "find the cart", "maxSteps": 9, "tenantId": "tenant-a",
-                                  "projectId": "project-b"}
+                                  "projectId": "project-b", "policy": "dfs"}
     assert {k: data["run.started"][k] for k in ("workerId", "attempt")} == {"workerId": "device-0/ABC", "attempt": 1}
     assert {k: data["agent.node.started"][k] for k in ("nodeName", "stepOrdinal")} == {"nodeName": "Perceive",
                                                                                         "stepOrdinal": 1}
     assert data["agent.node.finished"]["outcomeStatus"] == "SUCCESS"
     assert data["agent.node.finished"]["detail"] == {"screenId": "s1", "durationMs": 1.5}
     assert data["agent.screen.perceived"]["elementCount"] == 12
+    assert {k: v for k, v in data["agent.llm.called"].items() if k not in ("runId", "seq", "ts")} == {
+        "stepOrdinal": 1, "purpose": "rank", "model": "gemma", "promptTokens": 90, "completionTokens": 6,
+        "latencyMs": 812.5, "cached": False, "outcome": "chosen", "reason": None, "actionId": "tap:Cart",
+        "goalReached": None}
     assert (data["graph.transition.discovered"]["fromScreen"], data["graph.transition.discovered"]["toScreen"]) == (
         "s1", "s2")
     for fields in data.values():
