@@ -51,7 +51,7 @@ module.exports = {
     const id = typeof elementId === 'object' && elementId ? elementId[W3C_ELEMENT] ?? elementId.ELEMENT : elementId;
     const rec = this.view().byHandle.get(String(id));
     if (rec) return rec;
-    if (/^[vl]\d+\./.test(String(id))) {
+    if (/^[vld]\d+\./.test(String(id))) {
       throw new errors.StaleElementReferenceError(`The element '${id}' does not exist in the current screen any more (stale element reference)`);
     }
     throw new errors.NoSuchElementError(`No element with id '${id}'`);
@@ -151,7 +151,7 @@ module.exports = {
   },
 
   tapAt(x, y) {
-    const rec = this.hitAt(x, y, (r) => (r.key !== undefined || r.launcherApp)
+    const rec = this.hitAt(x, y, (r) => (r.key !== undefined || r.launcherApp || r.dialogAction)
       && (r.clickable || r.checkable || (r.el && r.el.editable)));
     if (rec) this.device.click(rec);
   },
@@ -354,7 +354,7 @@ module.exports = {
   },
 
   async getScreenshot() {
-    return renderPng(this.view(), !this.device.fg).toString('base64');
+    return renderPng(this.view(), !this.device.fg || Boolean(this.device.dialog)).toString('base64');
   },
 
   async getWindowHandle() {

@@ -1,29 +1,58 @@
 'use strict';
 // The simulated device: installed apps, which one is in the foreground, each
 // app's screen stack (one "visit" per screen shown, holding what was typed) and
-// the rules of APP_MODEL.md (when / goto / set / back / toast / crash).
+// the rules of APP_MODEL.md (when / goto / set / back / toast / crash / anr).
 // A visit also keeps where its lists and its screen are scrolled to, so back
 // and return finds them where they were (as Android restores a list's position).
-const {SCREEN, VIEWPORT, layoutScreen} = require('./layout');
+// Crashes and ANRs happen as on a phone: the process dies (or stops answering),
+// a system dialog comes up, and the session's logcat tells what happened.
+const {SCREEN, VIEWPORT, DEFAULT_DENSITY, layoutScreen} = require('./layout');
 const {fullActivity} = require('./model');
+const {Logcat} = require('./logcat');
 
 const LAUNCHER_PACKAGE = 'com.android.launcher3';
 const LAUNCHER_ACTIVITY = '.Launcher';
+const SYSTEM_PACKAGE = 'android';
+const DIALOG_ACTIVITY = {crash: 'com.android.server.am.AppErrorDialog', anr: 'com.android.server.am.AppNotRespondingDialog'};
 const APP_STATE = {NOT_INSTALLED: 0, NOT_RUNNING: 1, BACKGROUND: 3, FOREGROUND: 4};
 const TEMPLATE = /\{([A-Za-z0-9_.-]+)\}/g;
+const SHELL_UID = 2000; // `am start` from adb (how Appium activates an app)
+const FIRST_PID = 4213;
 
 class SimError extends Error {}
 
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 
 /** How far a scrollable screen can scroll: its content below the viewport. */
-function maxScrollY(screen) {
-  return Math.max(0, layoutScreen(screen).bottom - VIEWPORT.bottom);
+function maxScrollY(screen, density) {
+  return Math.max(0, layoutScreen(screen, density).bottom - VIEWPORT.bottom);
+}
+
+/** A 32-bit seed from a capability value: an integer as it is, anything else hashed (FNV-1a). */
+function seedOf(value) {
+  if (Number.isInteger(value)) return value >>> 0;
+  let h = 0x811c9dc5;
+  for (const ch of String(value)) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h;
+}
+
+/** mulberry32: a small seeded generator of numbers in [0, 1); the same seed, the same sequence. */
+function seededRandom(seed) {
+  let a = seedOf(seed);
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 class App {
-  constructor(model) {
+  constructor(model, appId) {
     this.model = model;
+    this.uid = 10000 + appId;
+    this.user = `u0a${appId}`;
     this.editableIds = new Set();
     for (const s of Object.values(model.screens)) {
       for (const el of s.elements) if (el.editable && el.id) this.editableIds.add(el.id);
@@ -33,7 +62,7 @@ class App {
 
   stop() {
     this.running = false;
-    this.crashed = false;
+    this.pid = null;
     this.stack = [];
     this.checked = new Map(); // "<screen>#<index>" -> bool, kept while the process lives
     this.lastTyped = {};
@@ -41,6 +70,11 @@ class App {
 
   get visit() {
     return this.stack[this.stack.length - 1];
+  }
+
+  /** What logcat names the process by. */
+  get proc() {
+    return {pkg: this.model.package, pid: this.pid, uid: this.uid, user: this.user};
   }
 
   typedValue(id) {
@@ -66,13 +100,26 @@ class App {
 }
 
 class Device {
-  constructor() {
+  /**
+   * @param seed    seeds the draws of crash rules' `probability` (appium:simSeed)
+   * @param density the screen's dpi (appium:simDensity)
+   * @param now     the clock ANRs are timed by
+   */
+  constructor({seed = 0, density = DEFAULT_DENSITY, now = Date.now} = {}) {
     this.apps = new Map();
     this.fg = null; // package in the foreground, null = launcher
     this.serial = 0;
     this.version = 0; // bumped on every change: caches of the view key on it
     this.launcherSerial = 0;
     this.toast = null;
+    this.density = density;
+    this.now = now;
+    this.random = seededRandom(seed); // one sequence per session, across relaunches
+    this.logcat = new Logcat(now);
+    this.nextPid = FIRST_PID;
+    this.nextAppId = 150;
+    this.dialog = null; // the system's crash or ANR dialog on screen: {kind, pkg, label, serial}
+    this.freeze = null; // an app that stopped answering: {pkg, until, activity}, until its ANR is dealt with
   }
 
   changed() {
@@ -82,7 +129,7 @@ class Device {
   install(model) {
     const old = this.apps.get(model.package);
     if (old) this.terminate(model.package);
-    this.apps.set(model.package, new App(model));
+    this.apps.set(model.package, new App(model, old ? old.uid - 10000 : this.nextAppId++));
     this.changed();
   }
 
@@ -102,7 +149,7 @@ class Device {
     const app = this.apps.get(pkg);
     if (!app) return APP_STATE.NOT_INSTALLED;
     if (!app.running) return APP_STATE.NOT_RUNNING;
-    return this.fg === pkg ? APP_STATE.FOREGROUND : APP_STATE.BACKGROUND;
+    return this.fg === pkg && !this.dialog ? APP_STATE.FOREGROUND : APP_STATE.BACKGROUND;
   }
 
   requireApp(pkg) {
@@ -118,17 +165,49 @@ class Device {
     };
   }
 
-  /** Start (fresh) or resume an app and bring it to the foreground. */
+  /**
+   * Start (fresh) or resume an app and bring it to the foreground. A system dialog goes away
+   * (an app hung behind an ANR dialog is closed first); an app that hangs in the foreground
+   * cannot be brought there again: nothing happens.
+   */
   activate(pkg, screenName = null) {
     const app = this.requireApp(pkg);
-    if (screenName !== null || !app.running || app.crashed) {
-      app.stop();
-      app.running = true;
-      app.stack = [this.newVisit(app, screenName ?? app.model.start)];
+    if (this.inputBlocked() && this.freeze.pkg === pkg && screenName === null) return;
+    if (this.dialog) this.dialogAction(this.dialog.kind === 'anr' ? 'close' : 'dismiss');
+    if (screenName !== null || !app.running) {
+      if (app.running) this.terminate(pkg); // `am start -S`: the running process goes first
+      this.logcat.started(app.proc, app.model.screens[screenName ?? app.model.start].activity, SHELL_UID);
+      this.startProcess(app, screenName ?? app.model.start);
+    } else {
+      this.logcat.started(app.proc, app.visit.screen.activity, SHELL_UID);
     }
     this.toast = null;
     this.fg = pkg;
     this.changed();
+  }
+
+  /** A new process for the app, showing `screenName`. */
+  startProcess(app, screenName) {
+    app.stop();
+    app.running = true;
+    app.pid = this.nextPid;
+    this.nextPid += 7 + (this.nextPid % 13); // pids grow, unevenly, as other processes take some
+    app.stack = [this.newVisit(app, screenName)];
+    this.logcat.processStarted(app.proc, app.visit.screen.activity);
+    this.logcat.displayed(app.proc, app.visit.screen.activity, this.launchMs(app.visit));
+  }
+
+  /** How long a screen took to draw, as ActivityManager reports it: steady per visit. */
+  launchMs(visit) {
+    return 180 + ((visit.serial * 53) % 420);
+  }
+
+  /** The process ends (logged), the app's state with it. */
+  kill(app, reason) {
+    if (!app.running) return;
+    this.logcat.killed(app.proc, reason);
+    if (this.freeze && this.freeze.pkg === app.model.package) this.freeze = null;
+    app.stop();
   }
 
   /** Launch like `am start -n pkg/activity`: a fresh process on the screen with that activity. */
@@ -146,13 +225,24 @@ class Device {
     this.activate(pkg, target.name);
   }
 
+  /** `am force-stop`: the process ends and a dialog about it goes too. */
   terminate(pkg) {
     const app = this.apps.get(pkg);
+    this.dismissDialogOf(pkg);
     if (!app || !app.running) return false;
+    this.logcat.forceStopped(app.proc);
+    if (this.freeze && this.freeze.pkg === pkg) this.freeze = null;
     app.stop();
     if (this.fg === pkg) this.toLauncher();
     this.changed();
     return true;
+  }
+
+  dismissDialogOf(pkg) {
+    if (this.dialog && this.dialog.pkg === pkg) {
+      this.dialog = null;
+      this.changed();
+    }
   }
 
   toLauncher() {
@@ -166,13 +256,17 @@ class Device {
   }
 
   home() {
+    if (this.inputBlocked()) return;
     this.toast = null;
+    if (this.dialog) return this.dialogAction('home');
     if (this.fg) this.toLauncher();
     this.changed();
   }
 
   back() {
+    if (this.inputBlocked()) return;
     this.toast = null;
+    if (this.dialog) return this.dialogAction('back');
     const app = this.fgApp;
     if (app) this.backIn(app);
     this.changed();
@@ -191,16 +285,74 @@ class Device {
     }
   }
 
-  crash(app) {
-    app.crashed = true; // the next activation starts fresh at `start`
-    app.stack = [];
-    if (this.fg === app.model.package) this.toLauncher();
+  /** An uncaught exception on the main thread: the stack in logcat, the process gone, the crash dialog up. */
+  crash(app, crash, handler) {
+    this.logcat.crashed(app.proc, app.visit.screen.activity, crash, handler);
+    app.stop(); // the next activation starts a new process at `start`
+    this.showDialog('crash', app);
+    if (this.fg === app.model.package) this.toLauncher(); // what is behind the dialog
+  }
+
+  /** The main thread stops answering: for `seconds` nothing changes and input is lost, then the ANR dialog. */
+  hang(app, anr) {
+    this.freeze = {pkg: app.model.package, until: this.now() + anr.seconds * 1000, activity: app.visit.screen.activity};
+    this.tick();
+  }
+
+  /** The clock moved: an app hung long enough gets its ANR dialog (logged as of when it was due). */
+  tick() {
+    const f = this.freeze;
+    if (!f || this.dialog || f.shown || this.now() < f.until) return;
+    f.shown = true;
+    const app = this.apps.get(f.pkg);
+    this.logcat.notResponding(app.proc, f.activity, f.until);
+    this.showDialog('anr', app);
+  }
+
+  /** An app hangs and its dialog is not up yet: touches and keys go nowhere. */
+  inputBlocked() {
+    return Boolean(this.freeze && !this.freeze.shown);
+  }
+
+  showDialog(kind, app) {
+    this.toast = null;
+    this.dialog = {kind, pkg: app.model.package, label: app.model.label, serial: ++this.serial};
+    this.changed();
+  }
+
+  /**
+   * A crash dialog goes away whatever is pressed, leaving the launcher ("App info" would open
+   * Settings, which this device does not have). On an ANR dialog, Wait (and back) lets the app
+   * go on where it was; home leaves it running in the background; Close app ends it.
+   */
+  dialogAction(action) {
+    const {kind, pkg} = this.dialog;
+    this.dialog = null;
+    this.changed();
+    if (kind === 'crash') return;
+    const app = this.apps.get(pkg);
+    if (action === 'wait' || action === 'back') {
+      this.freeze = null;
+    } else if (action === 'home') {
+      this.freeze = null;
+      if (this.fg === pkg) this.toLauncher();
+    } else {
+      this.kill(app, 'user request after error');
+      if (this.fg === pkg) this.toLauncher();
+    }
+  }
+
+  /** The next number of the session's sequence: whether a crash rule's `probability` comes true. */
+  draw() {
+    return this.random();
   }
 
   /** Click an element of the current view (a record from view.js). */
   click(rec) {
+    if (this.inputBlocked()) return;
     this.toast = null;
     this.changed();
+    if (rec.dialogAction) return this.dialogAction(rec.dialogAction);
     if (rec.launcherApp) return this.activate(rec.launcherApp);
     if (rec.key === undefined || !rec.enabled) return;
     const app = this.fgApp;
@@ -212,17 +364,18 @@ class Device {
       app.checked.set(`${visit.screen.name}#${rec.key}`, !app.isChecked(visit.screen, rec.key, el));
     }
     const rule = el.onClick.find((r) => this.matches(app, visit, r.when));
-    if (rule) this.apply(app, visit, rule);
+    if (rule) this.apply(app, visit, rule, 'onClick');
   }
 
   /** A press held 500 ms or more: the element's `onLongClick` rules; nothing without them. */
   longClick(rec) {
+    if (this.inputBlocked()) return;
     this.toast = null;
     this.changed();
     if (rec.key === undefined || !rec.enabled) return;
     const app = this.fgApp;
     const rule = rec.el.onLongClick.find((r) => this.matches(app, app.visit, r.when));
-    if (rule) this.apply(app, app.visit, rule);
+    if (rule) this.apply(app, app.visit, rule, 'onLongClick');
   }
 
   /**
@@ -232,13 +385,13 @@ class Device {
    */
   scroll(rec, direction, percent) {
     const app = this.fgApp;
-    if (!app || !rec || !rec.scrollable) return false;
+    if (!app || !rec || !rec.scrollable || this.inputBlocked()) return false;
     const sign = {down: 1, up: -1}[direction] ?? 0; // lists here scroll vertically only
     this.toast = null;
     this.changed();
     const visit = app.visit;
     if (rec.scrollView) {
-      const max = maxScrollY(visit.screen);
+      const max = maxScrollY(visit.screen, this.density);
       const step = Math.max(1, Math.round(percent * (VIEWPORT.bottom - VIEWPORT.top)));
       visit.scrollY = clamp(visit.scrollY + sign * step, 0, max);
       return sign > 0 ? visit.scrollY < max : sign < 0 && visit.scrollY > 0;
@@ -258,27 +411,44 @@ class Device {
         const i = visit.screen.elements.findIndex((e) => e.id === id && e.checkable);
         return i >= 0 && app.isChecked(visit.screen, String(i), visit.screen.elements[i]) === want;
       }
-      return (app.typedValue(id) ?? '') === want;
+      // a field of this screen is what it shows now; any other id, what was typed last on the way here
+      const field = visit.screen.elements.some((e) => e.id === id && e.editable);
+      const typed = field ? visit.typed[id] : app.typedValue(id);
+      return (typed ?? '') === want;
     });
   }
 
-  apply(app, visit, rule) {
+  /**
+   * A rule fires. A crash rule draws once from the session's sequence: drawn, the app crashes and
+   * nothing else happens; not drawn, the rule's other effects apply. An `anr` rule only hangs the app.
+   */
+  apply(app, visit, rule, handler) {
+    if (rule.crash && this.draw() < rule.crash.probability) return this.crash(app, rule.crash, handler);
+    if (rule.anr) return this.hang(app, rule.anr);
     if (rule.set) Object.assign(visit.sets, rule.set);
     if (rule.toast !== undefined) this.toast = {text: app.fill(rule.toast), pkg: app.model.package};
     if (rule.goto) {
+      const from = visit.screen.activity;
       app.stack.push(this.newVisit(app, rule.goto));
       // `set` may name elements of the screen it leads to
       const target = app.visit;
       for (const [id, text] of Object.entries(rule.set || {})) {
         if (target.screen.elements.some((e) => e.id === id)) target.sets[id] = text;
       }
+      if (target.screen.activity !== from) this.opened(app, target);
     }
     if (rule.back) this.backIn(app);
-    if (rule.crash) this.crash(app);
+  }
+
+  /** The app started one of its activities: ActivityManager's lines for it. */
+  opened(app, visit) {
+    this.logcat.started(app.proc, visit.screen.activity, app.uid);
+    this.logcat.displayed(app.proc, visit.screen.activity, this.launchMs(visit));
   }
 
   /** Replace the text typed into an editable element of the current screen. */
   type(rec, text) {
+    if (this.inputBlocked()) return; // the keys go to a window that does not answer
     const app = this.fgApp;
     if (!app || rec.key === undefined) throw new SimError('Element is not an editable field');
     const visit = app.visit;
@@ -303,12 +473,17 @@ class Device {
   }
 
   currentActivity() {
+    if (this.dialog) return DIALOG_ACTIVITY[this.dialog.kind];
     return this.fgApp ? this.fgApp.visit.screen.activity : LAUNCHER_ACTIVITY;
   }
 
   currentPackage() {
+    if (this.dialog) return SYSTEM_PACKAGE;
     return this.fg ?? LAUNCHER_PACKAGE;
   }
 }
 
-module.exports = {Device, App, SimError, APP_STATE, LAUNCHER_PACKAGE, LAUNCHER_ACTIVITY, SCREEN};
+module.exports = {
+  Device, App, SimError, APP_STATE, LAUNCHER_PACKAGE, LAUNCHER_ACTIVITY, SYSTEM_PACKAGE, DIALOG_ACTIVITY, SCREEN,
+  seededRandom,
+};

@@ -3,6 +3,7 @@
 // apps (JSON app models). Answers like the UiAutomator2 driver.
 const {BaseDriver, errors} = require('appium/driver');
 const {Device, SimError} = require('./device');
+const {DEFAULT_DENSITY, SCREEN} = require('./layout');
 const {loadModel, fullActivity, ModelError} = require('./model');
 const {buildView, toXml} = require('./view');
 const commands = require('./commands');
@@ -50,6 +51,16 @@ const desiredCapConstraints = {
   appActivity: {isString: true},
   simInstalled: {isBoolean: true},
   autoLaunch: {isBoolean: true},
+  simSeed: {}, // a number or a string: seeds the draws of crash rules' `probability`
+  simDensity: {isNumber: true},
+};
+
+// Appium's log command (`driver.get_log("logcat")`), as the UiAutomator2 driver names the type.
+const LOG_TYPES = {
+  logcat: {
+    description: 'Logs for Android applications on real device and emulators via ADB',
+    getter: (driver) => (driver.device ? driver.device.logcat.read() : []),
+  },
 };
 
 class SimulatorDriver extends BaseDriver {
@@ -62,6 +73,13 @@ class SimulatorDriver extends BaseDriver {
     this.locatorStrategies = ['id', 'accessibility id', 'class name', 'xpath', 'tag name'];
     this.device = null;
     this._view = null;
+    this.supportedLogTypes = LOG_TYPES;
+  }
+
+  /** Every command first lets the device's clock move on (an app hung long enough gets its ANR dialog). */
+  async executeCommand(cmd, ...args) {
+    if (this.device) this.device.tick();
+    return await super.executeCommand(cmd, ...args);
   }
 
   async createSession(w3c1, w3c2, w3c3, driverData) {
@@ -73,11 +91,18 @@ class SimulatorDriver extends BaseDriver {
       if (e instanceof ModelError || e instanceof SimError) throw new errors.SessionNotCreatedError(e.message);
       throw e;
     }
-    return [sessionId, caps];
+    // What UiAutomator2 reports of the device, so sizes in dp can be computed from bounds in px.
+    const device = {deviceScreenDensity: this.device.density, deviceScreenSize: `${SCREEN.width}x${SCREEN.height}`};
+    Object.assign(this.caps, device);
+    return [sessionId, {...caps, ...device}];
   }
 
   /** Install the model's app (unless simInstalled: false) and launch it (unless autoLaunch: false). */
   startDevice(caps) {
+    const density = caps.simDensity ?? DEFAULT_DENSITY;
+    if (!Number.isInteger(density) || density < 80 || density > 800) {
+      throw new SimError(`appium:simDensity must be a whole number of dpi from 80 to 800, got ${JSON.stringify(caps.simDensity)}`);
+    }
     const model = loadModel(caps.app);
     if (caps.appPackage && caps.appPackage !== model.package) {
       throw new SimError(`appPackage '${caps.appPackage}' does not match the package '${model.package}' of the app model ${model.path}`);
@@ -90,7 +115,7 @@ class SimulatorDriver extends BaseDriver {
       }
     }
     this.model = model;
-    this.device = new Device();
+    this.device = new Device({seed: caps.simSeed ?? 0, density});
     if (caps.simInstalled === false) return;
     this.device.install(model);
     if (caps.autoLaunch === false) return;

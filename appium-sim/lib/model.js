@@ -6,6 +6,9 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const JAVA_PACKAGE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
+const JAVA_CLASS = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/;
+const DEFAULT_EXCEPTION = 'java.lang.RuntimeException';
+const DEFAULT_ANR_SECONDS = 5; // Android's input dispatching timeout
 const BOUNDS = /^\[(-?\d+),(-?\d+)\]\[(-?\d+),(-?\d+)\]$/;
 const BOOL_KEYS = ['clickable', 'editable', 'password', 'checkable', 'checked', 'enabled', 'visible', 'scrollable'];
 const DEFAULT_ROWS = 5;
@@ -43,7 +46,12 @@ function parseBounds(v, where) {
   return [x1, y1, x2, y2];
 }
 
-function parseRule(raw, where, screenNames) {
+/**
+ * `ctx` says where a rule sits: {screenNames, pkg, activity, elementId, handler ("onClick" | "onLongClick")},
+ * what `crash: true` needs to name a frame in the app's package.
+ */
+function parseRule(raw, where, ctx) {
+  const {screenNames} = ctx;
   if (!isObj(raw)) fail(where, 'a rule must be an object');
   const rule = {};
   if (raw.when !== undefined) {
@@ -64,20 +72,71 @@ function parseRule(raw, where, screenNames) {
     rule.set = {};
     for (const [id, val] of Object.entries(raw.set)) rule.set[id] = str(val, `${where}.set.${id}`);
   }
-  for (const key of ['back', 'crash']) {
-    if (raw[key] !== undefined && raw[key] !== null) {
-      if (typeof raw[key] !== 'boolean') fail(`${where}.${key}`, `must be true or false, got ${JSON.stringify(raw[key])}`);
-      rule[key] = raw[key];
-    }
+  if (raw.back !== undefined && raw.back !== null) {
+    if (typeof raw.back !== 'boolean') fail(`${where}.back`, `must be true or false, got ${JSON.stringify(raw.back)}`);
+    rule.back = raw.back;
   }
+  const crash = parseCrash(raw.crash, `${where}.crash`, ctx);
+  if (crash) rule.crash = crash;
+  const anr = parseAnr(raw.anr, `${where}.anr`);
+  if (anr) rule.anr = anr;
   if (raw.toast !== undefined && raw.toast !== null) rule.toast = str(raw.toast, `${where}.toast`);
   return rule;
 }
 
-function parseElement(raw, where, screenNames) {
+/** The frame `crash: true` throws from: a handler of the screen's activity named after the element. */
+function defaultFrame(ctx) {
+  const cls = fullActivity(ctx.pkg, ctx.activity);
+  const file = cls.split('.').pop().split('$')[0];
+  const name = String(ctx.elementId || 'view').replace(/[^A-Za-z0-9]+(.)?/g, (m, c) => (c ? c.toUpperCase() : ''));
+  const verb = ctx.handler === 'onLongClick' ? 'LongClicked' : 'Clicked';
+  let line = 0; // a stable line number per element, so two such crashes have different frames
+  for (const ch of `${ctx.activity}#${ctx.elementId}`) line = (line * 31 + ch.charCodeAt(0)) % 400;
+  return `${cls}.on${name.charAt(0).toUpperCase()}${name.slice(1)}${verb}(${file}.java:${40 + line})`;
+}
+
+/** `crash: true` or `{exception, message, frames, probability}` -> the normalized object, or null. */
+function parseCrash(raw, where, ctx) {
+  if (raw === undefined || raw === null || raw === false) return null;
+  if (raw === true) return {exception: DEFAULT_EXCEPTION, message: null, frames: [defaultFrame(ctx)], probability: 1};
+  if (!isObj(raw)) fail(where, `must be true or an object {exception, message, frames, probability}, got ${JSON.stringify(raw)}`);
+  const exception = raw.exception === undefined || raw.exception === null ? DEFAULT_EXCEPTION
+    : str(raw.exception, `${where}.exception`, {allowNumber: false});
+  if (!JAVA_CLASS.test(exception)) fail(`${where}.exception`, `"${exception}" is not a qualified class name like java.lang.IllegalStateException`);
+  const message = raw.message === undefined || raw.message === null ? null : str(raw.message, `${where}.message`);
+  let frames = [defaultFrame(ctx)];
+  if (raw.frames !== undefined && raw.frames !== null) {
+    if (!Array.isArray(raw.frames)) fail(`${where}.frames`, 'must be a list of stack frames like "com.x.Y.m(Y.java:12)"');
+    frames = raw.frames.map((f, i) => {
+      const frame = str(f, `${where}.frames[${i}]`, {allowNumber: false}).trim();
+      if (!frame || /\s/.test(frame)) fail(`${where}.frames[${i}]`, `must be one frame like "com.x.Y.m(Y.java:12)", got ${JSON.stringify(f)}`);
+      return frame;
+    });
+  }
+  const probability = raw.probability ?? 1;
+  if (typeof probability !== 'number' || !(probability >= 0 && probability <= 1)) {
+    fail(`${where}.probability`, `must be a number from 0 to 1, got ${JSON.stringify(raw.probability)}`);
+  }
+  return {exception, message, frames, probability};
+}
+
+/** `{seconds}`: how long the app stops answering before the system says so. */
+function parseAnr(raw, where) {
+  if (raw === undefined || raw === null || raw === false) return null;
+  if (raw === true) return {seconds: DEFAULT_ANR_SECONDS};
+  if (!isObj(raw)) fail(where, `must be an object {seconds}, got ${JSON.stringify(raw)}`);
+  const seconds = raw.seconds ?? DEFAULT_ANR_SECONDS;
+  if (typeof seconds !== 'number' || !(seconds >= 0 && seconds <= 600)) {
+    fail(`${where}.seconds`, `must be a number of seconds from 0 to 600, got ${JSON.stringify(raw.seconds)}`);
+  }
+  return {seconds};
+}
+
+function parseElement(raw, where, ctx) {
   if (!isObj(raw)) fail(where, 'an element must be an object');
   const el = {};
   el.id = raw.id === undefined || raw.id === null ? '' : str(raw.id, `${where}.id`);
+  const elCtx = {...ctx, elementId: el.id};
   el.className = raw.class === undefined ? (raw.text !== undefined ? 'android.widget.TextView' : 'android.view.View')
     : str(raw.class, `${where}.class`, {allowNumber: false});
   if (!el.className) fail(`${where}.class`, 'must not be empty');
@@ -89,8 +148,8 @@ function parseElement(raw, where, screenNames) {
       fail(`${where}.${key}`, `must be true or false, got ${JSON.stringify(raw[key])}`);
     }
   }
-  el.onClick = parseRules(raw.onClick, `${where}.onClick`, screenNames);
-  el.onLongClick = parseRules(raw.onLongClick, `${where}.onLongClick`, screenNames);
+  el.onClick = parseRules(raw.onClick, `${where}.onClick`, {...elCtx, handler: 'onClick'});
+  el.onLongClick = parseRules(raw.onLongClick, `${where}.onLongClick`, {...elCtx, handler: 'onLongClick'});
   el.longClickable = el.onLongClick.length > 0;
   el.editable = raw.editable ?? false;
   el.password = raw.password ?? false;
@@ -101,31 +160,31 @@ function parseElement(raw, where, screenNames) {
   el.clickable = raw.clickable ?? (raw.onClick !== undefined && raw.onClick !== null
     || CLICKABLE_CLASSES.has(el.className) || el.checkable || el.editable);
   el.bounds = raw.bounds === undefined || raw.bounds === null ? null : parseBounds(raw.bounds, `${where}.bounds`);
-  parseItems(el, raw, where, screenNames);
+  parseItems(el, raw, where, ctx);
   return el;
 }
 
 /** A scrollable container: `items` shown `rows` at a time (APP_MODEL.md, "Scrolling lists"). */
-function parseItems(el, raw, where, screenNames) {
+function parseItems(el, raw, where, ctx) {
   el.items = null;
   el.scrollable = raw.scrollable ?? false;
   if (raw.items === undefined || raw.items === null) return;
   if (!Array.isArray(raw.items)) fail(`${where}.items`, 'must be a list of elements');
   el.items = raw.items.map((item, i) => {
     if (isObj(item) && item.items !== undefined) fail(`${where}.items[${i}].items`, 'list items cannot hold lists');
-    return parseElement(item, `${where}.items[${i}]`, screenNames);
+    return parseElement(item, `${where}.items[${i}]`, ctx);
   });
   el.rows = raw.rows ?? DEFAULT_ROWS;
   if (!Number.isInteger(el.rows) || el.rows < 1) fail(`${where}.rows`, `must be a positive integer, got ${JSON.stringify(raw.rows)}`);
   el.scrollable = raw.scrollable ?? true;
 }
 
-function parseRules(raw, where, screenNames) {
+function parseRules(raw, where, ctx) {
   let rules = raw;
   if (rules === undefined || rules === null) rules = [];
   else if (isObj(rules)) rules = [rules];
   else if (!Array.isArray(rules)) fail(where, 'must be a list of rules');
-  return rules.map((r, i) => parseRule(r, `${where}[${i}]`, screenNames));
+  return rules.map((r, i) => parseRule(r, `${where}[${i}]`, ctx));
 }
 
 /** Validate a parsed JSON document; returns the normalized model or throws ModelError. */
@@ -158,7 +217,7 @@ function parseModel(doc) {
     }
     screens[name] = {
       name, activity, back, scrollable: raw.scrollable ?? false,
-      elements: elements.map((e, i) => parseElement(e, `${where}.elements[${i}]`, screenNames)),
+      elements: elements.map((e, i) => parseElement(e, `${where}.elements[${i}]`, {screenNames, pkg, activity})),
     };
   }
   const label = typeof doc.label === 'string' && doc.label ? doc.label

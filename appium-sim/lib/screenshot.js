@@ -55,6 +55,7 @@ class Canvas {
 
 function nodeColor(n) {
   if (n.className === 'android.widget.Toast') return COLORS.toast;
+  if (n.system) return n.resourceId === 'android:id/parentPanel' ? COLORS.light : null; // the dialog's card
   if (n.launcherApp) return COLORS.icon;
   if (!n.enabled) return COLORS.disabled;
   if (n.checkable && n.checked) return COLORS.checkedOn;
@@ -64,7 +65,8 @@ function nodeColor(n) {
 }
 
 function drawNode(c, n) {
-  if (n.index === undefined && !n.launcherApp && n.className !== 'android.widget.Toast') return;
+  if (n.index === undefined && !n.launcherApp && !n.system && n.className !== 'android.widget.Toast') return;
+  if (n.system && !n.text && n.resourceId !== 'android:id/parentPanel') return; // a dialog's inner layouts
   const [x1, y1, x2, y2] = n.bounds.map((v) => v / SCALE);
   const bg = nodeColor(n);
   if (bg) c.fill(x1, y1, x2, y2, bg);
@@ -82,7 +84,7 @@ const pictures = new Map();
 /** What drawNode reads of each node: two views with the same key draw the same picture. */
 function pictureKey(view, launcher) {
   return JSON.stringify([launcher, view.records.map((n) => [
-    n.index !== undefined, Boolean(n.launcherApp), n.className, n.enabled, n.checkable, n.checked,
+    n.index !== undefined, Boolean(n.launcherApp), Boolean(n.system), n.className, n.resourceId, n.enabled, n.checkable, n.checked,
     Boolean(n.el && n.el.editable), n.clickable, n.focused, n.password, n.text, n.hint, n.desc, n.bounds,
   ])]);
 }

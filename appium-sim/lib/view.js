@@ -2,7 +2,7 @@
 // The current screen as UiAutomator2 would dump it: a tree of node records
 // (what page source, find, taps and screenshots share) and its XML.
 const {SCREEN, layoutScreen} = require('./layout');
-const {LAUNCHER_PACKAGE} = require('./device');
+const {LAUNCHER_PACKAGE, SYSTEM_PACKAGE} = require('./device');
 
 const FULL = [0, 0, SCREEN.width, SCREEN.height];
 const CONTENT = [0, SCREEN.statusBar, SCREEN.width, SCREEN.height - SCREEN.navBar];
@@ -21,7 +21,7 @@ function appChildren(device, app) {
   const {screen} = visit;
   const pkg = app.model.package;
   const prefix = `v${visit.serial}`;
-  const boxes = layoutScreen(screen);
+  const boxes = layoutScreen(screen, device.density);
   // A scrollable screen shows its content through a ScrollView: shifted by the visit's
   // offset, clipped to the display; what lies outside is absent, as on a device.
   const dy = screen.scrollable ? visit.scrollY : 0;
@@ -105,8 +105,51 @@ function launcherChildren(device) {
   return {handlePrefix: `l${device.launcherSerial}`, pkg: LAUNCHER_PACKAGE, children};
 }
 
-/** Build the node tree of what is on screen now. */
-function buildView(device) {
+// Android's crash and ANR dialogs (the layouts app_error_dialog and app_anr_dialog): a title and
+// a column of full-width buttons, in the middle of the display.
+const DIALOG = {x1: 77, x2: 1003, title: 190, button: 147, bottom: 36};
+const DIALOG_TEXT = {
+  crash: {title: (label) => `${label} keeps stopping`, buttons: [['aerr_app_info', 'App info', 'info'], ['aerr_close', 'Close app', 'close']]},
+  anr: {title: (label) => `${label} isn't responding`, buttons: [['aerr_close', 'Close app', 'close'], ['aerr_wait', 'Wait', 'wait']]},
+};
+
+/** The system dialog's window: what UiAutomator2 dumps while it has the focus (package "android"). */
+function dialogRoots(device) {
+  const {kind, label, serial} = device.dialog;
+  const text = DIALOG_TEXT[kind];
+  const prefix = `d${serial}`;
+  const height = DIALOG.title + text.buttons.length * DIALOG.button + DIALOG.bottom;
+  const top = Math.round((SCREEN.height - height) / 2);
+  const box = [DIALOG.x1, top, DIALOG.x2, top + height];
+  const sys = (props) => node({pkg: SYSTEM_PACKAGE, system: true, ...props});
+  const title = sys({
+    handle: `${prefix}.t`, className: 'android.widget.TextView', resourceId: 'android:id/alertTitle', text: text.title(label),
+    bounds: [DIALOG.x1 + 66, top + 66, DIALOG.x2 - 66, top + DIALOG.title - 40],
+  });
+  const buttonsTop = top + DIALOG.title;
+  const buttons = text.buttons.map(([id, caption, action], k) => sys({
+    handle: `${prefix}.b${k}`, className: 'android.widget.Button', resourceId: `android:id/${id}`, text: caption,
+    clickable: true, focusable: true, dialogAction: action,
+    bounds: [DIALOG.x1, buttonsTop + k * DIALOG.button, DIALOG.x2, buttonsTop + (k + 1) * DIALOG.button],
+  }));
+  const area = [DIALOG.x1, buttonsTop, DIALOG.x2, buttonsTop + buttons.length * DIALOG.button];
+  const topPanel = sys({
+    handle: `${prefix}.p1`, className: 'android.widget.LinearLayout', resourceId: 'android:id/topPanel',
+    bounds: [DIALOG.x1, top, DIALOG.x2, buttonsTop], children: [title],
+  });
+  const custom = sys({
+    handle: `${prefix}.p2`, resourceId: 'android:id/custom', bounds: area,
+    children: [sys({handle: `${prefix}.p3`, className: 'android.widget.LinearLayout', bounds: area, children: buttons})],
+  });
+  const panel = sys({
+    handle: `${prefix}.p0`, className: 'android.widget.LinearLayout', resourceId: 'android:id/parentPanel', bounds: box,
+    children: [topPanel, custom],
+  });
+  return {pkg: SYSTEM_PACKAGE, roots: [sys({handle: `${prefix}.c0`, bounds: box, children: [panel]})]};
+}
+
+/** The app's (or the launcher's) window, and a toast over it. */
+function windowRoots(device) {
   const app = device.fgApp;
   const {handlePrefix, pkg, children} = app ? appChildren(device, app) : launcherChildren(device);
   const content = node({handle: `${handlePrefix}.c1`, pkg, resourceId: 'android:id/content', bounds: CONTENT, children});
@@ -118,6 +161,12 @@ function buildView(device) {
       bounds: [140, 2000, 940, 2130],
     }));
   }
+  return {pkg, roots};
+}
+
+/** Build the node tree of what is on screen now. */
+function buildView(device) {
+  const {pkg, roots} = device.dialog ? dialogRoots(device) : windowRoots(device);
   // flatten in document order; `last` = index of the last descendant (for scoped finds)
   const records = [];
   const walk = (n, parent) => {

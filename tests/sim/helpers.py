@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -13,7 +15,12 @@ from appium.webdriver.common.appiumby import AppiumBy
 NOTES = "com.example.notes"
 SETTINGS = "com.example.settings"
 SHOP = "com.example.shop"
+RECIPES = "com.example.recipes"
 LAUNCHER = "com.android.launcher3"
+SYSTEM = "android"  # the package of the crash and ANR dialogs
+CRASH_DIALOG = "com.android.server.am.AppErrorDialog"
+ANR_DIALOG = "com.android.server.am.AppNotRespondingDialog"
+THREADTIME = re.compile(r"^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} +(\d+) +(\d+) ([VDIWEF]) (.+?): (.*)$")
 
 
 def source_tree(driver: Any) -> ElementTree.Element:
@@ -68,3 +75,36 @@ def raw(server: str, driver: Any, method: str, path: str, body: dict[str, Any] |
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.load(resp)["value"]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll until `condition()` is truthy and return it; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)  # the polling interval, not a wait in place of the condition
+
+
+def dialog_title(driver: Any) -> str | None:
+    """The text of a system dialog's android:id/alertTitle, or None when none shows."""
+    node = source_tree(driver).find(".//*[@resource-id='android:id/alertTitle']")
+    return None if node is None or node.get("package") != SYSTEM else node.get("text")
+
+
+def logcat(driver: Any) -> list[str]:
+    """The logcat lines that came since the last read (the messages of Appium's log entries)."""
+    return [entry["message"] for entry in driver.get_log("logcat")]
+
+
+def tagged(lines: list[str], tag: str) -> list[str]:
+    """The messages of the lines with that tag (`E AndroidRuntime: <message>` -> `<message>`)."""
+    out = []
+    for line in lines:
+        m = THREADTIME.match(line)
+        if m and m.group(4).strip() == tag:
+            out.append(m.group(5))
+    return out

@@ -123,9 +123,11 @@ def test_typed_text_survives_a_visit_to_another_screen(driver_for):
 def test_crash_leaves_foreground_and_next_activation_starts_fresh(driver_for):
     d = driver_for("notes")
     login(d)
-    by_id(d, "crash").click()
+    by_id(d, "sync").click()
+    assert d.current_package == "android"  # the crash dialog (tests/sim/test_crashes.py)
+    by_id(d, "aerr_close").click()
     assert d.current_package == LAUNCHER
-    assert d.query_app_state(NOTES) == 3
+    assert d.query_app_state(NOTES) == 1  # the process is gone
     d.activate_app(NOTES)
     assert d.current_activity == ".ConsentActivity"
 
@@ -134,10 +136,20 @@ def test_crash_button_in_deep_settings_tree(driver_for):
     d = driver_for("settings")
     by_id(d, "system").click()
     by_id(d, "developer").click()
-    by_id(d, "crash_app").click()
-    assert d.current_package == LAUNCHER
+    by_id(d, "bug_report").click()
+    assert by_id(d, "alertTitle").text == "Settings keeps stopping"
     d.activate_app(SETTINGS)
     assert d.current_activity == ".SettingsActivity"
+
+
+def test_when_reads_a_field_of_the_screen_as_it_shows_now(driver_for):
+    d = driver_for("notes")
+    login(d)
+    by_id(d, "settings").click()
+    by_id(d, "sign_out").click()  # a new visit of the login screen: its fields are empty
+    by_id(d, "sign_in").click()
+    assert d.current_activity == ".LoginActivity"
+    assert by_id(d, "error").text == "Invalid username or password"
 
 
 def test_set_and_goto_in_one_rule_and_explicit_bounds(driver_for, tmp_path):
