@@ -28,12 +28,15 @@ from actors.appium import (
     server_status,
 )
 from actors.exploration import ExplorationStep
+from actors.findings import FindingsWatch
 from actors.nodes import NodeRunner, RunStopped
 from actors.observer import Observer
+from actors.reproduction import Reproduction
 from actors.policies import build_policy
 from config.worker_settings import WorkerSettings
 from domain.application import RunService
 from domain.exploration import ExplorationHistory, ExplorationPolicy, ProgressTracker, Screen
+from domain.findings.journal import FindingsJournal
 from domain.run import LeaseLost, RunAlreadyFinished
 from storage.artifacts import ArtifactStore
 
@@ -94,7 +97,12 @@ class AgentRun:
             self.prepare_policy()
             screen = self.setup()
             self.node.flush()
-            self.explore(screen)
+            try:
+                self.explore(screen)
+            except RunStopped as stop:
+                if stop.outcome == "completed":  # not a failed or cancelled run; a cancel here ends it instead
+                    Reproduction(self).run()
+                raise
         except RunStopped as stop:
             self.stop(stop)
         except (LeaseLost, *STORE_UNAVAILABLE):
@@ -114,6 +122,8 @@ class AgentRun:
         self.policy = build_policy(self.policy_name, seed=self.seed, package=self.app["packageName"], goal=self.goal,
                                    settings=self.settings, llm_calls_made=self.metrics.llm_calls)
         self.continued = self.continue_from_history(events)
+        self.journal = FindingsJournal.from_events(events)
+        self.findings = FindingsWatch(self, self.journal)
 
     def continue_from_history(self, events: list) -> bool:
         """A run resumed after a pause, or taken over from a lost worker, goes on where it
@@ -146,7 +156,9 @@ class AgentRun:
             self.node("EnsureDevice", step, self.ensure_device, lambda _: mark)
             self.node("ProvisionApp", step, self.provision_app, lambda _: mark)
             self.node("LaunchOrAttach", step, self.launch_or_attach, lambda _: mark)
-            return self.node("WaitIdle", step, self.observer.wait_idle, lambda s: {"screenId": s.screen_id, **mark})
+            screen = self.node("WaitIdle", step, self.observer.wait_idle, lambda s: {"screenId": s.screen_id, **mark})
+            self.journal.launched(screen.screen_id)
+            return screen
         except DeviceError as error:
             raise RunStopped("failed", SETUP_ERRORS.get(type(error), "device_error"), str(error)) from None
 
@@ -183,7 +195,7 @@ class AgentRun:
     # Stop
 
     def stop(self, stop: RunStopped) -> None:
-        step, worker, metrics = self.metrics.steps, self.worker_id, self.metrics.as_dict()
+        step, worker, metrics = max(self.metrics.steps, self.node.last_step), self.worker_id, self.metrics.as_dict()
         ends = {
             "completed": lambda run: run.complete(stop.stop_reason, metrics, worker),
             "canceled": lambda run: run.confirm_cancel(worker_id=worker),

@@ -23,6 +23,7 @@ from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from actors import metrics
+from domain.sessions import session_capabilities
 
 APP_STATE_FOREGROUND = 4
 BACK_KEY = 4
@@ -84,11 +85,7 @@ class Device:
                      extra_caps: dict[str, Any]) -> "Device":
         """A session within `session_timeout` (installing and launching take longer than a command), whose
         later commands each get `timeout`."""
-        options = AppiumOptions().load_capabilities({
-            "platformName": "Android", "appium:app": app["apkPath"],
-            "appium:appPackage": app["packageName"], "appium:appActivity": app["appActivity"],
-            "appium:newCommandTimeout": 300, **extra_caps,
-        })
+        options = AppiumOptions().load_capabilities(session_capabilities(app, extra_caps))
         config = AppiumClientConfig(remote_server_addr=server_url, timeout=session_timeout)
         try:
             driver = webdriver.Remote(server_url, options=options, client_config=config)
@@ -107,6 +104,20 @@ class Device:
     def screenshot_png(self) -> bytes:
         with translated_errors():
             return self.driver.get_screenshot_as_png()
+
+    def logcat(self) -> list[str]:
+        """What the device logged since the last read, as logcat prints it (UiAutomator2's `logcat` log
+        type; its entries all say level ALL, so only the message counts). Needs the log permission on a
+        real server: a refusal is a DeviceError the caller records, not a reason to stop."""
+        with translated_errors():
+            return [str(entry.get("message", "")) for entry in self.driver.get_log("logcat")]
+
+    def screen_density(self) -> int | None:
+        """The session's `deviceScreenDensity` (dpi), to turn bounds into dp; None when the driver does not say."""
+        try:
+            return int(float((self.driver.capabilities or {})["deviceScreenDensity"]))
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def current_activity(self) -> str:
         with translated_errors():

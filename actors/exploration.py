@@ -7,10 +7,11 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from actors import metrics as telemetry  # `metrics` is the run's own figures here
-from actors.appium import DeviceError, DeviceUnavailable
+from actors.appium import Device, DeviceError, DeviceUnavailable
 from actors.nodes import RunStopped, cancelled
 from domain.exploration import Action, Screen, enumerate_actions, goal_text, screen_shows
 from domain.exploration.outline import outline
+from domain.findings.dialogs import DISMISS, system_dialog
 
 if TYPE_CHECKING:
     from actors.agent import AgentRun
@@ -68,6 +69,7 @@ class ExplorationStep:
             metrics.activities.add(screen.activity)
             self.node.record("screen_discovered", step_ordinal=step,
                              screen_id=screen.screen_id, activity=screen.activity)
+            self.agent.findings.new_screen(step, screen, self.agent.observer.last_source, artifacts)
         if self.goal and (screen_shows(screen, self.goal) or (new_screen and self.policy_sees_goal(step, screen))):
             raise RunStopped("completed", "goal_reached")
         return {"screenId": screen.screen_id, **artifacts}
@@ -97,38 +99,35 @@ class ExplorationStep:
                              reason=call.reason, action_id=action_id, goal_reached=call.goal_reached)
 
     def act(self, step: int, screen: Screen, action: Action) -> None:
-        device = self.agent.device
-        if action.kind == "back":
-            device.back()
-        elif action.kind == "type":
-            device.type_text(action.target, action.text or "")
-        elif action.kind == "long_press":
-            device.long_press(action.target)
-        elif action.kind == "scroll":
-            if not device.scroll(action.target, action.direction or "down"):
-                self.agent.policy.reached_end(screen, action)  # spares the scroll that would find it out
-        else:
-            device.tap(action.target)
+        if not perform(self.agent.device, action):
+            self.agent.policy.reached_end(screen, action)  # spares the scroll that would find it out
         self.node.record("action_performed", step_ordinal=step, screen_id=screen.screen_id,
                          action=public(action))
 
     def verify(self, step: int, before: Screen, action: Action) -> Screen:
         observer = self.agent.observer
-        after = observer.wait_idle()
+        before_source = observer.last_source
+        after = self.agent.findings.after_action(step, before, before_source, action, observer.wait_idle())
         self.agent.policy.observe(before, action, after)
         if not after.in_app(observer.package):
-            after = self.node("RestartApp", step, self.restart_app, _screen_detail)
+            dialog = system_dialog(after)
+            after = self.node("RestartApp", step, lambda: self.restart_app(dialog), _screen_detail)
+        self.agent.journal.acted(before.screen_id, action.to_dict(), after.screen_id)
         self._record_transition(step, before, action, after)
         return after
 
-    def restart_app(self) -> Screen:
-        """The app crashed or left the foreground: bring it back and look again."""
+    def restart_app(self, dialog: str | None = None) -> Screen:
+        """The app crashed or left the foreground: close Android's crash or ANR dialog if one shows (a
+        dialog left open would cover the relaunched app on a device), bring the app back and look again."""
         agent = self.agent
         agent.metrics.restarts += 1
+        if dialog is not None:
+            agent.device.tap(DISMISS)
         agent.device.activate_app(agent.app["packageName"])
         screen = agent.observer.wait_idle()
         if not screen.in_app(agent.observer.package):
             raise RunStopped("failed", "app_launch_failed", "the app did not come back to the foreground")
+        agent.journal.launched(screen.screen_id)
         return screen
 
     def _record_transition(self, step: int, before: Screen, action: Action, after: Screen) -> None:
@@ -171,6 +170,21 @@ class ExplorationStep:
             if self.node.cancel_requested():
                 raise cancelled()
             time.sleep(min(0.05, deadline - time.monotonic()))
+
+
+def perform(device: Device, action: Action) -> bool:
+    """Does `action` on the device; False only for a scroll that reached the end of its view."""
+    if action.kind == "back":
+        device.back()
+    elif action.kind == "type":
+        device.type_text(action.target, action.text or "")
+    elif action.kind == "long_press":
+        device.long_press(action.target)
+    elif action.kind == "scroll":
+        return device.scroll(action.target, action.direction or "down")
+    else:
+        device.tap(action.target)
+    return True
 
 
 def _screen_detail(screen: Screen) -> dict[str, Any]:

@@ -47,6 +47,7 @@ class NodeFailed(Exception):
 class NodeRunner:
     def __init__(self, runs: RunService, run_id: str, worker_id: str) -> None:
         self.writer, self.worker_id = RunWriter(runs, run_id), worker_id
+        self.last_step = 0  # of the latest node started: the Stop node comes after a reproduction's steps
 
     def __call__(self, name: str, step: int, work: Callable[[], T], detail: Callable[[T], dict] | None = None) -> T:
         with metrics.waiting():  # one store query: not the agent's own time
@@ -72,6 +73,7 @@ class NodeRunner:
 
     def start(self, name: str, step: int) -> None:
         worker = self.worker_id
+        self.last_step = max(self.last_step, step)
         self.writer.apply(lambda run: run.start_node(name, step, worker))
 
     def finish(self, name: str, step: int, outcome: str, **detail: Any) -> None:

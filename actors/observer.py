@@ -41,5 +41,16 @@ class Observer:
         self.last_source = previous
         return self._parse(previous)
 
+    def wait_change(self, source: str, seconds: float) -> Screen | None:
+        """The screen once its page source is no longer `source` (then idle), or None after `seconds`."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.cancel_requested():
+                raise cancelled()
+            time.sleep(IDLE_POLL_SECONDS)
+            if self.device.page_source() != source:
+                return self.wait_idle()
+        return None
+
     def _parse(self, source: str) -> Screen:
         return parse_screen(source, activity=self.device.current_activity(), package=self.device.current_package())

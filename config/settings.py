@@ -47,6 +47,7 @@ class Settings(BaseSettings):
         (), description="Appium servers runs may name (comma separated); the device actors' server when empty")
     api_keys: str = Field("", description="key=tenant[/project],...: Bearer keys and their tenants; none = local mode")
     log_level: str = "INFO"
+    reproduce_attempts: int = Field(2, ge=0, le=10, description="Replays of each crash and ANR after exploring")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the llm policy, with /v1; "
                                      "the llm policy is refused while unset")
     llm_model: str | None = Field(None, description="Model to ask; the server's first model when unset")

@@ -26,3 +26,4 @@ class WorkerSettings:
     llm_api_key: str | None = field(default=None, repr=False)
     llm_timeout_seconds: float = 10.0
     llm_max_calls_per_run: int = 200
+    reproduce_attempts: int = 2  # replays of each crash and ANR once exploration ends (DESIGN.md "Findings")

@@ -230,6 +230,7 @@ class Run(Aggregate):
         step_ordinal: int
         screen_id: str
         action: dict[str, Any]
+        reproducing: str | None = None  # the finding whose reproduction took it; None while exploring
 
     class ScreenDiscovered(Aggregate.Event):
         step_ordinal: int
@@ -256,6 +257,30 @@ class Run(Aggregate):
         action_id: str | None  # the action taken at that step
         goal_reached: bool | None
 
+    # Findings (DESIGN.md "Findings"): what broke, first met, met again, and reproduced.
+
+    class FindingDetected(Aggregate.Event):
+        finding_id: str
+        kind: str  # crash | anr | accessibility
+        title: str
+        signature: str
+        step_ordinal: int
+        screen_id: str  # where the triggering action was taken
+        activity: str
+        action_id: str | None  # the triggering action (an accessibility finding's element)
+        details: dict[str, Any]
+        artifacts: dict[str, str]  # what showed after it: screenshot, pageSource, logcat
+
+    class FindingRecurred(Aggregate.Event):
+        finding_id: str
+        step_ordinal: int
+
+    class FindingReproduced(Aggregate.Event):
+        finding_id: str
+        attempts: int
+        reproduced: int
+        steps: list[dict[str, Any]]
+
 
 EXPLORATION_EVENTS: dict[str, type[Aggregate.Event]] = {
     "screen_perceived": Run.ScreenPerceived,
@@ -263,4 +288,7 @@ EXPLORATION_EVENTS: dict[str, type[Aggregate.Event]] = {
     "screen_discovered": Run.ScreenDiscovered,
     "transition_discovered": Run.TransitionDiscovered,
     "llm_called": Run.LlmCalled,
+    "finding_detected": Run.FindingDetected,
+    "finding_recurred": Run.FindingRecurred,
+    "finding_reproduced": Run.FindingReproduced,
 }

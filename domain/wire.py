@@ -30,6 +30,9 @@ EVENT_NAMES: dict[type, str] = {
     Run.ScreenDiscovered: "graph.screen.discovered",
     Run.TransitionDiscovered: "graph.transition.discovered",
     Run.LlmCalled: "agent.llm.called",
+    Run.FindingDetected: "agent.finding.detected",
+    Run.FindingRecurred: "agent.finding.recurred",
+    Run.FindingReproduced: "agent.finding.reproduced",
 }
 TERMINAL_NAMES = frozenset({"run.completed", "run.failed", "run.canceled"})
 # Fields kept inside the store: inputs may hold credentials, app_config is served by /run/{id}.

@@ -68,7 +68,8 @@ class Finished:
         return self.terminal.data["metrics"]
 
     def actions(self) -> list[str]:
-        return [d["action"]["action_id"] for d in self.named("agent.action.performed")]
+        """The exploration's actions (not the replays that reproduce its findings)."""
+        return [d["action"]["action_id"] for d in self.named("agent.action.performed") if not d["reproducing"]]
 
     def discovered(self) -> dict[str, str]:
         """Discovered screen id -> activity."""
@@ -603,7 +604,8 @@ def test_a_crash_restarts_the_app_and_the_run_goes_on(h, tmp_path):
 
     assert_one_terminal(finished, "run.completed", "completed", "explored")
     home = finished.screen_of(".HomeActivity")
-    (crash,) = [a for a in finished.named("agent.action.performed") if a["action"]["action_id"] == "tap:id/sync"]
+    (crash,) = [a for a in finished.named("agent.action.performed")
+                if a["action"]["action_id"] == "tap:id/sync" and not a["reproducing"]]
     (verify,) = [c for c in finished.calls() if c.name == "Verify" and c.step == crash["stepOrdinal"]]
     assert [(c.name, c.outcome, c.detail["screenId"]) for c in verify.inner] == [("RestartApp", "SUCCESS", home)]
     assert verify.detail["screenId"] == home  # the step ends on the restarted app, not the launcher

@@ -1,0 +1,127 @@
+"""The Reproduce node: once exploration has ended, each crash and ANR is replayed from a fresh launch
+along the shortest known path to its trigger, REPRODUCE_ATTEMPTS times in one session (DESIGN.md
+"Findings"). Outside maxSteps; its actions are `agent.action.performed` events with `reproducing`,
+and it records nothing else of exploration's (no screens, no transitions, no metrics)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from actors.appium import DeviceError
+from actors.exploration import perform
+from actors.nodes import cancelled
+from domain.exploration import Action
+from domain.findings.dialogs import DISMISS, system_dialog
+from domain.findings.reproduction import reproduction_steps
+from domain.findings.signature import signature
+
+if TYPE_CHECKING:
+    from actors.agent import AgentRun
+
+REPRODUCIBLE = ("crash", "anr")
+ANR_MARGIN_SECONDS = 5.0  # an ANR attempt waits for the dialog up to its freeze plus this
+DEFAULT_FREEZE_SECONDS = 5.0
+CRASH_WAIT_SECONDS = 1.0  # a crash dialog shows at once; a moment for it to be drawn
+POLL_SECONDS = 0.1
+
+
+class Reproduction:
+    def __init__(self, agent: "AgentRun") -> None:
+        self.agent, self.node, self.journal = agent, agent.node, agent.journal
+        self.package = agent.app["packageName"]
+        self.step = agent.metrics.steps  # its ordinals follow the last exploration step
+
+    def run(self) -> None:
+        for finding_id, kind in list(self.journal.kinds.items()):
+            if kind in REPRODUCIBLE:
+                steps = self.steps_for(finding_id)
+                self.node("Reproduce", self.step + 1, lambda: self.reproduce(finding_id, steps),
+                          lambda result: {"findingId": finding_id, **result})
+
+    def steps_for(self, finding_id: str) -> list[dict[str, Any]] | None:
+        journal = self.journal
+        screen_id, action_id = journal.triggers[finding_id]
+        action = journal.actions.get((screen_id, action_id))
+        if journal.start is None or action is None:
+            return None
+        by_id = {aid: a for (_, aid), a in journal.actions.items()}
+        route = reproduction_steps(journal.transitions, journal.start, (screen_id, action), {}, by_id)
+        if route is None:
+            return None
+        # Then with what was done on each screen of that route on the visit that left it the same way.
+        legs = [(step["fromScreen"], step["actionId"], step["toScreen"]) for step in route]
+        return reproduction_steps(journal.transitions, journal.start, (screen_id, action),
+                                  journal.visit_actions(legs), by_id, self.agent.inputs)
+
+    def reproduce(self, finding_id: str, steps: list[dict[str, Any]] | None) -> dict[str, int]:
+        attempts = self.agent.settings.reproduce_attempts if steps else 0
+        reproduced = sum(self._attempt(finding_id, steps) for _ in range(attempts))
+        self.node.record("finding_reproduced", finding_id=finding_id, attempts=attempts, reproduced=reproduced,
+                         steps=steps or [])
+        return {"attempts": attempts, "reproduced": reproduced}
+
+    def _attempt(self, finding_id: str, steps: list[dict[str, Any]]) -> bool:
+        """One replay from a fresh launch: True when the same signature showed again."""
+        device, observer = self.agent.device, self.agent.observer
+        try:
+            device.terminate_app(self.package)
+            device.activate_app(self.package)
+            observer.wait_idle()
+            self.agent.findings.read_logcat()  # what came before this attempt is not its evidence
+            for step in steps:
+                if self.node.cancel_requested():
+                    raise cancelled()
+                self.step += 1
+                perform(device, _action(step, self.agent.inputs))
+                self.node.record("action_performed", step_ordinal=self.step, screen_id=step["fromScreen"],
+                                 action=_public(step), reproducing=finding_id)
+                observer.wait_idle()
+            return self._showed(finding_id, steps[-1])
+        except DeviceError:
+            return False  # the attempt could not be replayed: it did not reproduce the finding
+
+    def _showed(self, finding_id: str, trigger: dict[str, Any]) -> bool:
+        """Waits for a crash or ANR dialog or logcat block, then dismisses the dialog; compares signatures."""
+        kind = self.journal.kinds[finding_id]
+        freeze = self._freeze_seconds(finding_id)
+        deadline = time.monotonic() + (freeze + ANR_MARGIN_SECONDS if kind == "anr" else CRASH_WAIT_SECONDS)
+        reports: list[Any] = []
+        while True:
+            reports += self.agent.findings.read_logcat()
+            screen = self.agent.observer.screen()
+            dialog = system_dialog(screen)
+            if dialog is not None or any(r.kind == kind for r in reports) or time.monotonic() >= deadline:
+                break
+            if self.node.cancel_requested():
+                raise cancelled()
+            time.sleep(POLL_SECONDS)
+        if dialog is not None:
+            self.agent.device.tap(DISMISS)
+        report = next((r for r in reports if r.kind == kind), None)
+        if dialog != kind and report is None:
+            return False
+        activity = self.journal.activities[finding_id]
+        wanted = next(sig for sig, fid in self.journal.findings.items() if fid == finding_id)
+        return signature(kind, self.package, report, activity, trigger["actionId"]) == wanted
+
+    def _freeze_seconds(self, finding_id: str) -> float:
+        """As long as it froze while exploring; else Android's own input-dispatch timeout."""
+        return self.journal.freezes.get(finding_id, DEFAULT_FREEZE_SECONDS)
+
+
+def _action(step: dict[str, Any], inputs: dict[str, str]) -> Action:
+    target = step.get("target")
+    if target is not None:
+        kind, value = target
+        target = (kind, tuple(value) if isinstance(value, list) else value)
+    text = inputs.get(step["inputKey"], "") if step.get("inputKey") else step.get("text")
+    return Action(kind=step["kind"], target=target, text=text, label=step.get("label", ""),
+                  action_id=step["actionId"], direction=step.get("direction"))
+
+
+def _public(step: dict[str, Any]) -> dict[str, Any]:
+    """As exploration's action events show an action (no typed text: inputs may be secrets)."""
+    action = {"kind": step["kind"], "target": step.get("target"), "label": step.get("label", ""),
+              "action_id": step["actionId"]}
+    return action if step.get("direction") is None else {**action, "direction": step["direction"]}
