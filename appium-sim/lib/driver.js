@@ -53,13 +53,23 @@ const desiredCapConstraints = {
   autoLaunch: {isBoolean: true},
   simSeed: {}, // a number or a string: seeds the draws of crash rules' `probability`
   simDensity: {isNumber: true},
+  // false: the log command refuses logcat, as a UiAutomator2 server started without the adb_shell
+  // feature does on a device farm; agents must cope without stack traces.
+  simLogcat: {isBoolean: true},
 };
 
 // Appium's log command (`driver.get_log("logcat")`), as the UiAutomator2 driver names the type.
 const LOG_TYPES = {
   logcat: {
     description: 'Logs for Android applications on real device and emulators via ADB',
-    getter: (driver) => (driver.device ? driver.device.logcat.read() : []),
+    getter: (driver) => {
+      if (driver.caps.simLogcat === false) {
+        throw new errors.InvalidArgumentError(
+          "Potentially insecure feature 'adb_shell' has not been enabled. " +
+          "If you want to enable it, start the Appium server with --allow-insecure=adb_shell");
+      }
+      return driver.device ? driver.device.logcat.read() : [];
+    },
   },
 };
 

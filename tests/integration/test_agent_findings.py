@@ -127,3 +127,18 @@ def test_a_flaky_crash_reproduces_only_sometimes(h, tmp_path):
     result = reproduced(finished)[sync[0]["findingId"]]
 
     assert result["attempts"] == 8 and 0 < result["reproduced"] < 8, result
+
+
+def test_without_logcat_a_crash_is_still_found_from_its_dialog_and_says_why(h, tmp_path):
+    """A server that refuses logcat (no adb_shell permission) does not fail the run."""
+    run_id = h.request(buggy_app(tmp_path), APP, max_steps=12)
+    settings = Settings(database_url=h.database_url).worker_settings()
+    AgentRun(h.runs, h.artifacts, settings, run_id, {**SIMULATOR_CAPS, "appium:simLogcat": False},
+             worker_id=WORKER).execute()
+    finished = h.finished(run_id)
+
+    assert finished.terminal.name == "run.completed", finished.terminal
+    sync = next(f for f in findings(finished, "crash") if f["actionId"] == "tap:id/sync")
+    assert sync["signature"] == "crash|.HomeActivity|tap:id/sync"  # no stack: the screen and the action
+    assert "adb_shell" in sync["details"]["logcatError"] and "logcat" not in sync["artifacts"]
+    assert reproduced(finished)[sync["findingId"]]["reproduced"] == 2
