@@ -20,7 +20,7 @@ from httpx_sse import EventSource
 from runservice_client import calls
 from runservice_client.client import PARALLEL, RunClient
 from runservice_client.errors import RunServiceError
-from runservice_client.models import FINISHED_STATUSES, Run, RunEvent, finished_run
+from runservice_client.models import FINISHED_STATUSES, Run, RunEvent, finished_run, llm_usage
 from runservice_client.progress import RunsProgress, StepProgress
 
 
@@ -45,10 +45,11 @@ class AsyncRunClient:
 
     async def start(self, apk_path: str, appium_server_url: str, package_name: str, app_activity: str,
                     max_steps: int | None = None, goal: str | None = None, inputs: dict[str, str] | None = None,
-                    idempotency_key: str | None = None) -> Run:
+                    idempotency_key: str | None = None, policy: str | None = None) -> Run:
         """Starts a run; see RunClient.start."""
         spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
-                "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs}
+                "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs,
+                "policy": policy}
         return self._run(await self._call(calls.start(spec, idempotency_key)))
 
     async def start_many(self, specs: Iterable[dict[str, Any]]) -> list[Run]:
@@ -105,6 +106,20 @@ class AsyncRunClient:
             idle_drops = 0 if position > seen else idle_drops + 1
             if idle_drops >= calls.MAX_IDLE_DROPS:
                 raise RunServiceError(None, "unavailable", f"the stream of run {run_id} keeps dropping")
+
+    async def history(self, run_id: str) -> list[RunEvent]:
+        """See RunClient.history: the events so far, without waiting for more."""
+        last = (await self._call(calls.get(run_id)))["lastEventSeq"]
+        found: list[RunEvent] = []
+        async with aclosing(self.events(run_id)) as events:
+            async for event in events:
+                found.append(event)
+                if event.seq >= last:
+                    break
+        return found
+
+    async def llm_usage(self, run_id: str) -> dict[str, Any]:
+        return llm_usage(await self.history(run_id))
 
     async def wait(self, run_id: str, progress: bool = True) -> Run:
         with StepProgress(run_id, progress) as bar:

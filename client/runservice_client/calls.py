@@ -19,7 +19,8 @@ STREAM_READ_SECONDS = 60
 # A stream that drops this many times in a row without a single event gives up.
 MAX_IDLE_DROPS = 5
 START_FIELDS = {"apk_path": "apkPath", "appium_server_url": "appiumServerUrl", "package_name": "packageName",
-                "app_activity": "appActivity", "max_steps": "maxSteps", "goal": "goal", "inputs": "inputs"}
+                "app_activity": "appActivity", "max_steps": "maxSteps", "goal": "goal", "inputs": "inputs",
+                "policy": "policy"}
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class Call:
 
 
 def start(spec: dict[str, Any], idempotency_key: str | None) -> Call:
-    """POST /run. A key is made up when none is given, so the client's own retries never start a second run."""
+    """POST /run. A key is made up when none is given, so the client's own retries never start a second run.
+    A field left None is not sent: the service's default applies (policy "dfs", 50 steps)."""
     body = {START_FIELDS[name]: value for name, value in spec.items() if value is not None}
     key = idempotency_key or str(uuid.uuid4())
     return Call("POST", "/run", json=body, headers={"Idempotency-Key": key})

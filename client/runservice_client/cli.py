@@ -88,16 +88,19 @@ def key_value(_: Any, __: Any, values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--goal", help="Stop when a screen shows this.")
 @click.option("--input", "inputs", multiple=True, callback=key_value, metavar="KEY=VALUE",
               help="Text to type into a field (by id, hint or content-desc); repeatable.")
+@click.option("--policy", help="What chooses each action: dfs (the service's default), random, llm, "
+              "or a plug-in installed on the service.")
 @click.option("--idempotency-key", help="Starting again with the same key answers the same run.")
 @click.option("--wait", is_flag=True, help="Show a progress bar until the run ends; exit 0 only if it completed.")
 @as_json
 @click.pass_obj
 @reports_errors
 def start(client: RunClient, apk: str, appium: str, package: str, activity: str, max_steps: int | None,
-          goal: str | None, inputs: dict[str, str], idempotency_key: str | None, wait: bool, as_json: bool) -> None:
+          goal: str | None, inputs: dict[str, str], policy: str | None, idempotency_key: str | None, wait: bool,
+          as_json: bool) -> None:
     """Start a run and print its id."""
     apk = apk if "://" in apk or os.path.isabs(apk) else os.path.abspath(apk)  # the service wants absolute paths
-    run = client.start(apk, appium, package, activity, max_steps, goal, inputs or None, idempotency_key)
+    run = client.start(apk, appium, package, activity, max_steps, goal, inputs or None, idempotency_key, policy)
     if not wait:
         return emit(run) if as_json else click.echo(run.id)
     if not as_json:
@@ -140,9 +143,11 @@ def list_runs(client: RunClient, status: str | None, limit: int, as_json: bool) 
 @click.pass_obj
 @reports_errors
 def get(client: RunClient, run_id: str, as_json: bool) -> None:
-    """Show a run's state (and its metrics once it finished)."""
+    """Show a run's state, its policy, its metrics once it finished, and its calls to a language model
+    (requests, tokens, fallbacks by reason) so far."""
     run = client.get(run_id)
-    click.echo(json.dumps(run, default=str) if as_json else "\n".join(run_lines(run)))
+    usage = client.llm_usage(run_id)
+    click.echo(json.dumps({**run, "llm": usage}, default=str) if as_json else "\n".join(run_lines(run, usage)))
 
 
 def run_command(verb: str, help_text: str) -> None:

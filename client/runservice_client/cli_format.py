@@ -7,17 +7,19 @@ from typing import Any
 from runservice_client.models import Run, RunEvent
 
 # The fields worth a glance on an event line, in this order; the rest is in `watch --json`.
-EVENT_FIELDS = ("nodeName", "outcomeStatus", "activity", "screenId", "toScreen", "attempt",
-                "stopReason", "error", "metrics")
-TABLE = (("RUN", "run_id"), ("STATUS", "status"), ("STOP REASON", "stop_reason"), ("STEPS", None),
-         ("SCREENS", "screens_discovered"), ("CREATED", "created_at"))
+EVENT_FIELDS = ("nodeName", "outcomeStatus", "activity", "screenId", "toScreen", "attempt", "policy",
+                "purpose", "outcome", "reason", "promptTokens", "completionTokens", "latencyMs", "cached",
+                "goalReached", "stopReason", "error", "metrics")
+TABLE = (("RUN", "run_id"), ("STATUS", "status"), ("STOP REASON", "stop_reason"), ("POLICY", "policy"),
+         ("STEPS", None), ("SCREENS", "screens_discovered"), ("CREATED", "created_at"))
 
 
 def event_line(event: RunEvent) -> str:
     data = event.data
     time = str(data.get("ts", ""))[11:23]  # HH:MM:SS.mmm of the ISO timestamp
     step = f"step {data['stepOrdinal']}" if data.get("stepOrdinal") else ""
-    fields = " ".join(f"{name}={compact(data[name])}" for name in EVENT_FIELDS if data.get(name) is not None)
+    fields = " ".join(f"{name}={compact(data[name])}" for name in EVENT_FIELDS
+                      if data.get(name) is not None and data[name] is not False)  # "cached=False" says nothing
     return f"{event.seq:>5} {time} {event.name:<28} {step:<8} {fields}".rstrip()
 
 
@@ -27,12 +29,25 @@ def compact(value: Any) -> str:
     return str(value)
 
 
-def run_lines(run: Run) -> list[str]:
+def run_lines(run: Run, llm: dict[str, Any] | None = None) -> list[str]:
     lines = [f"{key}: {value}" for key, value in run.items()
              if key != "metrics" and value is not None and not isinstance(value, dict)]
     lines += [f"app.{key}: {value}" for key, value in (run.get("app") or {}).items()]
     lines += [f"metrics.{key}: {value}" for key, value in run.metrics.items()]
+    if llm and (llm["calls"] or run.policy == "llm"):
+        lines += llm_lines(llm)
     return lines
+
+
+def llm_lines(llm: dict[str, Any]) -> list[str]:
+    """The model calls of a run (models.llm_usage), a line each, like the metrics."""
+    fallbacks = sum(llm["fallbacks"].values())
+    by_reason = ", ".join(f"{reason} {count}" for reason, count in llm["fallbacks"].items())
+    return [f"llm.requests: {llm['requests']}", f"llm.cached: {llm['cached']}",
+            f"llm.promptTokens: {llm['promptTokens']}", f"llm.completionTokens: {llm['completionTokens']}",
+            f"llm.chosen: {llm['chosen']}", f"llm.fallbacks: {fallbacks}" + (f" ({by_reason})" if by_reason else ""),
+            *([f"llm.meanLatencyMs: {llm['meanLatencyMs']}"] if llm["meanLatencyMs"] is not None else []),
+            *([f"llm.models: {', '.join(llm['models'])}"] if llm["models"] else [])]
 
 
 def runs_table(rows: list[dict[str, Any]]) -> str:

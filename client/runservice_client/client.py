@@ -18,7 +18,7 @@ from httpx_sse import EventSource
 
 from runservice_client import calls
 from runservice_client.errors import RunServiceError
-from runservice_client.models import FINISHED_STATUSES, Run, RunEvent, finished_run
+from runservice_client.models import FINISHED_STATUSES, Run, RunEvent, finished_run, llm_usage
 from runservice_client.progress import RunsProgress, StepProgress
 
 # Threads that start or follow runs at once in start_many / wait_all (one HTTP connection each).
@@ -45,11 +45,13 @@ class RunClient:
 
     def start(self, apk_path: str, appium_server_url: str, package_name: str, app_activity: str,
               max_steps: int | None = None, goal: str | None = None, inputs: dict[str, str] | None = None,
-              idempotency_key: str | None = None) -> Run:
+              idempotency_key: str | None = None, policy: str | None = None) -> Run:
         """Starts a run. The same `idempotency_key` (made up when not given) answers the same run,
-        so the retries on 503 and connection errors never start a second one."""
+        so the retries on 503 and connection errors never start a second one. `policy` chooses each
+        action: "dfs" (the service's default), "random", "llm", or a plug-in installed on the service."""
         spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
-                "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs}
+                "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs,
+                "policy": policy}
         return self._run(self._call(calls.start(spec, idempotency_key)))
 
     def start_many(self, specs: Iterable[dict[str, Any]]) -> list[Run]:
@@ -107,6 +109,21 @@ class RunClient:
             idle_drops = 0 if position > seen else idle_drops + 1
             if idle_drops >= calls.MAX_IDLE_DROPS:
                 raise RunServiceError(None, "unavailable", f"the stream of run {run_id} keeps dropping")
+
+    def history(self, run_id: str) -> list[RunEvent]:
+        """The run's events so far, in order, without waiting for more (`events` follows a live run to its end)."""
+        last = self._call(calls.get(run_id))["lastEventSeq"]
+        found: list[RunEvent] = []
+        with closing(self.events(run_id)) as events:
+            for event in events:
+                found.append(event)
+                if event.seq >= last:
+                    break
+        return found
+
+    def llm_usage(self, run_id: str) -> dict[str, Any]:
+        """The run's use of the language model so far (see models.llm_usage): none for most policies."""
+        return llm_usage(self.history(run_id))
 
     def wait(self, run_id: str, progress: bool = True) -> Run:
         """Blocks until the run ends, with a bar of its steps; the finished run, with its metrics."""

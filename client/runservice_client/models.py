@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 TERMINAL_EVENTS = frozenset({"run.completed", "run.failed", "run.canceled"})
 FINISHED_STATUSES = frozenset({"completed", "failed", "canceled"})
+LLM_CALLED = "agent.llm.called"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class Run(dict):
         return self.get("stopReason")
 
     @property
+    def policy(self) -> str | None:
+        """What chose the run's actions ("dfs", "random", "llm" or a plug-in); None in start's answer."""
+        return self.get("policy")
+
+    @property
     def metrics(self) -> dict[str, Any]:
         return self.get("metrics") or {}
 
@@ -62,6 +69,8 @@ class Run(dict):
         head = f"<b>Run</b> <code>{e(self.id)}</code>: <b>{e(str(self.status))}</b>"
         if self.stop_reason:
             head += f", stop reason <b>{e(self.stop_reason)}</b>"
+        if self.policy:
+            head += f", policy <b>{e(self.policy)}</b>"
         cells = "".join(f"<tr><th style='text-align:left'>{e(k)}</th><td>{e(str(v))}</td></tr>"
                         for k, v in self.metrics.items())
         table = f"<table>{cells}</table>" if cells else ""
@@ -86,3 +95,30 @@ def finished_run(state: dict[str, Any], terminal: RunEvent | None) -> dict[str, 
     if "error" in terminal.data:
         extra["error"] = terminal.data["error"]
     return {**state, **extra}
+
+
+def llm_usage(events: Iterable[RunEvent]) -> dict[str, Any]:
+    """What a run's `agent.llm.called` events add up to: the requests sent to the model (a cached answer
+    or a spent budget sends none), its tokens, how often its answer was used, and the fallbacks to the
+    depth-first choice by reason (timeout, http_error, refused, invalid_answer, budget)."""
+    calls = [event.data for event in events if event.name == LLM_CALLED]
+    sent = [call for call in calls if was_sent(call)]
+    latency = sum(call.get("latencyMs") or 0 for call in sent)
+    return {
+        "calls": len(calls),
+        "requests": len(sent),
+        "cached": sum(1 for call in calls if call.get("cached")),
+        "chosen": sum(1 for call in calls if call.get("outcome") == "chosen"),
+        "fallbacks": dict(sorted(Counter(call.get("reason") or "unknown" for call in calls
+                                         if call.get("outcome") == "fallback").items())),
+        "promptTokens": sum(call.get("promptTokens") or 0 for call in calls),
+        "completionTokens": sum(call.get("completionTokens") or 0 for call in calls),
+        "meanLatencyMs": round(latency / len(sent)) if sent else None,
+        "purposes": dict(sorted(Counter(call.get("purpose") for call in calls).items())),
+        "models": sorted({call["model"] for call in calls if call.get("model")}),
+    }
+
+
+def was_sent(call: dict[str, Any]) -> bool:
+    """An `agent.llm.called` event's data that stands for a request to the model."""
+    return not call.get("cached") and call.get("reason") != "budget"

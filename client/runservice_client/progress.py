@@ -7,7 +7,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from runservice_client.models import RunEvent
+from runservice_client.models import LLM_CALLED, RunEvent, was_sent
 
 # What each event says about the run's status while it lasts; terminal events carry their own.
 # (`run.resumed` carries its own: queued again, or still running when the pause was withdrawn in time.)
@@ -16,12 +16,13 @@ STATUS_AFTER = {"run.queued": "queued", "run.started": "running", "run.resumed":
 
 
 class StepProgress:
-    """A run's steps against its maxSteps, with the screens found and the status in the postfix."""
+    """A run's steps against its maxSteps, with the screens found, the model's requests (a run that
+    asks a language model) and the status in the postfix."""
 
     def __init__(self, run_id: str, enabled: bool = True) -> None:
         # Shown after a moment: by then the history's first event has given the bar its total.
         self.bar = tqdm(desc=f"run {run_id}", unit="step", disable=not enabled, leave=True, delay=0.5)
-        self.screens, self.status = 0, "queued"
+        self.screens, self.model_calls, self.status = 0, 0, "queued"
         self.terminal: RunEvent | None = None
 
     def __enter__(self) -> StepProgress:
@@ -36,6 +37,8 @@ class StepProgress:
             self.bar.reset(total=data["maxSteps"])
         if event.name == "graph.screen.discovered":
             self.screens += 1
+        if event.name == LLM_CALLED and was_sent(data):
+            self.model_calls += 1
         step = data.get("stepOrdinal") or 0
         if event.is_terminal:
             self.terminal = event
@@ -44,11 +47,12 @@ class StepProgress:
         self.status = STATUS_AFTER.get(event.name, self.status)
         if event.name == "run.resumed":
             self.status = data.get("status", self.status)
-        self.bar.set_postfix(screens=self.screens, status=self.status, refresh=False)
+        shown = {"screens": self.screens, **({"model_calls": self.model_calls} if self.model_calls else {})}
+        self.bar.set_postfix(shown | {"status": self.status}, refresh=False)
         if step > self.bar.n:
             self.bar.update(step - self.bar.n)
-        elif event.name in STATUS_AFTER or event.is_terminal:
-            self.bar.refresh()  # a new status with no new step still shows
+        elif event.name in STATUS_AFTER or event.is_terminal or event.name == LLM_CALLED:
+            self.bar.refresh()  # a new status (or model call) with no new step still shows
 
 
 class RunsProgress:

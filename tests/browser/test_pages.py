@@ -1,4 +1,4 @@
-"""The pages in a real browser: the runs list, one run live and replayed, steering, API keys."""
+"""The pages in a real browser: the runs list, one run live and replayed, steering, API keys, policies."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_the_list_shows_a_started_run_and_follows_it_live(service, api, browser,
     try:
         browser.get(f"{service.api_url}/")
         wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, row).get_attribute("data-status") == "running"
-             and int(d.find_element(By.CSS_SELECTOR, f"{row} td:nth-child(6)").text) >= 1, "the run's row, live")
+             and int(d.find_element(By.CSS_SELECTOR, f"{row} td:nth-child(7)").text) >= 1, "the run's row, live")
         shot("started")
     finally:
         api.post(f"/run/{run_id}/cancel")
@@ -46,8 +46,8 @@ def test_the_list_shows_a_started_run_and_follows_it_live(service, api, browser,
     shot("canceled")
     cells = browser.execute_script(  # at once: the row is redrawn every few seconds
         "return [...document.querySelectorAll(`tr[data-run-id='${arguments[0]}'] td`)].map(td => td.innerText)", run_id)
-    assert cells[:4] == [run_id, "canceled", "user cancelled", "com.example.shop"]
-    assert cells[4].endswith(" / 1000") and int(cells[5]) >= 1
+    assert cells[:5] == [run_id, "canceled", "user cancelled", "com.example.shop", "dfs"]  # none asked: dfs
+    assert cells[5].endswith(" / 1000") and int(cells[6]) >= 1
     link = browser.execute_script("return document.querySelector(`tr[data-run-id='${arguments[0]}'] a`).href", run_id)
     assert link == f"{service.api_url}/runs/{run_id}"
     # the status filter asks GET /runs?status=...
@@ -165,8 +165,10 @@ def test_a_finished_run_replays_as_a_report(service, api, browser, shot):
     assert state["nodes"] == len(screens | {to for _, to, _ in transitions})
     assert browser.execute_script("return runPage.graph.cy.edges().length") == len(transitions)
     assert "ended" in text(browser, "#connection")
-    top = browser.find_element(By.CSS_SELECTOR, "#timeline details")
-    assert top.get_attribute("data-step") == "12" and "completed · max steps" in top.text
+    assert text(browser, "#policy") == "policy: dfs" and not browser.find_element(By.ID, "llm-fact").is_displayed()
+    top = browser.find_element(By.CSS_SELECTOR, "#timeline details")  # the Stop node's, after reproducing
+    last_step = max(e["data"].get("stepOrdinal", 0) for e in events)
+    assert top.get_attribute("data-step") == str(last_step) and "completed · max steps" in top.text
     shot("report")
     # a refused action is a message on the page, not a broken page
     browser.execute_script("document.getElementById('cancel').disabled = false")
@@ -231,3 +233,46 @@ def test_with_api_keys_the_pages_ask_for_one_and_show_only_the_tenants_runs(serv
     wait(browser, EC.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-run-id="{ours}"]')), "our run listed")
     assert not browser.find_elements(By.CSS_SELECTOR, f'tr[data-run-id="{theirs}"]')
     shot("list")
+
+
+PURPOSES = {"rank": "rank actions", "choose": "choose action", "goal": "goal check"}
+
+
+def test_an_llm_run_page_shows_its_policy_and_each_model_call(service, api, browser, shot):
+    run_id = start(service, api, "settings", maxSteps=3, policy="llm")
+    open_run(browser, service.api_url, run_id)  # live or, if the run is quick, replayed: the same page
+    events = read_stream(api, run_id)  # until the end
+    calls = {e["id"]: e["data"] for e in events if e["event"] == "agent.llm.called"}
+    assert calls and events[-1]["event"] == "run.completed", events[-1]
+    wait(browser, lambda d: page_state(d)["ended"] and page_state(d)["events"] == len(events), "the whole run")
+
+    assert text(browser, "#policy") == "policy: llm"
+    sent = [c for c in calls.values() if not c["cached"] and c["reason"] != "budget"]
+    tokens = sum(c["promptTokens"] + c["completionTokens"] for c in calls.values())
+    assert text(browser, "#llm-requests") == str(len(sent)) and f"{tokens} tokens" in text(browser, "#llm-detail")
+    all_timeline_seqs(browser)  # opens every step
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('#timeline li')].filter(li => li.querySelector('.name').textContent"
+        " === 'agent.llm.called').map(li => [Number(li.dataset.seq), li.querySelector('.detail').textContent,"
+        " li.classList.contains('fallback')])")
+    assert sorted(seq for seq, _, _ in rows) == sorted(calls)
+    for seq, detail, marked in rows:
+        call = calls[seq]
+        assert detail.startswith(PURPOSES[call["purpose"]]), detail
+        outcome = "chosen" if call["outcome"] == "chosen" else f"fallback: {call['reason'].replace('_', ' ')}"
+        assert outcome in detail and marked == (call["outcome"] == "fallback"), detail
+        cost = "cached" if call["cached"] else f"{call['promptTokens']} + {call['completionTokens']} tokens"
+        assert cost in detail and (call["cached"] or detail.count(" ms") == 1), detail
+    steps = {c["stepOrdinal"] for c in calls.values()}
+    tagged = browser.execute_script(
+        "return [...document.querySelectorAll('#timeline details')].filter(s => s.querySelector('.tag.llm'))"
+        ".map(s => Number(s.dataset.step))")
+    assert set(tagged) == steps  # each step that asked the model says so in its summary line
+    browser.execute_script("document.querySelector(`#timeline li[data-seq='${arguments[0]}']`).scrollIntoView()", min(calls))
+    shot("llm")
+
+    browser.get(f"{service.api_url}/")
+    row = f'tr[data-run-id="{run_id}"]'
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, row).get_attribute("data-status") == "completed",
+         "the llm run in the list")
+    assert text(browser, f"{row} td:nth-child(5)") == "llm"

@@ -25,6 +25,7 @@ def test_the_example_notebook_runs_top_to_bottom(service, appium_server, monkeyp
     monkeypatch.setenv("RUNSERVICE_URL", service.api_url)
     monkeypatch.setenv("RUNSERVICE_APPIUM_URL", appium_server)
     monkeypatch.setenv("RUNSERVICE_MAX_STEPS", "6")  # the kernel inherits the environment
+    monkeypatch.setenv("RUNSERVICE_POLICY", "random")  # not the default: the table shows it was passed on
     notebook = nbformat.read(EXAMPLES / "explore.ipynb", as_version=4)
 
     NotebookClient(notebook, timeout=600, kernel_name="python3",
@@ -36,5 +37,6 @@ def test_the_example_notebook_runs_top_to_bottom(service, appium_server, monkeyp
     frames = [cell["text/html"] for cell in cells if 'class="dataframe"' in cell.get("text/html", "")]
     table = next(frame for frame in frames if "screensDiscovered" in frame)
     assert all(app in table for app in ("notes", "settings", "shop"))  # metrics compared, one row per app
+    assert "<th>policy</th>" in table and table.count("<td>random</td>") == 3  # each run's policy, from the service
     assert any("<svg" in cell.get("image/svg+xml", "") for cell in cells)  # a screen graph drawn
     assert "Traceback" not in shown

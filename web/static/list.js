@@ -18,6 +18,7 @@ function cells(run) {
     statusBadge(run.status),
     run.stop_reason ? el("span", { class: "reason" }, run.stop_reason.replaceAll("_", " ")) : "",
     el("span", { title: run.apk_path || "" }, run.package_name || ""),
+    el("span", { class: "policy-name" }, run.policy || ""),
     `${run.steps_taken} / ${run.max_steps}`,
     String(run.screens_discovered),
     el("time", { datetime: run.created_at, title: new Date(run.created_at).toLocaleString() }, age(run.created_at)),
@@ -31,7 +32,7 @@ function renderRow(run) {
     rows.set(run.run_id, tr);
   }
   tr.dataset.status = run.status;
-  tr.replaceChildren(...cells(run).map((content, i) => el("td", { class: i >= 4 && i <= 5 ? "num" : null }, content)));
+  tr.replaceChildren(...cells(run).map((content, i) => el("td", { class: i >= 5 && i <= 6 ? "num" : null }, content)));
   return tr;
 }
 

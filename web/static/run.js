@@ -16,7 +16,8 @@ const $ = (id) => document.getElementById(id);
 
 const runId = decodeURIComponent(location.pathname.split("/").filter(Boolean).at(-1));
 const artifactPath = (artifactId) => `run/${runId}/artifacts/${artifactId}`;
-const state = { status: "unknown", step: 0, screens: 0, transitions: 0, events: 0, shot: null, shown: null, ended: false };
+const state = { status: "unknown", step: 0, screens: 0, transitions: 0, events: 0, shot: null, shown: null, ended: false,
+                llm: { calls: 0, requests: 0, tokens: 0, fallbacks: 0 } }; // the model's use (the llm policy)
 const queue = [];
 let graph = null;
 let framePending = false;
@@ -49,7 +50,9 @@ function apply(event) {
   const { name, data } = event;
   state.events += 1;
   if (STATUS_AFTER[name]) state.status = STATUS_AFTER[name];
-  if (data.stepOrdinal > state.step) state.step = data.stepOrdinal;
+  // Reproducing findings comes after exploring, outside maxSteps: the step figure is exploration's.
+  if (name === "agent.node.started" && data.nodeName === "Reproduce") state.reproducing = true;
+  if (!state.reproducing && data.stepOrdinal > state.step) state.step = data.stepOrdinal;
   if (name === "run.queued") state.maxSteps = data.maxSteps;
   if (TERMINAL.has(name)) { state.ended = true; state.stopReason = data.stopReason; }
   if (name === "agent.screen.perceived") {
@@ -58,7 +61,16 @@ function apply(event) {
   }
   if (name === "graph.screen.discovered") { state.screens += 1; graph?.screen(data.screenId, data.activity); }
   if (name === "graph.transition.discovered") { state.transitions += 1; graph?.transition(data.fromScreen, data.toScreen, data.action || {}); }
+  if (name === "agent.llm.called") countModelCall(data);
   timeline.add(event);
+}
+
+function countModelCall(data) {
+  const llm = state.llm;
+  llm.calls += 1;
+  if (!data.cached && data.reason !== "budget") llm.requests += 1; // a cached answer or a spent budget sends nothing
+  llm.tokens += (data.promptTokens || 0) + (data.completionTokens || 0);
+  if (data.outcome === "fallback") llm.fallbacks += 1;
 }
 
 function render() {
@@ -70,6 +82,11 @@ function render() {
   $("event-count").textContent = state.events;
   $("stop-reason-fact").hidden = !state.stopReason;
   $("stop-reason").textContent = (state.stopReason || "").replaceAll("_", " ");
+  const llm = state.llm;
+  $("llm-fact").hidden = llm.calls === 0;
+  $("llm-requests").textContent = llm.requests;
+  $("llm-detail").textContent = [`${llm.tokens} tokens`, llm.fallbacks ? `${llm.fallbacks} fallback${llm.fallbacks > 1 ? "s" : ""}` : null]
+    .filter(Boolean).join(" · ");
   document.title = `${state.status} · Run ${runId}`;
   if (state.ended) $("connection").textContent = "ended: this page is the run's report";
   setButtons();
@@ -169,6 +186,8 @@ async function start() {
   $("app-name").textContent = app.packageName || "";
   $("app-activity").textContent = app.appActivity || "";
   if (run.goal) Object.assign($("goal"), { hidden: false, textContent: `goal: ${run.goal}` });
+  if (run.policy) Object.assign($("policy"), { hidden: false, textContent: `policy: ${run.policy}` });
+  state.policy = run.policy;
   state.maxSteps = run.maxSteps;
   showSignOut();
   graph = new ScreenGraph($("graph"), $("preview"), artifactPath);

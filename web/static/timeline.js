@@ -23,7 +23,7 @@ export class Timeline {
   openGroup(step) {
     const details = el("details", { class: "step", dataset: { step, count: 0 } });
     const summary = el("summary");
-    const group = { step, details, summary, list: null, events: [], touched: false, failures: 0 };
+    const group = { step, details, summary, list: null, events: [], touched: false, failures: 0, modelCalls: 0, fallbacks: 0 };
     details.append(summary);
     details.addEventListener("toggle", () => this.toggled(group));
     summary.addEventListener("click", () => { group.touched = true; });
@@ -57,6 +57,8 @@ export class Timeline {
       group.to ? el("span", { class: "step-to" }, `→ ${group.to}`) : null,
       group.newScreens ? el("span", { class: "tag new" }, `${group.newScreens} new screen${group.newScreens > 1 ? "s" : ""}`) : null,
       group.failures ? el("span", { class: "tag fail" }, `${group.failures} failed`) : null,
+      group.modelCalls ? el("span", { class: "tag llm" }, plural(group.modelCalls, "model call")) : null,
+      group.fallbacks ? el("span", { class: "tag fallback" }, plural(group.fallbacks, "fallback")) : null,
       group.end ? el("span", { class: `tag end end-${group.endKind}` }, group.end) : null,
     ].filter(Boolean));
   }
@@ -68,6 +70,10 @@ function learn(group, { name, data }) {
     case "agent.action.performed": group.action = data.action?.label || data.action?.kind; return true;
     case "agent.screen.perceived": group.at = shortActivity(data.activity); return true;
     case "graph.screen.discovered": group.newScreens = (group.newScreens || 0) + 1; return true;
+    case "agent.llm.called":
+      group.modelCalls += 1;
+      if (data.outcome === "fallback") group.fallbacks += 1;
+      return true;
     case "agent.node.finished":
       if (data.nodeName === "Verify" && data.detail?.activity) { group.to = shortActivity(data.detail.activity); return true; }
       if (data.outcomeStatus === "FAILURE") { group.failures += 1; return true; }
@@ -80,9 +86,16 @@ function learn(group, { name, data }) {
   }
 }
 
+function plural(n, word) {
+  return `${n} ${word}${n > 1 ? "s" : ""}`;
+}
+
 function row(event) {
   const kind = event.name.split(".")[0];
-  return el("li", { class: `event kind-${kind}${failed(event) ? " failed" : ""}`, dataset: { seq: event.seq } },
+  const model = event.name === "agent.llm.called";
+  const fellBack = model && event.data.outcome === "fallback"; // not a failure: the depth-first choice was taken
+  return el("li", { class: `event kind-${kind}${failed(event) ? " failed" : ""}${model ? " llm" : ""}${fellBack ? " fallback" : ""}`,
+                    dataset: { seq: event.seq } },
     el("span", { class: "seq" }, `#${event.seq}`),
     el("time", { datetime: event.data.ts }, clock(event.data.ts)),
     el("span", { class: "name" }, event.name),
@@ -96,7 +109,9 @@ function failed({ name, data }) {
 function describe({ name, data }) {
   const detail = data.detail || {};
   switch (name) {
-    case "run.queued": return `max ${data.maxSteps} steps${data.goal ? ` · goal: ${data.goal}` : ""}`;
+    case "run.queued":
+      return [`max ${data.maxSteps} steps`, data.policy ? `policy ${data.policy}` : "", data.goal ? `goal: ${data.goal}` : ""]
+        .filter(Boolean).join(" · ");
     case "run.started": return `on ${data.workerId} · attempt ${data.attempt}`;
     case "agent.node.started": return data.nodeName;
     case "agent.node.finished":
@@ -106,16 +121,28 @@ function describe({ name, data }) {
     case "agent.action.performed": return data.action?.label || data.action?.kind || "";
     case "graph.screen.discovered": return `${data.activity} · ${data.screenId}`;
     case "graph.transition.discovered": return `${data.fromScreen} → ${data.toScreen} · ${data.action?.label || ""}`;
+    case "agent.llm.called": return modelCall(data);
     case "run.completed": return [data.stopReason, ...metrics(data.metrics || {})].join(" · ");
     case "run.failed": return [data.stopReason, data.error].filter(Boolean).join(" · ");
     default: return rest(data);
   }
 }
 
+// One use of the language model: what it was asked, whether its answer was used (or why not), and its cost.
+function modelCall(data) {
+  const purpose = { rank: "rank actions", choose: "choose action", goal: "goal check" }[data.purpose] || data.purpose;
+  const outcome = data.outcome === "fallback" ? `fallback: ${(data.reason || "unknown").replaceAll("_", " ")}` : data.outcome;
+  const answer = data.purpose === "goal" && typeof data.goalReached === "boolean"
+    ? (data.goalReached ? "goal reached" : "not yet") : null;
+  const cost = data.cached ? "cached" : `${data.promptTokens} + ${data.completionTokens} tokens · ${Math.round(data.latencyMs)} ms`;
+  return [purpose, answer, outcome, data.reason === "budget" ? null : cost, data.model || null].filter(Boolean).join(" · ");
+}
+
 function metrics(m) {
   const seconds = m.durationMs !== undefined ? `${(m.durationMs / 1000).toFixed(1)} s` : null;
+  const model = m.llmCalls ? `${plural(m.llmCalls, "model call")} · ${m.promptTokens + m.completionTokens} tokens` : null;
   return [`${m.steps} steps`, `${m.screensDiscovered} screens`, `${m.transitions} transitions`,
-          m.errors ? `${m.errors} errors` : null, seconds].filter((part) => part && !part.startsWith("undefined"));
+          m.errors ? `${m.errors} errors` : null, model, seconds].filter((part) => part && !part.startsWith("undefined"));
 }
 
 function rest(data) {
