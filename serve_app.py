@@ -15,7 +15,7 @@ from ray import serve
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from ulid import ULID
 
-from actors.placement import ON_HEAD, placement_report
+from actors.placement import ON_HEAD, actor_name, placement_report
 from actors.queue import QUEUE_NAME
 from api.access import Access
 from api.admission import Admissions, IdempotencyKeyHeader
@@ -38,10 +38,14 @@ from api.streams import run_stream
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
 from domain.application import RunService, parse_run_id
+from domain.findings.report import junit_report
+from domain.findings.run_facts import device_caps_of, run_for_report, run_for_test
+from domain.findings.test_script import NoTestScript, finding_test_script
 from domain.graph_diff import diff_graphs
 from domain.run import PAUSED, Run
 from storage.artifacts import ArtifactStore
 from storage.event_recorder import AsyncEventWriter
+from storage.findings_view import FindingsView, open_findings_view
 from storage.graph_view import open_graph_view
 from storage.postgres import event_store_env
 from storage.runs_view import open_runs_view
@@ -77,6 +81,9 @@ class RunApi:
         self.runs = RunService(env=event_store_env(settings.database_url, checked=False))
         self.view = open_runs_view(env)
         self.graph = open_graph_view(env)
+        self.findings = open_findings_view(env)
+        # Device actors by name, for the capabilities a finding's test.py starts its session with
+        self.devices = {actor_name(caps, i): caps for i, caps in enumerate(settings.device_caps())}
         self.artifacts = ArtifactStore(settings.database_url)
         self.hub: EventHub | None = None
         self.access = Access(settings)
@@ -178,6 +185,33 @@ class RunApi:
     def graph_svg(self, run_id: str, request: Request) -> Response:
         return Response(render_svg(self._graph_of(run_id, request)), media_type="image/svg+xml")
 
+    @api.get("/run/{run_id}/findings")
+    def findings_of(self, run_id: str, request: Request) -> dict[str, Any]:
+        return {"findings": self._findings_of(self._own_run(run_id, request))}
+
+    @api.get("/run/{run_id}/findings/{finding_id}/test.py")
+    def finding_test(self, run_id: str, finding_id: str, request: Request) -> Response:
+        """A standalone pytest test replaying a crash's or ANR's path; an accessibility finding has none (404)."""
+        run = self._own_run(run_id, request)
+        finding = self._finding_of(run, finding_id)
+        if finding is None:
+            return error_response(404, f"no finding {finding_id} in run {run_id}")
+        caps = device_caps_of(run.worker_id, self.devices, self.settings.automation_name)
+        try:
+            script = finding_test_script(finding, run_for_test(run, caps))
+        except NoTestScript as error:
+            return error_response(404, str(error))
+        return Response(script, media_type="text/x-python",
+                        headers={"Content-Disposition": f'attachment; filename="test_finding_{finding_id}.py"'})
+
+    @api.get("/run/{run_id}/report.xml")
+    def report(self, run_id: str, request: Request) -> Response:
+        """JUnit XML for CI: a failing testcase per crash or ANR, one per accessibility rule, the exploration."""
+        run = self._own_run(run_id, request)
+        last_event = next(iter(self.runs.events.get(run.id, desc=True, limit=1)), None)  # a completed run's metrics
+        return Response(junit_report(run_for_report(run, last_event), self._findings_of(run)),
+                        media_type="application/xml")
+
     @api.get("/run/{run_id}/artifacts/{artifact_id}")
     def artifact(self, run_id: str, artifact_id: str, request: Request) -> Response:
         self._own_run(run_id, request)
@@ -221,6 +255,21 @@ class RunApi:
             self.log.warning("graph view behind the run's events; answering with what it has",
                              extra={"runId": run_id})
         return self.graph.get_graph(run_id)
+
+    def _findings_of(self, run: Run) -> list[dict[str, Any]]:
+        return self._caught_up_findings(run).get_findings(str(ULID.from_uuid(run.id)))
+
+    def _finding_of(self, run: Run, finding_id: str) -> dict[str, Any] | None:
+        return self._caught_up_findings(run).get_finding(str(ULID.from_uuid(run.id)), finding_id)
+
+    def _caught_up_findings(self, run: Run) -> FindingsView:
+        """The findings view once it has every finding event the run had when asked (read-your-writes, as
+        for the graph): a client that saw `agent.finding.reproduced` gets the finding's reproduction."""
+        position = self.findings.last_finding_position(self.runs.recorder.events_table_name, run.id)
+        if not self.findings.caught_up(self.runs.name, position):
+            self.log.warning("findings view behind the run's events; answering with what it has",
+                             extra={"runId": str(ULID.from_uuid(run.id))})
+        return self.findings
 
     def _own_run(self, run_id: str, request: Request) -> Run:
         tenant_id = self.access.caller(request).tenant_id

@@ -1,4 +1,4 @@
-"""The projector: the tracked projections (the runs table and the screen graph), kept by one
+"""The projector: the tracked projections (the runs table, the screen graph, the findings), kept by one
 runner that follows the event store's notification log a page at a time and hands each projection
 its events. The JobQueue actor hosts it (actors/queue.py), and learns from the runs projection's
 pages which runs were queued. While no device waits for a job, the runner reads the log at most every
@@ -18,8 +18,10 @@ from eventsourcing.projection import Projection
 
 from config.logging import logger_for
 from domain.application import RunService
+from domain.findings.projection import FindingsProjection
 from domain.projections import RunsProjection
 from domain.screen_graph import ScreenGraphProjection
+from storage.findings_view import open_findings_view
 from storage.graph_view import open_graph_view
 from storage.log_follower import follow_pages
 from storage.postgres import event_store_env
@@ -118,12 +120,18 @@ def screen_graph_runner(env: dict[str, str]) -> PagedProjectionRunner:
     return PagedProjectionRunner([ScreenGraphProjection(view=open_graph_view(env))], env)
 
 
+def findings_runner(env: dict[str, str]) -> PagedProjectionRunner:
+    return PagedProjectionRunner([FindingsProjection(view=open_findings_view(env))], env)
+
+
 def projections_runner(env: dict[str, str], on_runs_page: Callable[[list[Any]], None] | None = None,
                        urgent: threading.Event | None = None) -> PagedProjectionRunner:
-    """Both projections on one read of the log: under admission load the screen graph, which no new run's
-    event concerns, woke at every commit to read nothing (half the projector's CPU per admitted run)."""
+    """The projections on one read of the log: under admission load the screen graph, which no new run's
+    event concerns, woke at every commit to read nothing (half the projector's CPU per admitted run). The
+    runs table comes first (`view`, `after_page`); a page without graph or finding events costs those none."""
     return PagedProjectionRunner([RunsProjection(view=open_runs_view(env)),
-                                  ScreenGraphProjection(view=open_graph_view(env))], env, on_runs_page, urgent)
+                                  ScreenGraphProjection(view=open_graph_view(env)),
+                                  FindingsProjection(view=open_findings_view(env))], env, on_runs_page, urgent)
 
 
 class Projections:

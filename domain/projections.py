@@ -85,6 +85,8 @@ def _counters(e: Any) -> dict[str, int]:
         return {"screens_discovered": 1}
     if isinstance(e, Run.TransitionDiscovered):
         return {"transitions_discovered": 1}
+    if isinstance(e, Run.FindingDetected):  # met again, a finding recurs: it is counted once
+        return {"findings": 1}
     return {}
 
 

@@ -22,6 +22,7 @@ RUN_COLUMNS = (
     "processing_by", "lease_expires_at", "heartbeat_at", "started_at", "finished_at",
     "cancel_requested_at", "stop_reason", "goal", "max_steps", "attempt", "steps_taken",
     "screens_discovered", "transitions_discovered", "last_event_seq", "policy",
+    "findings",
 )
 
 CREATE_RUNS = """
@@ -38,9 +39,11 @@ CREATE TABLE IF NOT EXISTS runs (
     stop_reason text, goal text, max_steps integer NOT NULL, attempt integer NOT NULL DEFAULT 0,
     steps_taken integer NOT NULL DEFAULT 0, screens_discovered integer NOT NULL DEFAULT 0,
     transitions_discovered integer NOT NULL DEFAULT 0, last_event_seq integer NOT NULL,
-    policy text NOT NULL DEFAULT 'dfs');
+    policy text NOT NULL DEFAULT 'dfs', findings integer NOT NULL DEFAULT 0);
 -- A table created before runs chose their policy gains the column (its runs were all dfs).
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS policy text NOT NULL DEFAULT 'dfs';
+-- A table created before findings gains their count (0 until a replay counts them: drop and rebuild).
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS findings integer NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS runs_status_idx ON runs (status, created_at);
 CREATE INDEX IF NOT EXISTS runs_tenant_idx ON runs (tenant_id, created_at DESC);
 -- A table created before a status existed (`paused`) accepts it from now on.

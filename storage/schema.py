@@ -13,11 +13,12 @@ from eventsourcing.utils import Environment
 
 from domain.application import RunService
 from storage import artifacts, leases
+from storage.findings_view import FindingsView
 from storage.graph_view import GraphView
 from storage.postgres import event_store_env
 from storage.runs_view import RunsView
 
-TRACKED_VIEWS = {"runs_projection": RunsView, "screen_graph": GraphView}
+TRACKED_VIEWS = {"runs_projection": RunsView, "screen_graph": GraphView, "findings": FindingsView}
 
 
 # The screen-graph projection follows the log by topic: it reads "after the last event of these topics,

@@ -125,7 +125,7 @@ def test_rows_hold_every_column_after_a_sequence_of_events(pg_env, database_url,
         "started_at": e["Started"].timestamp, "finished_at": e["Canceled"].timestamp,
         "cancel_requested_at": e["CancelRequested"].timestamp, "stop_reason": "user_cancelled", "goal": "log in",
         "max_steps": 6, "attempt": 1, "steps_taken": 3, "screens_discovered": 3, "transitions_discovered": 3,
-        "last_event_seq": runs.get_run(ids["canceled"]).version,
+        "last_event_seq": runs.get_run(ids["canceled"]).version, "policy": "dfs", "findings": 0,
     }
 
     e = stored(runs, ids["completed"])
