@@ -38,11 +38,13 @@ from api.streams import run_stream
 from config.logging import configure_logging, logger_for
 from config.settings import Settings
 from domain.application import RunService, parse_run_id
+from domain.findings.projection import FindingsProjection
 from domain.findings.report import junit_report
 from domain.findings.run_facts import device_caps_of, run_for_report, run_for_test
 from domain.findings.test_script import NoTestScript, finding_test_script
 from domain.graph_diff import diff_graphs
 from domain.run import PAUSED, Run
+from domain.screen_graph import ScreenGraphProjection
 from storage.artifacts import ArtifactStore
 from storage.event_recorder import AsyncEventWriter
 from storage.findings_view import FindingsView, open_findings_view
@@ -251,7 +253,7 @@ class RunApi:
         """The run's graph with every event the run had when asked (read-your-writes: a client that saw
         `run.completed` gets the whole graph). 404 for an unknown run or another tenant's, not an empty graph."""
         self._own_run(run_id, request)
-        if not self.graph.caught_up(self.runs.name, self.runs.last_position(run_id)):
+        if not self.graph.caught_up(self.runs.name, self.runs.last_position(run_id, ScreenGraphProjection.topics)):
             self.log.warning("graph view behind the run's events; answering with what it has",
                              extra={"runId": run_id})
         return self.graph.get_graph(run_id)
@@ -265,7 +267,7 @@ class RunApi:
     def _caught_up_findings(self, run: Run) -> FindingsView:
         """The findings view once it has every finding event the run had when asked (read-your-writes, as
         for the graph): a client that saw `agent.finding.reproduced` gets the finding's reproduction."""
-        position = self.findings.last_finding_position(self.runs.recorder.events_table_name, run.id)
+        position = self.runs.last_position(str(ULID.from_uuid(run.id)), FindingsProjection.topics)
         if not self.findings.caught_up(self.runs.name, position):
             self.log.warning("findings view behind the run's events; answering with what it has",
                              extra={"runId": str(ULID.from_uuid(run.id))})

@@ -184,10 +184,10 @@ class RunService(Application):
         originator_id = parse_run_id(run_id).to_uuid()
         return [to_wire(e) for e in self.events.get(originator_id, gt=after or None) if isinstance(e, Run.Event)]
 
-    def last_position(self, run_id: str) -> int | None:
-        """Where the run's latest event is in the notification log: what a view must have tracked to show
-        all of the run (PostgreSQL's recorder, storage/event_recorder.py)."""
-        return self.recorder.last_notification_id(parse_run_id(run_id).to_uuid())
+    def last_position(self, run_id: str, topics: tuple[str, ...] = ()) -> int | None:
+        """Where the run's latest event (of `topics`, those a view follows) is in the notification log: what
+        the view must have tracked to show all of the run (PostgreSQL's recorder, storage/event_recorder.py)."""
+        return self.recorder.last_notification_id(parse_run_id(run_id).to_uuid(), topics)
 
     @retry(retry=retry_if_exception_type(IntegrityError), stop=stop_after_attempt(8), reraise=True)
     def _update(self, run_id: str, command: Callable[[Run], None]) -> Run:

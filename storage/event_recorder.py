@@ -45,6 +45,7 @@ class OneTripApplicationRecorder(PostgresApplicationRecorder):
         self.write_statement = "; ".join(s.as_string() for s in statements)
         self.last_notification_statement = SQL(
             "SELECT notification_id FROM {schema}.{table} WHERE originator_id = %s "
+            "AND (cardinality(%s::text[]) = 0 OR topic = ANY(%s::text[])) "
             "ORDER BY originator_version DESC LIMIT 1").format(
             schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name)).as_string()
 
@@ -56,10 +57,11 @@ class OneTripApplicationRecorder(PostgresApplicationRecorder):
         return self._insert_in_one_trip(stored_events)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as eventsourcing's reads
-    def last_notification_id(self, originator_id: UUID) -> int | None:
-        """The position in the log of the aggregate's latest event (by its primary key's index)."""
+    def last_notification_id(self, originator_id: UUID, topics: Sequence[str] = ()) -> int | None:
+        """The position in the log of the aggregate's latest event (by its primary key's index), or of its
+        latest event of `topics`: a view that follows only those tracks no later event of the aggregate."""
         with self.datastore.get_connection() as conn:
-            row = conn.execute(self.last_notification_statement, (originator_id,)).fetchone()
+            row = conn.execute(self.last_notification_statement, (originator_id, list(topics), list(topics))).fetchone()
         return row["notification_id"] if row else None
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)  # as eventsourcing's insert_events

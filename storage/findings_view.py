@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
@@ -67,18 +66,6 @@ class FindingsView(PostgresTrackingRecorder):
     # Queries
 
     caught_up = GraphView.caught_up  # the same read-your-writes wait: for a position in the log, up to a timeout
-
-    def last_finding_position(self, events_table: str, run_uuid: UUID) -> int | None:
-        """Where the run's latest finding event is in the log (None: it has none): what this view must have
-        tracked to show all of the run's findings. Not the run's latest event: a view that follows only
-        these topics tracks no later one until another finding comes, from any run."""
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(SQL("SELECT notification_id FROM {}.{} WHERE originator_id = %s AND topic = ANY(%s) "
-                             "ORDER BY originator_version DESC LIMIT 1").format(
-                Identifier(self.datastore.schema), Identifier(events_table)),
-                (run_uuid, list(FindingsProjection.topics)))
-            row = curs.fetchone()
-        return row["notification_id"] if row else None
 
     def get_findings(self, run_id: str) -> list[Row]:
         """The run's findings, camelCase (DESIGN.md's shape), in the order they were first met."""

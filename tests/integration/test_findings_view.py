@@ -158,9 +158,9 @@ def test_dropping_the_table_and_replaying_rebuilds_it_identically(pg_env, databa
 
 def test_the_read_waits_for_the_run_s_latest_finding_event_not_its_latest_event(pg_env, runs, view):
     run_id = new_running_run(runs)
-    assert view.last_finding_position(runs.recorder.events_table_name, parse_run_id(run_id).to_uuid()) is None
+    assert runs.last_position(run_id, FindingsProjection.topics) is None
     crash_met_four_times_and_reproduced(runs, run_id)
-    position = view.last_finding_position(runs.recorder.events_table_name, parse_run_id(run_id).to_uuid())
+    position = runs.last_position(run_id, FindingsProjection.topics)
     runs.complete_run(run_id, "max_steps", {"steps": 9})  # after the findings: no finding topic
     assert position is not None and position < runs.last_position(run_id)
     assert not view.caught_up(runs.name, position, timeout=0.2)  # no runner yet
