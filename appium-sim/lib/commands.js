@@ -6,7 +6,8 @@ const {loadModel, ModelError} = require('./model');
 const {findRecords, SelectorError} = require('./find');
 const {attributes} = require('./view');
 const {renderPng} = require('./screenshot');
-const {SCREEN} = require('./layout');
+const {screenshotPng, centre} = require('./recorded');
+const {landsOn} = require('./pagesource');
 
 const W3C_ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 const KEY = {HOME: 3, BACK: 4, DEL: 67, SPACE: 62};
@@ -62,7 +63,7 @@ module.exports = {
     const ctx = context ? this.simElement(context) : undefined;
     let found;
     try {
-      found = findRecords(view, () => this.xml(), strategy, selector, ctx);
+      found = findRecords(view, () => this.findXml(), strategy, selector, ctx);
     } catch (e) {
       if (e instanceof SelectorError) throw new errors.InvalidSelectorError(e.message);
       throw e;
@@ -77,12 +78,15 @@ module.exports = {
   },
 
   async click(elementId) {
-    this.device.click(this.simElement(elementId));
+    const rec = this.simElement(elementId);
+    if (rec.recordedNode) return this.device.recordedAction({kind: 'tap', point: centre(rec.bounds)});
+    this.device.click(rec);
   },
 
   async setValue(text, elementId) {
     const rec = this.simElement(elementId);
     const value = Array.isArray(text) ? text.join('') : String(text ?? '');
+    if (rec.recordedNode) return this.typeRecorded(rec, value, true);
     try {
       this.device.type(rec, value);
     } catch (e) {
@@ -92,7 +96,21 @@ module.exports = {
   },
 
   async clear(elementId) {
+    const rec = this.simElement(elementId);
+    if (rec.recordedNode) return this.typeRecorded(rec, '', false); // clearing is not a type action
     return await this.setValue('', elementId);
+  },
+
+  /**
+   * Text into an element of a recorded screen. It lands at the element's centre: the text shows in
+   * the element if it is a field, else in the field the action lands on there (or the element).
+   */
+  typeRecorded(rec, text, asAction) {
+    const point = centre(rec.bounds);
+    const app = this.device.recordedApp;
+    const under = app ? landsOn(app.visit.screen.recorded, 'type', point) : null;
+    const key = rec.editable || !under || !under.editable ? rec.key : `#${under.k}`;
+    this.device.recordedType(key, text, point, asAction);
   },
 
   async getText(elementId) {
@@ -151,20 +169,27 @@ module.exports = {
   },
 
   tapAt(x, y) {
+    if (this.view().recorded) return this.device.recordedAction({kind: 'tap', point: [x, y]});
     const rec = this.hitAt(x, y, (r) => (r.key !== undefined || r.launcherApp || r.dialogAction)
       && (r.clickable || r.checkable || (r.el && r.el.editable)));
     if (rec) this.device.click(rec);
   },
 
   longPressAt(x, y) {
+    if (this.view().recorded) return this.device.recordedAction({kind: 'long_press', point: [x, y]});
     const rec = this.hitAt(x, y, (r) => r.key !== undefined && r.longClickable);
     if (rec) this.device.longClick(rec);
   },
 
   /** A finger moved from `from` to `to`: scrolls the innermost scrollable view under where it went down. */
   swipeAt(from, to) {
-    const rec = this.hitAt(from[0], from[1], (r) => r.scrollable);
     const [dx, dy] = [from[0] - to[0], from[1] - to[1]];
+    if (this.view().recorded) {
+      // the content follows the finger: a finger moving up (or left) shows what lies below (or right)
+      const direction = Math.abs(dy) >= Math.abs(dx) ? (dy > 0 ? 'down' : 'up') : (dx > 0 ? 'right' : 'left');
+      return this.device.recordedAction({kind: 'scroll', point: from, direction});
+    }
+    const rec = this.hitAt(from[0], from[1], (r) => r.scrollable);
     if (!rec || Math.abs(dx) > Math.abs(dy)) return; // lists here scroll vertically only
     this.device.scroll(rec, dy > 0 ? 'down' : 'up', Math.abs(dy) / scrollHeight(rec));
   },
@@ -214,20 +239,29 @@ module.exports = {
   },
 
   async mobileLongClickGesture(elementId, x, y) {
-    if (elementId) return this.device.longClick(this.simElement(elementId));
+    if (elementId) {
+      const rec = this.simElement(elementId);
+      if (rec.recordedNode) return this.longPressAt(...centre(rec.bounds));
+      return this.device.longClick(rec);
+    }
     if (x === undefined || y === undefined) throw new errors.InvalidArgumentError('longClickGesture needs elementId or x and y');
     this.longPressAt(Number(x), Number(y));
   },
 
   /** UiAutomator2's scrollGesture: `direction` is where the content comes from; true when more can scroll that way. */
   async mobileScrollGesture(elementId, left, top, width, height, direction, percent) {
-    const {rec, dir, amount} = this.gestureArea('scrollGesture', {elementId, left, top, width, height, direction, percent});
+    const {rec, dir, amount, point} = this.gestureArea('scrollGesture', {elementId, left, top, width, height, direction, percent});
+    if (point) {
+      this.device.recordedAction({kind: 'scroll', point, direction: dir});
+      return this.device.recordedCanScroll(dir);
+    }
     return this.device.scroll(rec, dir, amount);
   },
 
   /** UiAutomator2's swipeGesture: `direction` is where the finger moves, so "up" scrolls down. */
   async mobileSwipeGesture(elementId, left, top, width, height, direction, percent) {
-    const {rec, dir, amount} = this.gestureArea('swipeGesture', {elementId, left, top, width, height, direction, percent});
+    const {rec, dir, amount, point} = this.gestureArea('swipeGesture', {elementId, left, top, width, height, direction, percent});
+    if (point) return this.device.recordedAction({kind: 'scroll', point, direction: OPPOSITE[dir]});
     this.device.scroll(rec, OPPOSITE[dir], amount);
   },
 
@@ -242,15 +276,20 @@ module.exports = {
       throw new errors.InvalidArgumentError(`${name}: percent must be a positive number, got ${JSON.stringify(percent)}`);
     }
     let rec;
+    const recorded = Boolean(this.view().recorded);
     if (elementId) {
       rec = this.simElement(elementId);
+      // on a recorded screen the gesture lands at the element's centre (recorded.js finds what scrolls there)
+      if (recorded && rec.recordedNode) return {dir, amount, point: centre(rec.bounds)};
       while (rec && !rec.scrollable) rec = rec.parent;
     } else {
       const box = [left, top, width, height].map(Number);
       if (box.some((v) => !Number.isFinite(v))) {
         throw new errors.InvalidArgumentError(`${name} needs elementId or left, top, width and height`);
       }
-      rec = this.hitAt(box[0] + box[2] / 2, box[1] + box[3] / 2, (r) => r.scrollable);
+      const point = [Math.floor(box[0] + box[2] / 2), Math.floor(box[1] + box[3] / 2)];
+      if (recorded) return {dir, amount, point};
+      rec = this.hitAt(point[0], point[1], (r) => r.scrollable);
     }
     return {rec, dir, amount};
   },
@@ -271,6 +310,11 @@ module.exports = {
     const rec = this.view().records.find((r) => r.key === visit.focused);
     if (!rec) return;
     const chr = keyChar(code);
+    if (rec.recordedNode) {
+      const text = code === KEY.DEL ? rec.text.slice(0, -1) : chr === null ? null : rec.text + chr;
+      if (text !== null) this.device.recordedType(rec.key, text, null, false);
+      return;
+    }
     if (code === KEY.DEL) this.device.type(rec, rec.text.slice(0, -1));
     else if (chr !== null) this.device.type(rec, rec.text + chr);
   },
@@ -342,11 +386,13 @@ module.exports = {
 
   // --- screen -----------------------------------------------------------------
   async getWindowRect() {
-    return {x: 0, y: 0, width: SCREEN.width, height: SCREEN.height};
+    const {width, height} = this.view();
+    return {x: 0, y: 0, width, height};
   },
 
   async getWindowSize() {
-    return {width: SCREEN.width, height: SCREEN.height};
+    const {width, height} = this.view();
+    return {width, height};
   },
 
   async getOrientation() {
@@ -354,7 +400,11 @@ module.exports = {
   },
 
   async getScreenshot() {
-    return renderPng(this.view(), !this.device.fg || Boolean(this.device.dialog)).toString('base64');
+    const view = this.view();
+    const shot = view.recorded && view.recorded.screenshot;
+    const png = shot ? screenshotPng(shot) : null; // a recorded screenshot as recorded; else one drawn
+    if (png) return png.toString('base64');
+    return renderPng(view, !this.device.fg || Boolean(this.device.dialog)).toString('base64');
   },
 
   async getWindowHandle() {

@@ -9,6 +9,7 @@
 const {SCREEN, VIEWPORT, DEFAULT_DENSITY, layoutScreen} = require('./layout');
 const {fullActivity} = require('./model');
 const {Logcat} = require('./logcat');
+const recorded = require('./recorded');
 
 const LAUNCHER_PACKAGE = 'com.android.launcher3';
 const LAUNCHER_ACTIVITY = '.Launcher';
@@ -104,8 +105,10 @@ class Device {
    * @param seed    seeds the draws of crash rules' `probability` (appium:simSeed)
    * @param density the screen's dpi (appium:simDensity)
    * @param now     the clock ANRs are timed by
+   * @param display {width, height} of the screen in px (a recorded app's, or 1080x2400)
    */
-  constructor({seed = 0, density = DEFAULT_DENSITY, now = Date.now} = {}) {
+  constructor({seed = 0, density = DEFAULT_DENSITY, now = Date.now, display = SCREEN} = {}) {
+    this.display = {width: display.width, height: display.height};
     this.apps = new Map();
     this.fg = null; // package in the foreground, null = launcher
     this.serial = 0;
@@ -268,8 +271,65 @@ class Device {
     this.toast = null;
     if (this.dialog) return this.dialogAction('back');
     const app = this.fgApp;
+    if (app && app.visit.screen.recorded) return this.recordedAction({kind: 'back'});
     if (app) this.backIn(app);
     this.changed();
+  }
+
+  /** The app in the foreground when it shows a recorded screen (no system dialog over it), else null. */
+  get recordedApp() {
+    const app = this.fgApp;
+    return app && !this.dialog && app.visit.screen.recorded ? app : null;
+  }
+
+  /**
+   * An action on a recorded screen ({kind, point, direction}): the first recorded transition it
+   * matches applies; without one nothing changes, except that back returns to the screen the app
+   * came from (or, on the first, sends the app to the background).
+   */
+  recordedAction(action) {
+    if (this.inputBlocked()) return;
+    const app = this.recordedApp;
+    if (!app) return;
+    this.toast = null;
+    this.changed();
+    const visit = app.visit;
+    const t = recorded.matchTransition(visit.screen, action);
+    if (!t) {
+      if (action.kind === 'back') this.backIn(app);
+      return;
+    }
+    if (t.crash && this.draw() < t.crash.probability) {
+      return this.crash(app, t.crash, action.kind === 'long_press' ? 'onLongClick' : 'onClick');
+    }
+    if (t.to === null || t.to === visit.screen.name) return;
+    if (action.kind === 'back') {
+      // back to a screen on the stack returns to that visit; to another, it takes the top's place
+      const idx = app.stack.findLastIndex((v) => v.screen.name === t.to);
+      if (idx >= 0) app.stack.length = idx + 1;
+      else app.stack[app.stack.length - 1] = this.newVisit(app, t.to);
+      return;
+    }
+    app.stack.push(this.newVisit(app, t.to));
+    if (app.visit.screen.activity !== visit.screen.activity) this.opened(app, app.visit);
+  }
+
+  /** Text into a node of a recorded screen (`key` "#<k>"); `asAction`: setting text, a `type` action at `point`. */
+  recordedType(key, text, point, asAction) {
+    if (this.inputBlocked()) return;
+    const app = this.recordedApp;
+    if (!app) return;
+    const visit = app.visit;
+    visit.typed[key] = text;
+    visit.focused = key;
+    this.changed();
+    if (asAction) this.recordedAction({kind: 'type', point});
+  }
+
+  /** Whether the screen now shown has a recorded scroll that way (scrollGesture's answer on a recorded app). */
+  recordedCanScroll(direction) {
+    const app = this.recordedApp;
+    return Boolean(app) && recorded.canScroll(app.visit.screen, direction);
   }
 
   backIn(app) {

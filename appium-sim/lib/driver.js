@@ -3,7 +3,7 @@
 // apps (JSON app models). Answers like the UiAutomator2 driver.
 const {BaseDriver, errors} = require('appium/driver');
 const {Device, SimError} = require('./device');
-const {DEFAULT_DENSITY, SCREEN} = require('./layout');
+const {DEFAULT_DENSITY} = require('./layout');
 const {loadModel, fullActivity, ModelError} = require('./model');
 const {buildView, toXml} = require('./view');
 const commands = require('./commands');
@@ -102,7 +102,8 @@ class SimulatorDriver extends BaseDriver {
       throw e;
     }
     // What UiAutomator2 reports of the device, so sizes in dp can be computed from bounds in px.
-    const device = {deviceScreenDensity: this.device.density, deviceScreenSize: `${SCREEN.width}x${SCREEN.height}`};
+    const {width, height} = this.device.display;
+    const device = {deviceScreenDensity: this.device.density, deviceScreenSize: `${width}x${height}`};
     Object.assign(this.caps, device);
     return [sessionId, {...caps, ...device}];
   }
@@ -125,7 +126,7 @@ class SimulatorDriver extends BaseDriver {
       }
     }
     this.model = model;
-    this.device = new Device({seed: caps.simSeed ?? 0, density});
+    this.device = new Device({seed: caps.simSeed ?? 0, density, display: model.display});
     if (caps.simInstalled === false) return;
     this.device.install(model);
     if (caps.autoLaunch === false) return;
@@ -149,6 +150,14 @@ class SimulatorDriver extends BaseDriver {
     const v = this.view();
     if (v.xml === undefined) v.xml = toXml(v);
     return v.xml;
+  }
+
+  /** What xpath finds read: the page source, or for a recorded screen the strict-XML form of it. */
+  findXml() {
+    const v = this.view();
+    if (!v.recorded) return this.xml();
+    if (v.cleanXml === undefined) v.cleanXml = toXml(v, {clean: true});
+    return v.cleanXml;
   }
 }
 

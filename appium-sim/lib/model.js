@@ -4,6 +4,7 @@
 // refused with an error naming where it is (e.g. `screens.home.elements[2].onClick[0].goto`).
 const fs = require('node:fs');
 const path = require('node:path');
+const {SCREEN} = require('./layout');
 
 const JAVA_PACKAGE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 const JAVA_CLASS = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)+$/;
@@ -187,9 +188,16 @@ function parseRules(raw, where, ctx) {
   return rules.map((r, i) => parseRule(r, `${where}[${i}]`, ctx));
 }
 
-/** Validate a parsed JSON document; returns the normalized model or throws ModelError. */
-function parseModel(doc) {
+/**
+ * Validate a parsed JSON document; returns the normalized model or throws ModelError. `dir` is the
+ * model file's folder, where a recorded model's page sources and screenshots are.
+ */
+function parseModel(doc, {dir = process.cwd()} = {}) {
   if (!isObj(doc)) fail('(top level)', 'the model must be a JSON object');
+  const format = doc.format ?? null;
+  if (format !== null && format !== 'recorded') {
+    fail('format', `unknown format ${JSON.stringify(format)} (a generated model has none; a recorded one says "recorded")`);
+  }
   const pkg = str(doc.package, 'package', {allowNumber: false});
   if (!JAVA_PACKAGE.test(pkg)) fail('package', `"${pkg}" is not a Java package name like com.example.app`);
   if (doc.versionCode !== undefined && !Number.isInteger(doc.versionCode)) fail('versionCode', 'must be an integer');
@@ -198,6 +206,13 @@ function parseModel(doc) {
   const screenNames = new Set(Object.keys(doc.screens));
   const start = str(doc.start, 'start', {allowNumber: false});
   if (!screenNames.has(start)) fail('start', `unknown screen "${start}" (screens: ${[...screenNames].join(', ')})`);
+  const label = typeof doc.label === 'string' && doc.label ? doc.label
+    : typeof doc.name === 'string' && doc.name ? doc.name : pkg.split('.').pop();
+  const common = {package: pkg, versionCode: doc.versionCode ?? 1, versionName, start, label};
+  if (format === 'recorded') {
+    const {parseRecorded} = require('./recorded'); // recorded.js reads this module's helpers
+    return {...common, recorded: true, ...parseRecorded(doc, dir, {pkg, start})};
+  }
   const screens = {};
   for (const [name, raw] of Object.entries(doc.screens)) {
     const where = `screens.${name}`;
@@ -220,10 +235,13 @@ function parseModel(doc) {
       elements: elements.map((e, i) => parseElement(e, `${where}.elements[${i}]`, {screenNames, pkg, activity})),
     };
   }
-  const label = typeof doc.label === 'string' && doc.label ? doc.label
-    : typeof doc.name === 'string' && doc.name ? doc.name : pkg.split('.').pop();
-  return {package: pkg, versionCode: doc.versionCode ?? 1, versionName, start, screens, label};
+  return {...common, recorded: false, screens, transitions: [], display: {width: SCREEN.width, height: SCREEN.height}};
 }
+
+const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
+const notAnApk = (abs) => new ModelError(
+  `The simulator runs app models, not APKs: ${abs} is an APK (an Android package). ` +
+  'Give it an app model (a JSON file, see APP_MODEL.md), or run the APK on a device.');
 
 /** Load and validate a model file; errors name the file and the problem. */
 function loadModel(file) {
@@ -231,20 +249,22 @@ function loadModel(file) {
     throw new ModelError("The 'appium:app' capability is required: the path of a simulated app model (JSON)");
   }
   const abs = path.resolve(file);
-  let text;
+  let bytes;
   try {
-    text = fs.readFileSync(abs, 'utf8');
+    bytes = fs.readFileSync(abs);
   } catch (e) {
     throw new ModelError(e.code === 'ENOENT' ? `App model file not found: ${abs}` : `Cannot read app model ${abs}: ${e.message}`);
   }
+  if (/\.apks?$/i.test(abs) || bytes.subarray(0, 4).equals(ZIP_MAGIC)) throw notAnApk(abs);
   let doc;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new ModelError(`App model ${abs} is not valid JSON: ${e.message}`);
+    throw new ModelError(`App model ${abs} is not valid JSON: ${e.message}. ` +
+      'The simulator runs app models (JSON files, see APP_MODEL.md), not APKs or other files.');
   }
   try {
-    return {...parseModel(doc), path: abs};
+    return {...parseModel(doc, {dir: path.dirname(abs)}), path: abs};
   } catch (e) {
     if (e instanceof ModelError) throw new ModelError(`App model ${abs} is invalid: ${e.message}`);
     throw e;
@@ -262,4 +282,4 @@ function fullActivity(pkg, activity) {
   return a.startsWith('.') ? pkg + a : a;
 }
 
-module.exports = {loadModel, parseModel, fullActivity, ModelError};
+module.exports = {loadModel, parseModel, fullActivity, ModelError, parseCrash, str, isObj, fail};

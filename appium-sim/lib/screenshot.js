@@ -6,8 +6,6 @@ const {SCREEN} = require('./layout');
 const {glyph, GLYPH_W, GLYPH_H} = require('./font');
 
 const SCALE = 3;
-const W = SCREEN.width / SCALE;
-const H = SCREEN.height / SCALE;
 
 const COLORS = {
   background: [250, 250, 250], launcher: [32, 48, 72], bar: [60, 60, 60], text: [20, 20, 20],
@@ -59,13 +57,13 @@ function nodeColor(n) {
   if (n.launcherApp) return COLORS.icon;
   if (!n.enabled) return COLORS.disabled;
   if (n.checkable && n.checked) return COLORS.checkedOn;
-  if (n.el && n.el.editable) return COLORS.edit;
+  if ((n.el && n.el.editable) || (n.recordedNode && n.editable)) return COLORS.edit;
   if (n.clickable) return COLORS.button;
   return null;
 }
 
 function drawNode(c, n) {
-  if (n.index === undefined && !n.launcherApp && !n.system && n.className !== 'android.widget.Toast') return;
+  if (n.index === undefined && !n.launcherApp && !n.system && !n.recordedNode && n.className !== 'android.widget.Toast') return;
   if (n.system && !n.text && n.resourceId !== 'android:id/parentPanel') return; // a dialog's inner layouts
   const [x1, y1, x2, y2] = n.bounds.map((v) => v / SCALE);
   const bg = nodeColor(n);
@@ -83,9 +81,10 @@ const pictures = new Map();
 
 /** What drawNode reads of each node: two views with the same key draw the same picture. */
 function pictureKey(view, launcher) {
-  return JSON.stringify([launcher, view.records.map((n) => [
-    n.index !== undefined, Boolean(n.launcherApp), Boolean(n.system), n.className, n.resourceId, n.enabled, n.checkable, n.checked,
-    Boolean(n.el && n.el.editable), n.clickable, n.focused, n.password, n.text, n.hint, n.desc, n.bounds,
+  return JSON.stringify([launcher, view.width, view.height, view.records.map((n) => [
+    n.index !== undefined || Boolean(n.recordedNode), Boolean(n.launcherApp), Boolean(n.system), n.className, n.resourceId,
+    n.enabled, n.checkable, n.checked, Boolean((n.el && n.el.editable) || (n.recordedNode && n.editable)), n.clickable,
+    n.focused, n.password, n.text, n.hint, n.desc, n.bounds,
   ])]);
 }
 
@@ -103,10 +102,16 @@ function renderPng(view, launcher) {
   return png;
 }
 
+/** At a third of the view's size (1080x2400 -> 360x800); the bars scaled to its width. */
 function draw(view, launcher) {
+  const W = Math.max(1, Math.round(view.width / SCALE));
+  const H = Math.max(1, Math.round(view.height / SCALE));
+  const f = view.width / SCREEN.width;
   const c = new Canvas(W, H, launcher ? COLORS.launcher : COLORS.background);
-  c.fill(0, 0, W, SCREEN.statusBar / SCALE, COLORS.bar);
-  c.fill(0, H - SCREEN.navBar / SCALE, W, H, COLORS.bar);
+  if (!view.recorded) { // a recorded page source holds its own bars (or not)
+    c.fill(0, 0, W, (SCREEN.statusBar * f) / SCALE, COLORS.bar);
+    c.fill(0, H - (SCREEN.navBar * f) / SCALE, W, H, COLORS.bar);
+  }
   for (const n of view.records) drawNode(c, n);
   const png = new PNG({width: W, height: H, colorType: 2, deflateLevel: 3});
   png.data = c.data;

@@ -3,6 +3,7 @@
 // (what page source, find, taps and screenshots share) and its XML.
 const {SCREEN, layoutScreen} = require('./layout');
 const {LAUNCHER_PACKAGE, SYSTEM_PACKAGE} = require('./device');
+const {reescape} = require('./pagesource');
 
 const FULL = [0, 0, SCREEN.width, SCREEN.height];
 const CONTENT = [0, SCREEN.statusBar, SCREEN.width, SCREEN.height - SCREEN.navBar];
@@ -14,6 +15,37 @@ function node(props) {
     longClickable: false, password: false, scrollable: false, selected: false, bounds: FULL,
     children: [], ...props,
   };
+}
+
+/** The system's parts (launcher icons, dialogs, bars) on a display other than 1080 px wide: scaled to it. */
+function metrics(device) {
+  const {width, height} = device.display;
+  const f = width / SCREEN.width;
+  const px = (v) => Math.round(v * f);
+  return {width, height, px, full: [0, 0, width, height], content: [0, px(SCREEN.statusBar), width, height - px(SCREEN.navBar)]};
+}
+
+/** A recorded screen as recorded: its windows' nodes, with what was typed into them on this visit. */
+function recordedRoots(device, app) {
+  const visit = app.visit;
+  const prefix = `v${visit.serial}`;
+  const pkg = app.model.package;
+  const build = (t) => {
+    const v = (k, dflt = '') => t.values.get(k) ?? dflt;
+    const key = `#${t.k}`;
+    const typed = Object.hasOwn(visit.typed, key) ? visit.typed[key] : null;
+    const text = typed ?? v('text');
+    return node({
+      handle: `${prefix}.r${t.k}`, recordedNode: t, key, typed: typed !== null, editable: t.editable,
+      className: t.className, pkg: v('package', pkg), text, value: text, desc: v('content-desc'), hint: v('hint'),
+      resourceId: v('resource-id'), checkable: v('checkable') === 'true', checked: v('checked') === 'true',
+      clickable: t.clickable, enabled: v('enabled', 'true') !== 'false', focusable: v('focusable') === 'true',
+      focused: v('focused') === 'true', longClickable: t.longClickable, password: v('password') === 'true',
+      scrollable: t.scrollable, selected: v('selected') === 'true', bounds: t.bounds ?? [0, 0, 0, 0],
+      children: t.children.map(build),
+    });
+  };
+  return {pkg, roots: visit.screen.recorded.tops.map(build), recorded: visit.screen.recorded};
 }
 
 function appChildren(device, app) {
@@ -88,17 +120,18 @@ function clipTo(b, clip) {
 }
 
 function launcherChildren(device) {
+  const {px} = metrics(device);
   const children = [];
   let i = 0;
   for (const app of device.apps.values()) {
     const col = i % 4;
     const row = Math.floor(i / 4);
-    const x = 40 + col * 255;
-    const y = 400 + row * 300;
+    const x = px(40 + col * 255);
+    const y = px(400 + row * 300);
     children.push(node({
       handle: `l${device.launcherSerial}.a${i}`, launcherApp: app.model.package,
       className: 'android.widget.TextView', pkg: LAUNCHER_PACKAGE, text: app.model.label, desc: app.model.label,
-      clickable: true, focusable: true, longClickable: true, bounds: [x, y, x + 235, y + 260],
+      clickable: true, focusable: true, longClickable: true, bounds: [x, y, x + px(235), y + px(260)],
     }));
     i++;
   }
@@ -116,26 +149,28 @@ const DIALOG_TEXT = {
 /** The system dialog's window: what UiAutomator2 dumps while it has the focus (package "android"). */
 function dialogRoots(device) {
   const {kind, label, serial} = device.dialog;
+  const {px, width, height: screenHeight} = metrics(device);
+  const D = {x1: px(DIALOG.x1), x2: width - px(SCREEN.width - DIALOG.x2), title: px(DIALOG.title), button: px(DIALOG.button)};
   const text = DIALOG_TEXT[kind];
   const prefix = `d${serial}`;
-  const height = DIALOG.title + text.buttons.length * DIALOG.button + DIALOG.bottom;
-  const top = Math.round((SCREEN.height - height) / 2);
-  const box = [DIALOG.x1, top, DIALOG.x2, top + height];
+  const height = D.title + text.buttons.length * D.button + px(DIALOG.bottom);
+  const top = Math.round((screenHeight - height) / 2);
+  const box = [D.x1, top, D.x2, top + height];
   const sys = (props) => node({pkg: SYSTEM_PACKAGE, system: true, ...props});
   const title = sys({
     handle: `${prefix}.t`, className: 'android.widget.TextView', resourceId: 'android:id/alertTitle', text: text.title(label),
-    bounds: [DIALOG.x1 + 66, top + 66, DIALOG.x2 - 66, top + DIALOG.title - 40],
+    bounds: [D.x1 + px(66), top + px(66), D.x2 - px(66), top + D.title - px(40)],
   });
-  const buttonsTop = top + DIALOG.title;
+  const buttonsTop = top + D.title;
   const buttons = text.buttons.map(([id, caption, action], k) => sys({
     handle: `${prefix}.b${k}`, className: 'android.widget.Button', resourceId: `android:id/${id}`, text: caption,
     clickable: true, focusable: true, dialogAction: action,
-    bounds: [DIALOG.x1, buttonsTop + k * DIALOG.button, DIALOG.x2, buttonsTop + (k + 1) * DIALOG.button],
+    bounds: [D.x1, buttonsTop + k * D.button, D.x2, buttonsTop + (k + 1) * D.button],
   }));
-  const area = [DIALOG.x1, buttonsTop, DIALOG.x2, buttonsTop + buttons.length * DIALOG.button];
+  const area = [D.x1, buttonsTop, D.x2, buttonsTop + buttons.length * D.button];
   const topPanel = sys({
     handle: `${prefix}.p1`, className: 'android.widget.LinearLayout', resourceId: 'android:id/topPanel',
-    bounds: [DIALOG.x1, top, DIALOG.x2, buttonsTop], children: [title],
+    bounds: [D.x1, top, D.x2, buttonsTop], children: [title],
   });
   const custom = sys({
     handle: `${prefix}.p2`, resourceId: 'android:id/custom', bounds: area,
@@ -151,9 +186,11 @@ function dialogRoots(device) {
 /** The app's (or the launcher's) window, and a toast over it. */
 function windowRoots(device) {
   const app = device.fgApp;
+  if (app && app.visit.screen.recorded) return recordedRoots(device, app);
   const {handlePrefix, pkg, children} = app ? appChildren(device, app) : launcherChildren(device);
-  const content = node({handle: `${handlePrefix}.c1`, pkg, resourceId: 'android:id/content', bounds: CONTENT, children});
-  const roots = [node({handle: `${handlePrefix}.c0`, pkg, children: [content]})];
+  const {full, content: contentBox} = app ? {full: FULL, content: CONTENT} : metrics(device);
+  const content = node({handle: `${handlePrefix}.c1`, pkg, resourceId: 'android:id/content', bounds: contentBox, children});
+  const roots = [node({handle: `${handlePrefix}.c0`, pkg, bounds: full, children: [content]})];
   if (device.toast) {
     const t = device.toast;
     roots.push(node({
@@ -166,7 +203,7 @@ function windowRoots(device) {
 
 /** Build the node tree of what is on screen now. */
 function buildView(device) {
-  const {pkg, roots} = device.dialog ? dialogRoots(device) : windowRoots(device);
+  const {pkg, roots, recorded = null} = device.dialog ? dialogRoots(device) : windowRoots(device);
   // flatten in document order; `last` = index of the last descendant (for scoped finds)
   const records = [];
   const walk = (n, parent) => {
@@ -184,17 +221,45 @@ function buildView(device) {
     walk(r, null);
   });
   const byHandle = new Map(records.map((r) => [r.handle, r]));
-  return {roots, records, byHandle, pkg, version: device.version};
+  const {width, height} = recorded ?? (device.fgApp && !device.dialog ? SCREEN : device.display);
+  return {roots, records, byHandle, pkg, recorded, width, height, version: device.version};
 }
 
 const ESC = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\n': '&#10;', '\r': '&#13;', '\t': '&#9;'};
+// What XML 1.0 cannot hold: control characters, U+FFFE/U+FFFF and lone surrogates.
 // eslint-disable-next-line no-control-regex
-const escape = (s) => String(s).replace(/[&<>"\n\r\t]/g, (c) => ESC[c]).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const escape = (s) => String(s).replace(/[&<>"\n\r\t]/g, (c) => ESC[c]).replace(FORBIDDEN, '');
+/** For a recorded screen: what XML cannot hold written as a character reference, as a device writes it. */
+const escapeAsRecorded = (s) => String(s).replace(/[&<>"\n\r\t]/g, (c) => ESC[c])
+  .replace(FORBIDDEN, (c) => `&#${c.charCodeAt(0)};`);
 const tagName = (cls) => (/^[A-Za-z_][\w.-]*$/.test(cls) ? cls : 'android.view.View');
 const boundsStr = (b) => `[${b[0]},${b[1]}][${b[2]},${b[3]}]`;
 
-/** Attributes in UiAutomator2's order (getAttribute answers the same names). */
+/**
+ * Attributes in UiAutomator2's order (getAttribute answers the same names). A recorded node's are its
+ * recorded values (then the ones UiAutomator2 does not write, as recorded), typed text excepted.
+ */
 function attributes(n) {
+  if (n.recordedNode) return recordedAttributes(n).map(([k, v]) => [k, v]);
+  return standardAttributes(n);
+}
+
+/** [name, value, raw]: raw is the recorded text of the value (null: written from the value). */
+function recordedAttributes(n) {
+  const t = n.recordedNode;
+  const raws = new Map();
+  for (const [k, raw] of t.attrs) if (!raws.has(k)) raws.set(k, raw);
+  const out = standardAttributes(n).map(([k, v]) => {
+    if (!raws.has(k) || (k === 'text' && n.typed)) return [k, v, null];
+    return [k, t.values.get(k), raws.get(k)];
+  });
+  const seen = new Set(out.map(([k]) => k));
+  for (const [k, raw] of raws) if (!seen.has(k)) out.push([k, t.values.get(k), raw]);
+  return out;
+}
+
+function standardAttributes(n) {
   return [
     ['index', String(n.childIndex)],
     ['package', n.pkg],
@@ -218,12 +283,28 @@ function attributes(n) {
   ];
 }
 
-function toXml(view) {
-  const parts = [`<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\r\n<hierarchy index="0" class="hierarchy" rotation="0" width="${SCREEN.width}" height="${SCREEN.height}">\r\n`];
+const XML_NAME = /^[A-Za-z_][\w.-]*(:[A-Za-z_][\w.-]*)?$/;
+
+/**
+ * The page source. A recorded screen is served as recorded (its values written as they were, character
+ * references to control characters and a DOCTYPE included); `clean` writes what a strict XML parser
+ * reads instead (what xpath finds run on): decoded values, what XML forbids left out.
+ */
+function toXml(view, {clean = false} = {}) {
+  const rec = view.recorded;
+  const prolog = rec && rec.prolog && !clean ? rec.prolog : "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>\r\n";
+  const rotation = rec ? (clean ? escape(rec.rotation) : escapeAsRecorded(rec.rotation)) : '0';
+  const parts = [`${prolog}<hierarchy index="0" class="hierarchy" rotation="${rotation}" width="${view.width}" height="${view.height}">\r\n`];
+  const written = (n) => {
+    if (!n.recordedNode) return attributes(n).map(([k, v]) => `${k}="${escape(v)}"`);
+    const attrs = recordedAttributes(n);
+    if (clean) return attrs.filter(([k]) => XML_NAME.test(k)).map(([k, v]) => `${k}="${escape(v)}"`);
+    return attrs.map(([k, v, raw]) => `${k}="${raw === null ? escapeAsRecorded(v) : reescape(raw)}"`);
+  };
   const emit = (n, depth) => {
     const pad = '  '.repeat(depth);
     const tag = tagName(n.className);
-    const attrs = attributes(n).map(([k, v]) => `${k}="${escape(v)}"`).join(' ');
+    const attrs = written(n).join(' ');
     if (!n.children.length) {
       parts.push(`${pad}<${tag} ${attrs} />\r\n`);
       return;
