@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from domain.exploration.actions import Action, list_group
@@ -90,6 +90,7 @@ class DepthFirstPolicy:
         self._expected: tuple[str, str, str] | None = None  # the route step under way
         self._seeking: tuple[str, str, str] | None = None  # the route step a scroll looks for
         self._plan: _Plan | None = None  # what propose() found, until take()
+        self._at_end: set[tuple[str, str]] = set()  # (screen, scroll) that last hit its view's end
         self._stuck = False
 
     def choose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
@@ -138,10 +139,20 @@ class DepthFirstPolicy:
         if after.screen_id != screen.screen_id:
             self._visit = None  # a new visit: the fields of the next screen start empty
         seeking, self._seeking = self._seeking, None
+        if action.kind == "scroll":
+            self._scrolled(screen.screen_id, action, at_end=_hit_the_end(screen, action, after))
         if _hit_the_end(screen, action, after):
             self._tried[step] = max(self._tried[step], MAX_SCROLLS)
             if seeking is not None:
-                self.graph.record_miss(*seeking)  # the item is not down there (any more)
+                self.graph.record_miss(*seeking)  # the item is not that way (any more)
+
+    def _scrolled(self, sid: str, action: Action, at_end: bool) -> None:
+        """Which end a view is at: one that hit an end can scroll the other way (and no more this way)."""
+        self._at_end.discard((sid, _opposite(action).action_id))
+        if at_end:
+            self._at_end.add((sid, action.action_id))
+        else:
+            self._at_end.discard((sid, action.action_id))
 
     def reached_end(self, screen: Screen, action: Action) -> None:
         """The device says the scroll `action` reached the end of its view (UiAutomator2's scrollGesture
@@ -215,9 +226,10 @@ class DepthFirstPolicy:
         return _Plan(sid, offered[action_id], expected=(sid, action_id, next_id))
 
     def _seek(self, sid: str, actions: Sequence[Action]) -> _Plan | None:
-        """The way on is an item scrolled out of view: scroll to find it again."""
-        scroll = next((a for a in actions if a.kind == "scroll" and self._tried[(sid, a.action_id)] < SEEK_SCROLLS),
-                      None)
+        """The way on is an item scrolled out of view: scroll to find it again, back up once a view is at
+        its end (an item above the window, as a button at the top of a long screen, is only found upwards)."""
+        seeks = (_opposite(a) if (sid, a.action_id) in self._at_end else a for a in actions if a.kind == "scroll")
+        scroll = next((a for a in seeks if self._tried[(sid, a.action_id)] < SEEK_SCROLLS), None)
         route = scroll and self.graph.route(sid, self._has_work, self.graph.actions_from(sid), self._rng)
         if not route:
             return None
@@ -251,6 +263,17 @@ class _Plan:
     expected: tuple[str, str, str] | None = None  # the route step it starts
     seeking: tuple[str, str, str] | None = None  # the route step a scroll looks for
     back_fallback: bool = False  # back for want of a route: counted against MAX_BACK_FALLBACKS
+
+
+_OPPOSITE = {"down": "up", "up": "down", "left": "right", "right": "left"}
+
+
+def _opposite(scroll: Action) -> Action:
+    """The same view scrolled the other way (enumerate_actions offers only `down`: lists open at their top)."""
+    direction = scroll.direction or "down"
+    other = _OPPOSITE[direction]
+    return replace(scroll, direction=other, label=scroll.label.replace(f" {direction}", f" {other}"),
+                   action_id=scroll.action_id.removesuffix(f":{direction}") + f":{other}")
 
 
 def _hit_the_end(before: Screen, action: Action, after: Screen) -> bool:
