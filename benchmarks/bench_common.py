@@ -1,4 +1,4 @@
-"""What the benchmark scripts share: free loopback ports, waiting for a condition, the stack's processes
+"""What the benchmark scripts share: free loopback ports, waiting for a condition, percentiles, the stack's processes
 by group (their CPU), py-spy profiles of one process, and the tables they print."""
 
 from __future__ import annotations
@@ -36,6 +36,14 @@ def wait_until(check: Callable[[], T], seconds: float, what: str, poll: float = 
             raise TimeoutError(f"{what}: not within {seconds} s")
         time.sleep(poll)
     return result
+
+
+def pct(values: list[float], q: float) -> float:
+    """The `q`th percentile (0-100) of `values`, the nearest of them; NaN for none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def group_of(process: psutil.Process) -> str:

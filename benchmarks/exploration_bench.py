@@ -1,4 +1,4 @@
-"""Exploration benchmark: the built-in policy (dfs) against the random baseline, on every sample app.
+"""Exploration benchmark: the built-in policy (dfs) against the random baseline (and llm), on every sample app.
 
 Drives the product's own `AgentRun` in this process (no Ray) against a real Appium
 server with the simulator, on an embedded PostgreSQL in a temporary directory, and
@@ -10,11 +10,14 @@ reads the figures back from the run's own events:
   `goal_reached`; the `run.completed` metrics say at which step;
 - time per step: wall time of each `ExplorationStep.run`, split by timing wrappers
   put around the Device methods (Appium), RunService writes/reads (event store),
-  ArtifactStore.put (artifacts) and the observer's idle sleeps.
+  ArtifactStore.put (artifacts), the observer's idle sleeps and the model's answers;
+- with `--policies ...,llm`: the local model server (scripts/llm_server.py) is started too, and
+  policy_bench.py adds the model's calls, tokens, latency, fallbacks and answers.
 
     .venv/bin/python benchmarks/exploration_bench.py [--seeds 3] [--max-steps 200] [--apps notes,shop]
+        [--policies dfs,random,llm] [--dfs-seeds 1]
 
-Everything it starts (PostgreSQL, Appium) is stopped at the end.
+Everything it starts (PostgreSQL, Appium, the model server) is stopped at the end.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: the product's packages are at the root
 
 from bench_common import free_port, table  # noqa: E402
+import policy_bench  # noqa: E402
 import launcher  # noqa: E402
 from actors import appium as appium_module  # noqa: E402
 from actors import exploration, observer  # noqa: E402
@@ -209,6 +213,9 @@ class RunResult:
     events: int
     error: str = ""
     goal_step: int | None = None  # first step whose perceived screen shows the app's goal text
+    metrics: dict[str, Any] = field(default_factory=dict)  # run.completed's
+    llm_calls: list[dict[str, Any]] = field(default_factory=list)  # the agent.llm.called events' data
+    replies: list[tuple[str, Any, int]] = field(default_factory=list)  # (purpose, ModelReply, max_tokens)
 
 
 def explore(runs: RunService, artifacts: ArtifactStore, settings: Settings, timer: StepTimer, appium_url: str,
@@ -230,8 +237,8 @@ def explore(runs: RunService, artifacts: ArtifactStore, settings: Settings, time
 
 
 def first_goal_step(events: list[Any], artifacts: ArtifactStore, app: App) -> int | None:
-    """The step at which a goal run would have stopped: the policy's choices do not depend on
-    the goal, so a run without one follows the same path; checked with the product's own
+    """The step at which a goal run would have stopped: dfs's and random's choices do not depend
+    on the goal, so a run without one follows the same path; checked with the product's own
     goal test on the page source the run stored for each perceived screen."""
     wanted, shows = goal_text(app.goal), {}
     for event in events:
@@ -260,7 +267,9 @@ def summarize(app: App, policy: str, seed: int, goal: bool, final: Any, events: 
         activities_at[n] = len({d["activity"] for d in upto if package_of.get(d["screenId"]) == app.package})
     in_app = {d["activity"] for d in discovered if package_of.get(d["screenId"]) == app.package}
     return RunResult(app.name, policy, seed, goal, steps, final.status, final.stop_reason or "", wall,
-                     screens_at, activities_at, in_app, timings, len(events), terminal.data.get("error", ""))
+                     screens_at, activities_at, in_app, timings, len(events), terminal.data.get("error", ""),
+                     metrics=terminal.data.get("metrics", {}),
+                     llm_calls=[e.data for e in events if e.name == "agent.llm.called"])
 
 
 # Report
@@ -273,19 +282,20 @@ def mean(values: list[float]) -> float:
     return statistics.fmean(values) if values else float("nan")
 
 
-def report(results: list[RunResult], max_steps: int, load: tuple[float, float]) -> None:
+def report(results: list[RunResult], max_steps: int, loads: list[float], policies: list[str]) -> None:
     coverage = [r for r in results if not r.goal]
+    checkpoints = [n for n in CHECKPOINTS if n <= max_steps] or [max_steps]
     rows = []
     verdicts = []
     for app in APPS:
         total_acts = len(app.activities)
-        for policy in ("dfs", "random"):
+        for policy in policies:
             mine = [r for r in coverage if r.app == app.name and r.policy == policy]
             if not mine:
                 continue
             label = f"{app.name} {policy}" + (f" (mean of {len(mine)} seeds)" if len(mine) > 1 else "")
-            scr = [f"{mean([r.screens_at[n] for r in mine]):.1f}" for n in CHECKPOINTS]
-            act = [f"{mean([r.activities_at[n] for r in mine]):.1f}" for n in CHECKPOINTS]
+            scr = [f"{mean([r.screens_at[n] for r in mine]):.1f}" for n in checkpoints]
+            act = [f"{mean([r.activities_at[n] for r in mine]):.1f}" for n in checkpoints]
             end = "/".join(sorted({f"{r.stop_reason}@{r.steps}" for r in mine}))
             rows.append([label, *[f"{s} / {a}" for s, a in zip(scr, act)], f"{total_acts} / {app.screens}", end])
         dfs = [r for r in coverage if r.app == app.name and r.policy == "dfs"]
@@ -297,39 +307,42 @@ def report(results: list[RunResult], max_steps: int, load: tuple[float, float]) 
                              f"{ratio:.2f}x", "PASS" if ratio >= 1.5 else "FAIL",
                              ", ".join(sorted(app.activities - set().union(*(r.activities for r in dfs)))) or "-"])
     table(f"Discovery by step (screens / in-app activities found by that step; maxSteps={max_steps})",
-          ["app policy", *[f"@{n}" for n in CHECKPOINTS], "model acts/screens", "stop@steps"], rows)
-    table("Targets: dfs finds every activity of the model by 200 steps; dfs screens@50 >= 1.5x random",
+          ["app policy", *[f"@{n}" for n in checkpoints], "model acts/screens", "stop@steps"], rows)
+    table(f"Targets: dfs finds every activity of the model by {max_steps} steps; dfs screens@50 >= 1.5x random",
           ["app", "dfs activities", "", "dfs/random screens@50", "", "activities dfs missed"], verdicts)
 
     goal_rows = []
     for app in APPS:
-        for policy in ("dfs", "random"):
+        for policy in policies:
             mine = [r for r in coverage if r.app == app.name and r.policy == policy]
-            if not mine:
-                continue
+            if not mine or policy in policy_bench.SEES_GOAL:
+                continue  # its path depends on the goal: only its goal runs below say when it gets there
             reached = [r.goal_step for r in mine if r.goal_step is not None]
             shown = ", ".join(str(r.goal_step) if r.goal_step is not None else f">{r.steps}" for r in mine)
             goal_rows.append([f"{app.name} {policy}", shown, f"{len(reached)}/{len(mine)}",
                               f"{mean(reached):.1f}" if reached else "-", ""])
         for r in (r for r in results if r.goal and r.app == app.name):
-            goal_rows.append([f"{app.name} {r.policy} goal run", str(r.steps), "1/1" if r.stop_reason == "goal_reached"
-                              else "0/1", str(r.steps), f"{r.stop_reason} (a run with the goal set)"])
+            seen = ("" if r.goal_step == r.steps
+                    else f", text seen at {r.goal_step}" if r.goal_step else ", text not seen")
+            goal_rows.append([f"{app.name} {r.policy} goal run, seed {r.seed}", str(r.steps),
+                              *(["1/1", str(r.steps)] if r.stop_reason == "goal_reached" else ["0/1", "-"]),
+                              f"{r.stop_reason} (a run with the goal set{seen})"])
     table("Steps to the goal (step whose perceived screen shows the goal text; '>N': not within the run)",
           ["app policy", "per seed", "reached", "mean of reached", "check"], goal_rows)
     print("  goals: " + "; ".join(f"{a.name}: {a.goal!r} ({a.goal_path})" for a in APPS))
 
     time_rows = []
     for app in APPS:
-        for policy in ("dfs", "random"):
+        for policy in policies:
             steps = [t for r in results if r.app == app.name and r.policy == policy for t in r.timings]
             if steps:
                 time_rows.append([f"{app.name} {policy}", *timing_cells(steps)])
     every = [t for r in results for t in r.timings]
     time_rows.append(["all", *timing_cells(every)])
-    table("Time per exploration step, ms (mean over steps; 'agent own' = total - Appium)",
-          ["app policy", "steps", "total", "Appium", "agent own", "store write", "(of which save)", "store read",
-           "artifacts", "idle wait", "compute", "writes/step", "Appium calls/step"], time_rows)
-    own = mean([t.wall - t.seconds.get("appium", 0) for t in every]) * 1000
+    table("Time per exploration step, ms (mean over steps; 'agent own' = total - Appium - model)",
+          ["app policy", "steps", "total", "Appium", "model", "agent own", "store write", "(of which save)",
+           "store read", "artifacts", "idle wait", "compute", "writes/step", "Appium calls/step"], time_rows)
+    own = mean([t.wall - t.seconds.get("appium", 0) - t.seconds.get("model", 0) for t in every]) * 1000
     compute = mean([compute_of(t) for t in every]) * 1000
     print(f"\n  Target agent own < 20 ms/step: {own:.1f} ms -> {'PASS' if own < 20 else 'FAIL'}"
           f"  (of which pure compute, without event store, artifacts and idle waits: {compute:.1f} ms)")
@@ -339,18 +352,23 @@ def report(results: list[RunResult], max_steps: int, load: tuple[float, float]) 
     print(f"  One event-store write (RunWriter.flush: a batch of events in one save): {per_write:.2f} ms on average"
           f" ({per_save:.2f} ms of it in save, {per_write - per_save:.2f} ms reloading after conflicts);"
           f" {mean([t.calls.get('store_write', 0) for t in every]):.1f} writes per step")
-    print(f"  Machine: {load[0]:.2f} / {load[1]:.2f} load average (1 min) at start / end, on a 2-core machine")
+    if "llm" in policies:
+        policy_bench.report(results, APPS)
+    print(f"\n  Machine: {loads[0]:.2f} / {loads[-1]:.2f} load average (1 min) at start / end, {max(loads):.2f} at most"
+          " (read after each run), on a 2-core machine")
 
 
 def compute_of(t: StepTiming) -> float:
-    return t.wall - sum(t.seconds.get(k, 0) for k in ("appium", "store_write", "store_read", "artifacts", "idle_wait"))
+    return t.wall - sum(t.seconds.get(k, 0) for k in ("appium", "model", "store_write", "store_read", "artifacts",
+                                                      "idle_wait"))
 
 
 def timing_cells(steps: list[StepTiming]) -> list[str]:
     def avg(key: str) -> float:
         return mean([t.seconds.get(key, 0.0) for t in steps])
     total = mean([t.wall for t in steps])
-    return [str(len(steps)), ms(total), ms(avg("appium")), ms(total - avg("appium")), ms(avg("store_write")),
+    return [str(len(steps)), ms(total), ms(avg("appium")), ms(avg("model")), ms(total - avg("appium") - avg("model")),
+            ms(avg("store_write")),
             ms(avg("store_save")), ms(avg("store_read")), ms(avg("artifacts")), ms(avg("idle_wait")), ms(mean([compute_of(t) for t in steps])),
             f"{mean([t.calls.get('store_write', 0) for t in steps]):.1f}",
             f"{mean([t.calls.get('appium', 0) for t in steps]):.1f}"]
@@ -364,12 +382,15 @@ def load_average() -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3, help="seeds of the random baseline (default 3)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the random baseline and of llm (default 3)")
+    parser.add_argument("--dfs-seeds", type=int, default=1, help="seeds of dfs (default 1: seed 0)")
     parser.add_argument("--max-steps", type=int, default=200)
     parser.add_argument("--apps", default=",".join(a.name for a in APPS))
+    parser.add_argument("--policies", default="dfs,random", help="dfs,random (default) and llm (starts the model)")
     args = parser.parse_args()
     apps = [a for a in APPS if a.name in args.apps.split(",")]
-    load_start = load_average()
+    policies = args.policies.split(",")
+    loads = [load_average()]  # at the start, then after every run
     with ExitStack() as stack:
         data_dir = Path(tempfile.mkdtemp(prefix="exploration-bench-"))
         stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
@@ -378,29 +399,38 @@ def main() -> int:
         database_url = launcher.start_postgres(boot, stack)
         appium_url = launcher.start_appium(boot, stack)
         create_tables(database_url)
+        llm_url = policy_bench.start_model_server(stack) if "llm" in policies else None
         settings = boot.model_copy(update={"database_url": database_url, "appium_url": appium_url,
-                                           "no_progress_steps": 1000, "run_timeout_seconds": 3600.0})
+                                           "no_progress_steps": 1000, "run_timeout_seconds": 3600.0,
+                                           "llm_base_url": llm_url})
         runs = RunService(env=event_store_env(database_url))
         stack.callback(runs.close)
         artifacts = ArtifactStore(database_url)
         stack.callback(artifacts.close)
         clock = Clock()
         timer = install_timers(clock)
+        answers = policy_bench.ModelAnswers(clock)
         stack.callback(clock.restore)
-        plan = [(app, policy, seed, False) for app in apps
-                for policy, seeds in (("dfs", [0]), ("random", list(range(args.seeds)))) for seed in seeds]
-        plan += [(app, "dfs", 0, True) for app in apps]  # cross-checks the goal steps read from the dfs run
+        seeds = {"dfs": range(args.dfs_seeds)}
+        plan = [(app, policy, seed, False) for app in apps for policy in policies
+                for seed in seeds.get(policy, range(args.seeds))]
+        plan += [(app, "dfs", 0, True) for app in apps if "dfs" in policies]  # cross-checks the dfs runs' goal steps
+        # The llm policy puts the goal in its questions and asks whether a screen fulfils it: only a run
+        # with the goal set says when it gets there.
+        plan += [(app, "llm", seed, True) for app in apps if "llm" in policies for seed in range(args.seeds)]
         results = []
         for i, (app, policy, seed, goal) in enumerate(plan, 1):
             result = explore(runs, artifacts, settings, timer, appium_url, app, policy, seed, args.max_steps, goal)
+            result.replies = answers.take()
             results.append(result)
+            loads.append(load_average())
             print(f"[{i:2d}/{len(plan)}] {app.name:8s} {policy:6s} seed {seed} {'goal' if goal else 'cover'}: "
                   f"{result.status} {result.stop_reason} after {result.steps} steps, {result.events} events, "
-                  f"{result.wall:.1f} s, goal text seen at step {result.goal_step}", flush=True)
+                  f"{result.wall:.1f} s, goal text seen at step {result.goal_step}, load {loads[-1]:.1f}", flush=True)
             if result.status == "failed":
                 print(f"      error: {result.error}", flush=True)
-        report(results, args.max_steps, (load_start, load_average()))
-    print("\nstopped PostgreSQL and Appium")
+        report(results, args.max_steps, loads, policies)
+    print(f"\nstopped PostgreSQL, Appium{' and the model server' if 'llm' in policies else ''}")
     return 0
 
 

@@ -47,7 +47,7 @@ import psycopg  # noqa: E402
 from httpx_sse import connect_sse  # noqa: E402
 
 import bootstrap  # noqa: E402
-from bench_common import free_port, table, wait_until  # noqa: E402
+from bench_common import free_port, pct, table, wait_until  # noqa: E402
 from stream_opening import stream_opening  # noqa: E402
 import launcher  # noqa: E402
 from config.settings import Settings  # noqa: E402
@@ -64,13 +64,6 @@ APP = {"apkPath": str(REPO / "apps" / "notes.json"), "packageName": "com.example
 
 
 # Small helpers
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
 
 def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
