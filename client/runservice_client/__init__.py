@@ -3,6 +3,6 @@
 from runservice_client.async_client import AsyncRunClient
 from runservice_client.client import RunClient
 from runservice_client.errors import RunServiceError
-from runservice_client.models import Run, RunEvent, llm_usage
+from runservice_client.models import Finding, Findings, Run, RunEvent, llm_usage
 
-__all__ = ["AsyncRunClient", "Run", "RunClient", "RunEvent", "RunServiceError", "llm_usage"]
+__all__ = ["AsyncRunClient", "Finding", "Findings", "Run", "RunClient", "RunEvent", "RunServiceError", "llm_usage"]

@@ -20,7 +20,7 @@ from httpx_sse import EventSource
 from runservice_client import calls
 from runservice_client.client import PARALLEL, RunClient
 from runservice_client.errors import RunServiceError
-from runservice_client.models import FINISHED_STATUSES, Run, RunEvent, finished_run, llm_usage
+from runservice_client.models import FINISHED_STATUSES, Findings, Run, RunEvent, findings_of, finished_run, llm_usage
 from runservice_client.progress import RunsProgress, StepProgress
 
 
@@ -43,9 +43,10 @@ class AsyncRunClient:
 
     # Runs
 
-    async def start(self, apk_path: str, appium_server_url: str, package_name: str, app_activity: str,
-                    max_steps: int | None = None, goal: str | None = None, inputs: dict[str, str] | None = None,
-                    idempotency_key: str | None = None, policy: str | None = None) -> Run:
+    async def start(self, apk_path: str, appium_server_url: str, package_name: str | None = None,
+                    app_activity: str | None = None, max_steps: int | None = None, goal: str | None = None,
+                    inputs: dict[str, str] | None = None, idempotency_key: str | None = None,
+                    policy: str | None = None) -> Run:
         """Starts a run; see RunClient.start."""
         spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
                 "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs,
@@ -151,6 +152,18 @@ class AsyncRunClient:
         events = [event async for event in self.events(run_id, after)]  # to the end: the last is terminal
         return events[-1] if events else None
 
+    # Findings
+
+    async def findings(self, run_id: str) -> Findings:
+        """See RunClient.findings."""
+        return findings_of(await self._call(calls.findings(run_id)))
+
+    async def finding_test(self, run_id: str, finding_id: str) -> str:
+        return await self._call(calls.finding_test(run_id, finding_id))
+
+    async def report(self, run_id: str) -> str:
+        return await self._call(calls.report(run_id))
+
     # Graphs and files
 
     async def graph(self, run_id: str) -> dict[str, Any]:
@@ -161,6 +174,9 @@ class AsyncRunClient:
 
     async def artifact(self, run_id: str, artifact_id: str) -> bytes:
         return await self._call(calls.artifact(run_id, artifact_id))
+
+    async def app_model(self, run_id: str) -> dict[str, Any]:
+        return await self._call(calls.app_model(run_id))
 
     async def diff(self, base: str, head: str) -> dict[str, Any]:
         return await self._call(calls.diff(base, head))

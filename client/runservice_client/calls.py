@@ -67,6 +67,22 @@ def artifact(run_id: str, artifact_id: str) -> Call:
     return Call("GET", f"/run/{run_id}/artifacts/{artifact_id}", answer="bytes")
 
 
+def app_model(run_id: str) -> Call:
+    return Call("GET", f"/run/{run_id}/app-model")
+
+
+def findings(run_id: str) -> Call:
+    return Call("GET", f"/run/{run_id}/findings")
+
+
+def finding_test(run_id: str, finding_id: str) -> Call:
+    return Call("GET", f"/run/{run_id}/findings/{finding_id}/test.py", answer="text")
+
+
+def report(run_id: str) -> Call:
+    return Call("GET", f"/run/{run_id}/report.xml", answer="text")
+
+
 def diff(base: str, head: str, svg: bool = False) -> Call:
     path, answer = ("/runs/diff.svg", "text") if svg else ("/runs/diff", "json")
     return Call("GET", path, params={"base": base, "head": head}, answer=answer)

@@ -1,7 +1,8 @@
 """`runservice`: the run service from a shell, one function per verb over RunClient.
 
 Exit status: 0 done (for a run followed to its end: it completed), 1 the service refused the
-request or could not be reached (one line on stderr), 2 bad usage, 3 the run failed, 4 it was canceled.
+request or could not be reached (one line on stderr), 2 bad usage, 3 the run failed, 4 it was canceled,
+5 the run followed to its end (`start --wait --fail-on KINDS`) has findings of those kinds (before 3 and 4).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Any
 
 import click
 
-from runservice_client.cli_format import event_line, run_lines, runs_table
+from runservice_client.cli_app import app
+from runservice_client.cli_format import event_line, findings_line, findings_table, run_lines, runs_table
 from runservice_client.client import RunClient
 from runservice_client.errors import RunServiceError
-from runservice_client.models import Run
+from runservice_client.models import FINDING_KINDS, Findings, Run
 
 EXIT_FOR_STATUS = {"completed": 0, "failed": 3, "canceled": 4}
+EXIT_FINDINGS = 5  # the run has findings of a kind --fail-on names, whatever its status
 as_json = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 run_argument = click.argument("run_id", metavar="RUN")
 
@@ -48,12 +51,25 @@ def emit(data: Any) -> None:
     click.echo(json.dumps(data, default=str))
 
 
-def finish(run: Run, as_json: bool) -> None:
+def finish(run: Run, as_json: bool, findings: Findings | None = None, fail_on: tuple[str, ...] = ()) -> None:
+    """The finished run (and its findings, when asked for), then the exit status that says how it went."""
+    failing = Findings(f for f in findings or () if f.kind in fail_on)
     if as_json:
-        emit(run)
+        emit(run if findings is None else {**run, "findings": findings})
     else:
         click.echo(f"{run.status}: {run.stop_reason}")
-    sys.exit(EXIT_FOR_STATUS.get(run.status or "", 1))
+        if findings is not None:
+            verdict = f" (fail on {', '.join(f'{kind} {n}' for kind, n in failing.by_kind().items())})" if failing else ""
+            click.echo(findings_line(findings.by_kind()) + verdict)
+    sys.exit(EXIT_FINDINGS if failing else EXIT_FOR_STATUS.get(run.status or "", 1))
+
+
+def write_out(output: str, content: str) -> None:
+    """Text to a file (and "wrote FILE" on stderr), or to stdout for -."""
+    with click.open_file(output, "w") as out:
+        out.write(content if content.endswith("\n") else content + "\n")
+    if output != "-":
+        click.echo(f"wrote {output}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -79,11 +95,20 @@ def key_value(_: Any, __: Any, values: tuple[str, ...]) -> dict[str, str]:
     return {key: value for key, _, value in pairs}
 
 
+def finding_kinds(_: Any, __: Any, value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    kinds = tuple(kind.strip() for kind in value.split(","))
+    if unknown := [kind for kind in kinds if kind not in FINDING_KINDS]:
+        raise click.BadParameter(f"unknown finding kind {unknown[0]!r}: expected some of {', '.join(FINDING_KINDS)}")
+    return kinds
+
+
 @main.command()
 @click.option("--apk", required=True, help="The app: an APK (or a simulator model) path on the Appium host.")
 @click.option("--appium", required=True, help="URL of the Appium server that drives the device.")
-@click.option("--package", required=True, help="The app's package name, e.g. com.example.notes.")
-@click.option("--activity", required=True, help="The activity to launch, e.g. .MainActivity.")
+@click.option("--package", help="The app's package name, e.g. com.example.notes (an .apk's manifest has it).")
+@click.option("--activity", help="The activity to launch, e.g. .MainActivity (an .apk's default: its launchable one).")
 @click.option("--max-steps", type=int, help="Step budget (1..1000; the service's default is 50).")
 @click.option("--goal", help="Stop when a screen shows this.")
 @click.option("--input", "inputs", multiple=True, callback=key_value, metavar="KEY=VALUE",
@@ -92,20 +117,26 @@ def key_value(_: Any, __: Any, values: tuple[str, ...]) -> dict[str, str]:
               "or a plug-in installed on the service.")
 @click.option("--idempotency-key", help="Starting again with the same key answers the same run.")
 @click.option("--wait", is_flag=True, help="Show a progress bar until the run ends; exit 0 only if it completed.")
+@click.option("--fail-on", callback=finding_kinds, metavar="KINDS",
+              help="With --wait: exit 5 if the run found any of these kinds (comma-separated: crash, anr, "
+              "accessibility), and print its findings by kind.")
 @as_json
 @click.pass_obj
 @reports_errors
-def start(client: RunClient, apk: str, appium: str, package: str, activity: str, max_steps: int | None,
-          goal: str | None, inputs: dict[str, str], policy: str | None, idempotency_key: str | None, wait: bool,
-          as_json: bool) -> None:
+def start(client: RunClient, apk: str, appium: str, package: str | None, activity: str | None,
+          max_steps: int | None, goal: str | None, inputs: dict[str, str], policy: str | None,
+          idempotency_key: str | None, wait: bool, fail_on: tuple[str, ...], as_json: bool) -> None:
     """Start a run and print its id."""
+    if fail_on and not wait:
+        raise click.UsageError("--fail-on needs --wait: the findings are known once the run ends")
     apk = apk if "://" in apk or os.path.isabs(apk) else os.path.abspath(apk)  # the service wants absolute paths
     run = client.start(apk, appium, package, activity, max_steps, goal, inputs or None, idempotency_key, policy)
     if not wait:
         return emit(run) if as_json else click.echo(run.id)
     if not as_json:
         click.echo(run.id)
-    finish(client.wait(run.id, progress=not as_json), as_json)
+    finished = client.wait(run.id, progress=not as_json)
+    finish(finished, as_json, client.findings(run.id) if fail_on else None, fail_on)
 
 
 @main.command()
@@ -175,11 +206,37 @@ run_command("resume", "Queue a paused run again; it continues with the same step
 @reports_errors
 def graph(client: RunClient, run_id: str, output: str, as_json: bool) -> None:
     """Write the run's screen graph as SVG (or print it as JSON with --json)."""
-    content = json.dumps(client.graph(run_id)) if as_json else client.graph_svg(run_id)
-    with click.open_file(output, "w") as out:
-        out.write(content if content.endswith("\n") else content + "\n")
-    if output != "-":
-        click.echo(f"wrote {output}", err=True)
+    write_out(output, json.dumps(client.graph(run_id)) if as_json else client.graph_svg(run_id))
+
+
+@main.command()
+@run_argument
+@click.option("--test", "test_of", metavar="FINDING", help="Write that crash's or ANR's test.py instead: a pytest "
+              "test that replays its path with Appium-Python-Client and fails while the bug is there.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-", show_default=True,
+              help="Where to write the list or the test; - is stdout.")
+@as_json
+@click.pass_obj
+@reports_errors
+def findings(client: RunClient, run_id: str, test_of: str | None, output: str, as_json: bool) -> None:
+    """List what broke in the run (crashes, ANRs, accessibility problems), or write one finding's test."""
+    if test_of and as_json:
+        raise click.UsageError("--json lists the findings; --test writes a test file: choose one")
+    if test_of:
+        return write_out(output, client.finding_test(run_id, test_of))
+    found = client.findings(run_id)
+    write_out(output, json.dumps(found) if as_json else findings_table(found))
+
+
+@main.command()
+@run_argument
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default="-", show_default=True,
+              help="Where to write the report; - is stdout.")
+@click.pass_obj
+@reports_errors
+def report(client: RunClient, run_id: str, output: str) -> None:
+    """Write the run as JUnit XML for CI: a failing testcase per crash or ANR, one per accessibility rule."""
+    write_out(output, client.report(run_id))
 
 
 @main.command()
@@ -195,3 +252,6 @@ def diff(client: RunClient, base: str, head: str, output: str | None) -> None:
     if output:
         with open(output, "w") as out:
             out.write(client.diff_svg(base, head))
+
+
+main.add_command(app)  # `runservice app import-droidbot | export` (cli_app.py)

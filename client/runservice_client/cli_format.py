@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from runservice_client.models import Run, RunEvent
+from runservice_client.models import Finding, Run, RunEvent
 
 # The fields worth a glance on an event line, in this order; the rest is in `watch --json`.
 EVENT_FIELDS = ("nodeName", "outcomeStatus", "activity", "screenId", "toScreen", "attempt", "policy",
                 "purpose", "outcome", "reason", "promptTokens", "completionTokens", "latencyMs", "cached",
                 "goalReached", "stopReason", "error", "metrics")
 TABLE = (("RUN", "run_id"), ("STATUS", "status"), ("STOP REASON", "stop_reason"), ("POLICY", "policy"),
-         ("STEPS", None), ("SCREENS", "screens_discovered"), ("CREATED", "created_at"))
+         ("STEPS", None), ("SCREENS", "screens_discovered"), ("FINDINGS", "findings"), ("CREATED", "created_at"))
+FINDINGS_TABLE = ("FINDING", "KIND", "TITLE", "OCCURRENCES", "REPRODUCED", "FIRST STEP")
+TITLE_CHARS = 72  # a crash's title carries its exception's message: the rest is in `findings --json`
 
 
 def event_line(event: RunEvent) -> str:
@@ -51,11 +53,33 @@ def llm_lines(llm: dict[str, Any]) -> list[str]:
 
 
 def runs_table(rows: list[dict[str, Any]]) -> str:
-    cells = [[cell(row, key) for _, key in TABLE] for row in rows]
-    widths = [max(len(head), *(len(line[i]) for line in cells)) for i, (head, _) in enumerate(TABLE)]
-    lines = [[head for head, _ in TABLE], *cells]
-    rows = ("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)) for line in lines)
-    return "\n".join(row.rstrip() for row in rows)
+    return table([head for head, _ in TABLE], [[cell(row, key) for _, key in TABLE] for row in rows])
+
+
+def findings_table(findings: list[Finding]) -> str:
+    """One line per finding; REPRODUCED is "2/2" (made to happen again in both attempts), "-" when not replayed."""
+    def reproduced(finding: Finding) -> str:
+        r = finding.reproduction
+        return f"{r.get('reproduced', 0)}/{r.get('attempts', 0)}" if r else "-"
+
+    def title(finding: Finding) -> str:
+        text = " ".join(finding.title.split())
+        return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+
+    return table(list(FINDINGS_TABLE), [[f.id, f.kind, title(f), str(f.occurrences), reproduced(f),
+                                         "-" if f.first_step is None else str(f.first_step)] for f in findings])
+
+
+def findings_line(counts: dict[str, int]) -> str:
+    """ "findings: crash 1, accessibility 2" (models.Findings.by_kind), or "findings: none"."""
+    return "findings: " + (", ".join(f"{kind} {n}" for kind, n in counts.items()) or "none")
+
+
+def table(heads: list[str], cells: list[list[str]]) -> str:
+    """Columns two spaces apart, each as wide as its widest cell."""
+    widths = [max([len(head), *(len(line[i]) for line in cells)]) for i, head in enumerate(heads)]
+    lines = ("  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)) for line in [heads, *cells])
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def cell(row: dict[str, Any], key: str | None) -> str:

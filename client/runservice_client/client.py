@@ -18,7 +18,7 @@ from httpx_sse import EventSource
 
 from runservice_client import calls
 from runservice_client.errors import RunServiceError
-from runservice_client.models import FINISHED_STATUSES, Run, RunEvent, finished_run, llm_usage
+from runservice_client.models import FINISHED_STATUSES, Findings, Run, RunEvent, findings_of, finished_run, llm_usage
 from runservice_client.progress import RunsProgress, StepProgress
 
 # Threads that start or follow runs at once in start_many / wait_all (one HTTP connection each).
@@ -43,10 +43,12 @@ class RunClient:
 
     # Runs
 
-    def start(self, apk_path: str, appium_server_url: str, package_name: str, app_activity: str,
-              max_steps: int | None = None, goal: str | None = None, inputs: dict[str, str] | None = None,
-              idempotency_key: str | None = None, policy: str | None = None) -> Run:
-        """Starts a run. The same `idempotency_key` (made up when not given) answers the same run,
+    def start(self, apk_path: str, appium_server_url: str, package_name: str | None = None,
+              app_activity: str | None = None, max_steps: int | None = None, goal: str | None = None,
+              inputs: dict[str, str] | None = None, idempotency_key: str | None = None,
+              policy: str | None = None) -> Run:
+        """Starts a run. `package_name` and `app_activity` may be left out for an .apk: the service reads
+        them from its manifest. The same `idempotency_key` (made up when not given) answers the same run,
         so the retries on 503 and connection errors never start a second one. `policy` chooses each
         action: "dfs" (the service's default), "random", "llm", or a plug-in installed on the service."""
         spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
@@ -162,6 +164,23 @@ class RunClient:
         events = list(self.events(run_id, after))  # to the end: the last is the terminal one
         return events[-1] if events else None
 
+    # Findings
+
+    def findings(self, run_id: str) -> Findings:
+        """What broke in the run so far: crashes, ANRs and accessibility problems, each with its evidence
+        and, once the run replayed it, its reproduction (`Finding.reproduced`: "2 of 2")."""
+        return findings_of(self._call(calls.findings(run_id)))
+
+    def finding_test(self, run_id: str, finding_id: str) -> str:
+        """The text of a crash's or ANR's test.py: a pytest test that replays its path with
+        Appium-Python-Client and fails while the bug is there. An accessibility finding has none (404)."""
+        return self._call(calls.finding_test(run_id, finding_id))
+
+    def report(self, run_id: str) -> str:
+        """The run as JUnit XML for CI: a failing testcase per crash or ANR, one per accessibility rule. The text
+        declares its encoding, so lxml (and junitparser) parse `report(...).encode()`; ElementTree takes either."""
+        return self._call(calls.report(run_id))
+
     # Graphs and files
 
     def graph(self, run_id: str) -> dict[str, Any]:
@@ -172,6 +191,10 @@ class RunClient:
 
     def artifact(self, run_id: str, artifact_id: str) -> bytes:
         return self._call(calls.artifact(run_id, artifact_id))
+
+    def app_model(self, run_id: str) -> dict[str, Any]:
+        """The run as a recorded app (one model.json, page sources and screenshots inline) for the simulator."""
+        return self._call(calls.app_model(run_id))
 
     def diff(self, base: str, head: str) -> dict[str, Any]:
         """How the screen graph of run `head` differs from that of run `base`."""

@@ -12,6 +12,9 @@ from typing import Any
 TERMINAL_EVENTS = frozenset({"run.completed", "run.failed", "run.canceled"})
 FINISHED_STATUSES = frozenset({"completed", "failed", "canceled"})
 LLM_CALLED = "agent.llm.called"
+FINDING_DETECTED = "agent.finding.detected"
+FINDING_KINDS = ("crash", "anr", "accessibility")
+TESTED_KINDS = frozenset({"crash", "anr"})  # the kinds with a test.py (an accessibility finding has none)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,110 @@ class Run(dict):
             return f"<p><i>screen graph unavailable: {html.escape(str(error))}</i></p>"
         # The service draws the picture itself (graph.svg), so it is inlined as it came.
         return f"<div style='max-width:100%;overflow:auto'>{svg}</div>"
+
+
+class Finding(dict):
+    """A finding of a run as GET /run/{id}/findings answers it (its camelCase JSON, so `finding["details"]`
+    works), with attributes for the usual fields and HTML for Jupyter."""
+
+    @property
+    def id(self) -> str:
+        return self["findingId"]
+
+    @property
+    def kind(self) -> str:
+        """"crash", "anr" or "accessibility"."""
+        return self["kind"]
+
+    @property
+    def title(self) -> str:
+        return self.get("title") or self.kind
+
+    @property
+    def occurrences(self) -> int:
+        return self.get("occurrences") or 0
+
+    @property
+    def first_step(self) -> int | None:
+        return self.get("firstStep")
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """A crash's or ANR's `exception`, `message` and `frames` (or `logcatError`, and an ANR's
+        `freezeSeconds`); an accessibility finding's `rule`, `detail`, `bounds` and `label`."""
+        return self.get("details") or {}
+
+    @property
+    def exception(self) -> str | None:
+        return self.details.get("exception")
+
+    @property
+    def frames(self) -> list[str]:
+        return list(self.details.get("frames") or [])
+
+    @property
+    def artifacts(self) -> dict[str, str]:
+        """Artifact ids (client.artifact(run_id, id)): `screenshot`, `pageSource`, and a crash's `logcat`."""
+        return self.get("artifacts") or {}
+
+    @property
+    def reproduction(self) -> dict[str, Any] | None:
+        """`{"steps", "attempts", "reproduced"}` once the run replayed it; None before, and for accessibility."""
+        return self.get("reproduction")
+
+    @property
+    def reproduced(self) -> str | None:
+        """ "2 of 2": the attempts that made it happen again, of those made; None when not replayed."""
+        r = self.reproduction
+        return f"{r.get('reproduced', 0)} of {r.get('attempts', 0)}" if r else None
+
+    @property
+    def has_test(self) -> bool:
+        """Whether client.finding_test answers for it: a crash or ANR with a known path to it."""
+        return self.kind in TESTED_KINDS and bool((self.reproduction or {}).get("steps"))
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        head = f"<b>{e(self.kind)}</b> {e(self.title)}"
+        facts = [f"{self.occurrences}\u00d7", f"first at step {self.first_step}", self.get("activity") or ""]
+        if self.reproduced:
+            facts.append(f"reproduced {self.reproduced}")
+        body = ""
+        if self.exception:
+            cause = ": ".join(str(p) for p in (self.exception, self.details.get("message")) if p)
+            stack = "".join(f"\n    at {e(frame)}" for frame in self.frames)
+            body += f"<pre style='white-space:pre-wrap'>{e(cause)}{stack}</pre>"
+        elif self.details.get("rule"):
+            body += f"<p>{e(str(self.details.get('detail') or ''))} {e(str(self.details.get('bounds') or ''))}</p>"
+        steps = (self.reproduction or {}).get("steps") or []
+        if steps:
+            body += "<ol>" + "".join(f"<li>{e(str(s.get('label') or s.get('actionId')))}</li>" for s in steps) + "</ol>"
+        return f"<div><p>{head} <i>{e(' · '.join(f for f in facts if f))}</i></p>{body}</div>"
+
+
+class Findings(list):
+    """A run's findings in the order they were first met; a table in Jupyter (`pd.DataFrame(findings)` works)."""
+
+    def by_kind(self) -> dict[str, int]:
+        """How many findings of each kind, in FINDING_KINDS order (kinds with none left out)."""
+        counts = Counter(finding.kind for finding in self)
+        return {kind: counts[kind] for kind in (*FINDING_KINDS, *sorted(set(counts) - set(FINDING_KINDS)))
+                if counts[kind]}
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        if not self:
+            return "<p><i>no findings</i></p>"
+        head = "".join(f"<th style='text-align:left'>{name}</th>"
+                       for name in ("kind", "title", "exception", "occurrences", "reproduced", "first step"))
+        rows = "".join(f"<tr><td>{e(f.kind)}</td><td>{e(f.title)}</td><td>{e(f.exception or '')}</td>"
+                       f"<td>{f.occurrences}</td><td>{e(f.reproduced or '')}</td><td>{f.first_step}</td></tr>"
+                       for f in self)
+        return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def findings_of(answer: dict[str, Any]) -> Findings:
+    return Findings(Finding(finding) for finding in answer.get("findings") or [])
 
 
 def finished_run(state: dict[str, Any], terminal: RunEvent | None) -> dict[str, Any]:

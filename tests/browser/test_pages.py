@@ -1,4 +1,4 @@
-"""The pages in a real browser: the runs list, one run live and replayed, steering, API keys, policies."""
+"""The pages in a real browser: the runs list, one run live and replayed, steering, API keys, policies, findings."""
 
 from __future__ import annotations
 
@@ -276,3 +276,85 @@ def test_an_llm_run_page_shows_its_policy_and_each_model_call(service, api, brow
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, row).get_attribute("data-status") == "completed",
          "the llm run in the list")
     assert text(browser, f"{row} td:nth-child(5)") == "llm"
+
+
+NPE = "java.lang.NullPointerException"
+
+
+def crash_card(driver, exception: str = NPE):
+    """The Findings panel's card of the crash with this exception, once it shows."""
+    for card in driver.find_elements(By.CSS_SELECTOR, "#findings-card details.finding[data-kind='crash']"):
+        if card.find_elements(By.CSS_SELECTOR, ".exception code") and text(card, ".exception code") == exception:
+            return card
+    return None
+
+
+def test_the_run_page_shows_the_findings_live_and_the_list_counts_them(service, api, browser, shot):
+    """The notes app's "Sync now" crashes it (apps/README.md): the crash shows while the run goes on, then its
+    reproduction, a screenshot and a test.py that is the API's; the list shows the run's count."""
+    run_id = start(service, api, "notes", maxSteps=60)  # the depth-first crawl taps "Sync now" at step 42
+    open_run(browser, service.api_url, run_id)
+    wait(browser, crash_card, "the crash in the Findings panel")
+    assert not page_state(browser)["ended"]  # shown from the live stream: its reproduction is still to come
+    shot("crash-live")
+    wait(browser, lambda d: "reproduced 2 of 2" in text(crash_card(d), "summary"), "the crash's reproduction")
+    wait(browser, lambda d: page_state(d)["ended"], "the run's end")
+
+    found = api.get(f"/run/{run_id}/findings").json()["findings"]
+    crash = next(f for f in found if f["kind"] == "crash" and f["details"]["exception"] == NPE)
+    card = crash_card(browser)
+    assert card.get_attribute("data-finding-id") == crash["findingId"] and card.get_attribute("open") is not None
+    assert crash["title"] in text(card, "summary") and f"{crash['occurrences']}×" in text(card, "summary")
+    assert crash["details"]["message"] in text(card, ".exception")
+    own = [li.text for li in card.find_elements(By.CSS_SELECTOR, "ol.frames li.own")]
+    assert own and own[0] == f"at {crash['details']['frames'][0]}" and all("com.example.notes." in f for f in own)
+    steps = [li.text for li in card.find_elements(By.CSS_SELECTOR, "ol.repro-steps li")]
+    assert len(steps) == len(crash["reproduction"]["steps"]) and steps[-1].startswith('tap "Sync now"')
+    wait(browser, lambda d: d.execute_script(
+        "const i = arguments[0].querySelector('.finding-shot img'); return i && i.complete && i.naturalWidth > 0", card),
+        "the crash's screenshot")
+    # The test.py link is the API's file: Python that compiles.
+    link = card.find_element(By.CSS_SELECTOR, "a.test-link").get_attribute("href")
+    assert link == f"{service.api_url}/run/{run_id}/findings/{crash['findingId']}/test.py"
+    script = httpx.get(link, timeout=30)
+    assert script.status_code == 200 and script.text == api.get(f"/run/{run_id}/findings/{crash['findingId']}/test.py").text
+    compile(script.text, "test_finding.py", "exec")
+    report = browser.find_element(By.CSS_SELECTOR, "#findings-card a.report-link").get_attribute("href")
+    assert httpx.get(report, timeout=30).text.startswith("<?xml")
+    # The page's findings are the API's, counted in the summary; an accessibility finding has no test link.
+    shown = browser.execute_script("const cards = [...document.querySelectorAll('#findings-card details.finding')];"
+                                   "cards.forEach(d => { d.open = true; });"  # a card's body is built when it opens
+                                   "return cards.map(d => [d.dataset.findingId, d.dataset.kind]);")
+    wait(browser, lambda d: d.execute_script("return [...document.querySelectorAll('#findings-card details.finding')]"
+                                             ".every(d => d.querySelector('.finding-links'))"), "every card's body")
+    links = browser.execute_script("return [...document.querySelectorAll('#findings-card details.finding')]"
+                                   ".map(d => !!d.querySelector('a.test-link'))")
+    assert [(fid, kind) for fid, kind in shown] == [(f["findingId"], f["kind"]) for f in found]
+    assert links == [f["kind"] in ("crash", "anr") and bool(f["reproduction"]["steps"]) for f in found]
+    assert text(browser, "#findings-count") == str(len(found))
+    # The unlabelled delete button: its bounds are boxed on the screenshot, inside the picture.
+    unlabelled = next(f for f in found if f["kind"] == "accessibility")
+    box = wait(browser, lambda d: d.execute_script(
+        "const card = document.querySelector(`details.finding[data-finding-id='${arguments[0]}']`);"
+        "const box = card.querySelector('.finding-box'), img = card.querySelector('.finding-shot img');"
+        "if (!box || !img.naturalWidth) return null;"
+        "const [b, i] = [box.getBoundingClientRect(), img.getBoundingClientRect()];"
+        "return [b.left - i.left, b.top - i.top, b.right - i.left, b.bottom - i.top, i.width, i.height];",
+        unlabelled["findingId"]), "the unlabelled button boxed")
+    left, top, right, bottom, width, height = box
+    assert 0 <= left < right <= width + 2 and 0 <= top < bottom <= height + 2, box
+    x1, y1, x2, y2 = unlabelled["details"]["bounds"]  # in the device's pixels: the box keeps their proportions
+    assert abs((right - left) / (bottom - top) - (x2 - x1) / (y2 - y1)) < 0.15, box
+    browser.execute_script("document.getElementById('findings-card').scrollIntoView()")
+    shot("findings")
+
+    browser.refresh()  # a finished run replays: the same panel
+    wait(browser, lambda d: page_state(d)["ended"] and crash_card(d) is not None, "the replayed findings")
+    assert "reproduced 2 of 2" in text(crash_card(browser), "summary")
+
+    browser.get(f"{service.api_url}/")
+    row = f'tr[data-run-id="{run_id}"]'
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, row)
+         and text(d, f"{row} td:nth-child(8)") == str(len(found)), "the run's findings counted in the list")
+    assert browser.find_element(By.CSS_SELECTOR, "#runs thead th:nth-child(8)").text.lower() == "findings"
+    shot("list")

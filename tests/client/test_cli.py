@@ -21,7 +21,7 @@ from tests.fixtures.appium import free_port, sample_app
 from tests.fixtures.service import PLUGIN_POLICY, SAMPLE_APPS, wait_for
 
 RUNSERVICE = str(Path(sys.executable).parent / "runservice")  # the client package's console script
-COMMANDS = ["start", "watch", "ls", "get", "cancel", "pause", "resume", "graph", "diff"]
+COMMANDS = ["start", "watch", "ls", "get", "cancel", "pause", "resume", "graph", "diff", "findings", "report"]
 LLM_RUN_SECONDS = 600  # the real model on 2 shared cores: each request takes a few seconds
 
 

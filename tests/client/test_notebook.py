@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,5 +39,13 @@ def test_the_example_notebook_runs_top_to_bottom(service, appium_server, monkeyp
     table = next(frame for frame in frames if "screensDiscovered" in frame)
     assert all(app in table for app in ("notes", "settings", "shop"))  # metrics compared, one row per app
     assert "<th>policy</th>" in table and table.count("<td>random</td>") == 3  # each run's policy, from the service
+    assert "<th>findings</th>" in table  # each run's count of findings
+    # What broke: the shop's home screen has two accessibility problems, so some run has findings.
+    by_app = next(frame for frame in frames if "<th>accessibility</th>" in frame)
+    assert "<th>shop</th>" in by_app
+    listed = next(cell["text/html"] for cell in cells if "<th style='text-align:left'>kind</th>" in cell.get("text/html", ""))
+    assert listed.count("<tr>") >= 3 and "<td>accessibility</td>" in listed  # the head, and two findings or more
+    report = next(cell["text/plain"] for cell in cells if "'failures'" in cell.get("text/plain", ""))
+    assert int(re.search(r"'failures': '(\d+)'", report).group(1)) >= 1  # JUnit: a failing accessibility rule
     assert any("<svg" in cell.get("image/svg+xml", "") for cell in cells)  # a screen graph drawn
     assert "Traceback" not in shown

@@ -94,6 +94,13 @@ export async function blobUrl(path) {
   return URL.createObjectURL(await response.blob());
 }
 
+// A text file of the API (a page source, say), fetched with the key.
+export async function fetchText(path) {
+  const response = await fetch(apiUrl(path), { headers: authHeaders() });
+  if (!response.ok) throw new ApiError(response.status, null);
+  return response.text();
+}
+
 // EventSource (the `eventsource` package: fetch-based, so it sends our headers) dispatches each
 // named event to listeners of that name; this hook sees them all, new kinds included.
 class RunEventSource extends EventSource {

@@ -21,6 +21,8 @@ function cells(run) {
     el("span", { class: "policy-name" }, run.policy || ""),
     `${run.steps_taken} / ${run.max_steps}`,
     String(run.screens_discovered),
+    run.findings ? el("span", { class: "findings-count", title: "what broke: crashes, ANRs, accessibility problems" }, String(run.findings))
+      : el("span", { class: "muted" }, String(run.findings ?? 0)),
     el("time", { datetime: run.created_at, title: new Date(run.created_at).toLocaleString() }, age(run.created_at)),
   ];
 }
@@ -32,7 +34,7 @@ function renderRow(run) {
     rows.set(run.run_id, tr);
   }
   tr.dataset.status = run.status;
-  tr.replaceChildren(...cells(run).map((content, i) => el("td", { class: i >= 5 && i <= 6 ? "num" : null }, content)));
+  tr.replaceChildren(...cells(run).map((content, i) => el("td", { class: i >= 5 && i <= 7 ? "num" : null }, content)));
   return tr;
 }
 

@@ -2,6 +2,7 @@
 // Events are queued as they arrive and applied in animation frames within a time budget, so a
 // replay of thousands of events never blocks the page.
 import { ApiError, TERMINAL, blobUrl, call, followRun, showSignOut } from "./common.js";
+import { Findings } from "./findings.js";
 import { ScreenGraph, shortActivity } from "./graph.js";
 import { Timeline } from "./timeline.js";
 
@@ -24,6 +25,7 @@ let framePending = false;
 let drawnAt = 0;
 let closeStream = null;
 const timeline = new Timeline($("timeline"));
+const findings = new Findings($("findings-card"), { runId, artifactPath });
 
 function received(event) {
   queue.push(event);
@@ -40,6 +42,7 @@ function drain() {
   render();
   if (settled || performance.now() - drawnAt > BACKLOG_DRAW_MS) { // the costly parts: not every frame of a replay
     drawnAt = performance.now();
+    findings.render();
     graph?.flush(settled);
     showScreenshot();
   }
@@ -62,6 +65,7 @@ function apply(event) {
   if (name === "graph.screen.discovered") { state.screens += 1; graph?.screen(data.screenId, data.activity); }
   if (name === "graph.transition.discovered") { state.transitions += 1; graph?.transition(data.fromScreen, data.toScreen, data.action || {}); }
   if (name === "agent.llm.called") countModelCall(data);
+  findings.add(event);
   timeline.add(event);
 }
 
@@ -80,6 +84,7 @@ function render() {
   $("screens").textContent = state.screens;
   $("transitions").textContent = state.transitions;
   $("event-count").textContent = state.events;
+  $("findings-count").textContent = findings.size;
   $("stop-reason-fact").hidden = !state.stopReason;
   $("stop-reason").textContent = (state.stopReason || "").replaceAll("_", " ");
   const llm = state.llm;
@@ -185,6 +190,7 @@ async function start() {
   const app = run.app || {};
   $("app-name").textContent = app.packageName || "";
   $("app-activity").textContent = app.appActivity || "";
+  findings.packageName = app.packageName || ""; // the app's own frames of a stack are shown apart
   if (run.goal) Object.assign($("goal"), { hidden: false, textContent: `goal: ${run.goal}` });
   if (run.policy) Object.assign($("policy"), { hidden: false, textContent: `policy: ${run.policy}` });
   state.policy = run.policy;
@@ -194,5 +200,5 @@ async function start() {
   follow();
 }
 
-window.runPage = { state, timeline, get graph() { return graph; } }; // for the browser tests and the benchmark
+window.runPage = { state, timeline, findings, get graph() { return graph; } }; // for the browser tests and the benchmark
 start();

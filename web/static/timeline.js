@@ -23,7 +23,8 @@ export class Timeline {
   openGroup(step) {
     const details = el("details", { class: "step", dataset: { step, count: 0 } });
     const summary = el("summary");
-    const group = { step, details, summary, list: null, events: [], touched: false, failures: 0, modelCalls: 0, fallbacks: 0 };
+    const group = { step, details, summary, list: null, events: [], touched: false, failures: 0, modelCalls: 0, fallbacks: 0,
+                    findings: 0, problems: 0 };
     details.append(summary);
     details.addEventListener("toggle", () => this.toggled(group));
     summary.addEventListener("click", () => { group.touched = true; });
@@ -59,6 +60,8 @@ export class Timeline {
       group.failures ? el("span", { class: "tag fail" }, `${group.failures} failed`) : null,
       group.modelCalls ? el("span", { class: "tag llm" }, plural(group.modelCalls, "model call")) : null,
       group.fallbacks ? el("span", { class: "tag fallback" }, plural(group.fallbacks, "fallback")) : null,
+      group.findings ? el("span", { class: `tag finding${group.problems ? " fail" : ""}` }, plural(group.findings, "finding")) : null,
+      group.reproducing ? el("span", { class: "tag reproducing" }, "reproducing") : null,
       group.end ? el("span", { class: `tag end end-${group.endKind}` }, group.end) : null,
     ].filter(Boolean));
   }
@@ -67,7 +70,14 @@ export class Timeline {
 /** Updates what a step's summary line says; true when it changed. */
 function learn(group, { name, data }) {
   switch (name) {
-    case "agent.action.performed": group.action = data.action?.label || data.action?.kind; return true;
+    case "agent.action.performed":
+      group.action = data.action?.label || data.action?.kind;
+      if (data.reproducing) group.reproducing = true;
+      return true;
+    case "agent.finding.detected":
+      group.findings += 1;
+      if (data.kind !== "accessibility") group.problems += 1;
+      return true;
     case "agent.screen.perceived": group.at = shortActivity(data.activity); return true;
     case "graph.screen.discovered": group.newScreens = (group.newScreens || 0) + 1; return true;
     case "agent.llm.called":
@@ -94,7 +104,8 @@ function row(event) {
   const kind = event.name.split(".")[0];
   const model = event.name === "agent.llm.called";
   const fellBack = model && event.data.outcome === "fallback"; // not a failure: the depth-first choice was taken
-  return el("li", { class: `event kind-${kind}${failed(event) ? " failed" : ""}${model ? " llm" : ""}${fellBack ? " fallback" : ""}`,
+  const broke = event.name === "agent.finding.detected" || event.name === "agent.finding.recurred"; // the app's, not the run's
+  return el("li", { class: `event kind-${kind}${failed(event) ? " failed" : ""}${model ? " llm" : ""}${fellBack ? " fallback" : ""}${broke ? " finding" : ""}`,
                     dataset: { seq: event.seq } },
     el("span", { class: "seq" }, `#${event.seq}`),
     el("time", { datetime: event.data.ts }, clock(event.data.ts)),
@@ -118,7 +129,13 @@ function describe({ name, data }) {
       return [data.nodeName, data.outcomeStatus, detail.durationMs !== undefined ? `${detail.durationMs} ms` : "",
               detail.stopReason ? `stop: ${detail.stopReason}` : "", detail.error || ""].filter(Boolean).join(" · ");
     case "agent.screen.perceived": return `${data.activity} · ${data.elementCount} elements · ${data.screenId}`;
-    case "agent.action.performed": return data.action?.label || data.action?.kind || "";
+    case "agent.action.performed":
+      return [data.action?.label || data.action?.kind || "", data.reproducing ? `reproducing ${data.reproducing}` : null]
+        .filter(Boolean).join(" · ");
+    case "agent.finding.detected": return [data.kind, data.title, data.details?.rule ? null : data.details?.exception].filter(Boolean).join(" · ");
+    case "agent.finding.recurred": return `again · ${data.findingId}`;
+    case "agent.finding.reproduced":
+      return `reproduced ${data.reproduced} of ${data.attempts} · ${plural(data.steps?.length || 0, "step")} · ${data.findingId}`;
     case "graph.screen.discovered": return `${data.activity} · ${data.screenId}`;
     case "graph.transition.discovered": return `${data.fromScreen} → ${data.toScreen} · ${data.action?.label || ""}`;
     case "agent.llm.called": return modelCall(data);

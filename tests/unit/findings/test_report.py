@@ -30,7 +30,7 @@ def small_target(action_id, label):
 
 
 def parsed(findings, run=RUN):
-    suites = list(JUnitXml.fromstring(junit_report(run, findings)))
+    suites = list(JUnitXml.fromstring(junit_report(run, findings).encode()))  # bytes: as a CI reader reads the file
     assert len(suites) == 1
     return suites[0]
 
