@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 LLM_INSTALLED := $(VENV)/.llm-installed
 
-.PHONY: run test setup appium appium-setup web-setup browser-setup llm llm-setup bench metrics clean
+.PHONY: run test test-real setup appium appium-setup web-setup apks-setup browser-setup llm llm-setup bench metrics clean
 
 run: setup ## start PostgreSQL, Ray, Appium + simulator, the actors and the API (foreground)
 	$(PY) launcher.py
@@ -15,7 +15,13 @@ run: setup ## start PostgreSQL, Ray, Appium + simulator, the actors and the API 
 test: setup browser-setup llm-setup ## run the whole test suite on real PostgreSQL, Ray, Appium, Chromium and a local model
 	$(PY) -m pytest
 
-setup: $(INSTALLED) appium-setup web-setup
+# The real apps' material (DESIGN.md "Real apps") is not in the repository: REAL_APPS_DIR says where it is.
+REAL_APPS_DIR ?= $(CURDIR)/../shared/real-apps
+
+test-real: setup ## run tests/real on the real page sources and DroidBot states in REAL_APPS_DIR (../shared/real-apps)
+	REAL_APPS_DIR="$(REAL_APPS_DIR)" $(PY) -m pytest tests/real
+
+setup: $(INSTALLED) appium-setup web-setup apks-setup
 
 $(INSTALLED): pyproject.toml client/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +43,9 @@ appium-setup: ## install Appium 3.8 and the simulator driver under .appium (npm 
 
 web-setup: ## install the pages' browser libraries (cytoscape.js, ...) under web/node_modules (npm registry)
 	scripts/setup-web.sh
+
+apks-setup: ## install real APKs (the Appium project's ApiDemos) under apps/node_modules (npm registry)
+	scripts/setup-apks.sh
 
 browser-setup: ## install Chromium and chromedriver (Debian packages) for the browser tests
 	scripts/setup-browser.sh

@@ -5,6 +5,7 @@
 
 
 import asyncio
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,6 +20,7 @@ from actors.placement import ON_HEAD, actor_name, placement_report
 from actors.queue import QUEUE_NAME
 from api.access import Access
 from api.admission import Admissions, IdempotencyKeyHeader
+from api.apk_manifest import is_apk
 from api.database_gate import DatabaseGate
 from api.errors import error_response, install_error_handlers
 from api.diff_svg import render_diff_svg
@@ -43,6 +45,7 @@ from domain.findings.report import junit_report
 from domain.findings.run_facts import device_caps_of, run_for_report, run_for_test
 from domain.findings.test_script import NoTestScript, finding_test_script
 from domain.graph_diff import diff_graphs
+from domain.recorded_app import NothingPerceived, recorded_app
 from domain.run import PAUSED, Run
 from domain.screen_graph import ScreenGraphProjection
 from storage.artifacts import ArtifactStore
@@ -63,7 +66,7 @@ def run_summary(run: Run) -> dict[str, Any]:
     return {
         "runId": str(ULID.from_uuid(run.id)), "status": run.status, "createdAt": run.created_on,
         "updatedAt": run.modified_on, "goal": run.goal, "maxSteps": run.max_steps, "policy": run.policy,
-        "app": run.app_config,
+        "app": {**run.app_config, "manifest": run.manifest},
         "workerId": run.worker_id, "attempt": run.attempt, "cancelRequestedAt": run.cancel_requested_at,
         "pauseRequested": run.pause_requested,
         "stopReason": run.stop_reason, "lastEventSeq": run.version,
@@ -104,10 +107,16 @@ class RunApi:
         caller = self.access.caller(request)
         if not self.database.available:
             await asyncio.to_thread(self.database.check)  # looks again, off the event loop
-        if problems := self.access.problems(body.apk_path, str(body.appium_server_url), body.policy):
+        problems, manifest = self.access.problems(body.apk_path, str(body.appium_server_url), body.policy), None
+        if is_apk(body.apk_path):  # its manifest: a file read and a parse (cached), off the event loop
+            manifest, wrong = await asyncio.to_thread(self.access.apk_problems, body.apk_path, body.package_name,
+                                                      body.app_activity)
+            problems += wrong
+        if problems:
             raise RequestValidationError([{"loc": ("body", p["field"]), "msg": p["problem"], "type": "value_error"}
                                           for p in problems])
-        admission = await self.admissions.admit(body.to_command(caller.tenant_id, caller.project_id), idempotency_key)
+        command = body.to_command(caller.tenant_id, caller.project_id, manifest)
+        admission = await self.admissions.admit(command, idempotency_key)
         if not admission.created:
             response.status_code = 200
         run_id = str(ULID.from_uuid(admission.run_id))
@@ -213,6 +222,17 @@ class RunApi:
         last_event = next(iter(self.runs.events.get(run.id, desc=True, limit=1)), None)  # a completed run's metrics
         return Response(junit_report(run_for_report(run, last_event), self._findings_of(run)),
                         media_type="application/xml")
+
+    @api.get("/run/{run_id}/app-model")
+    def app_model(self, run_id: str, request: Request) -> Response:
+        """The run as a recorded app: one JSON file, page sources and screenshots inline (DESIGN.md "Real apps")."""
+        run = self._own_run(run_id, request)
+        try:
+            model = recorded_app(self.runs.events_after(run_id, 0), self.artifacts.get,
+                                 run.app_config.get("packageName"))
+        except NothingPerceived as error:
+            return error_response(409, str(error))
+        return Response(json.dumps(model), media_type="application/json")
 
     @api.get("/run/{run_id}/artifacts/{artifact_id}")
     def artifact(self, run_id: str, artifact_id: str, request: Request) -> Response:

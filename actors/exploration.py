@@ -62,7 +62,8 @@ class ExplorationStep:
             }
         self.node.record("screen_perceived", step_ordinal=step, screen_id=screen.screen_id,
                          activity=screen.activity, package=screen.package,
-                         element_count=len(screen.elements), artifacts=artifacts, elements=outline(screen))
+                         element_count=len(screen.elements), artifacts=artifacts, elements=outline(screen),
+                         cleaned=screen.cleaned)
         new_screen = screen.screen_id not in metrics.screens
         if new_screen:
             metrics.screens.add(screen.screen_id)
@@ -154,15 +155,22 @@ class ExplorationStep:
             raise RunStopped("completed", "timeout")
 
     def recover(self, error: DeviceError) -> Screen:
-        """Retry perception with backoff; the run fails after repeated errors. Cancel interrupts the wait."""
-        self.agent.metrics.errors += 1
-        self.consecutive_errors += 1
-        if self.consecutive_errors > MAX_CONSECUTIVE_ERRORS:
-            raise RunStopped("failed", "device_error", str(error))
-        self.node.flush()  # what happened so far is visible while the agent waits
-        self._interruptible_sleep(RETRY_BACKOFF_SECONDS[self.consecutive_errors - 1])
-        screen = self.agent.observer.wait_idle()
-        return screen if screen.in_app(self.agent.observer.package) else self.restart_app()
+        """Retry perception with backoff; the run fails after repeated errors (a retry that fails too
+        counts as one). Cancel interrupts the wait."""
+        while True:
+            self.agent.metrics.errors += 1
+            self.consecutive_errors += 1
+            if self.consecutive_errors > MAX_CONSECUTIVE_ERRORS:
+                raise RunStopped("failed", "device_error", str(error))
+            self.node.flush()  # what happened so far is visible while the agent waits
+            self._interruptible_sleep(RETRY_BACKOFF_SECONDS[self.consecutive_errors - 1])
+            try:
+                screen = self.agent.observer.wait_idle()
+                return screen if screen.in_app(self.agent.observer.package) else self.restart_app()
+            except DeviceUnavailable as lost:
+                raise RunStopped("failed", "device_unavailable", str(lost)) from None
+            except DeviceError as again:
+                error = again
 
     def _interruptible_sleep(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

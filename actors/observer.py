@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from actors.appium import Device
+from actors.appium import Device, DeviceError
 from actors.nodes import cancelled
-from domain.exploration import Screen, parse_screen
+from domain.exploration import PageSourceError, Screen, parse_screen
 
 IDLE_POLL_SECONDS = 0.05
 IDLE_MAX_POLLS = 20  # about a second: an app still animating after that is perceived as it is
@@ -53,4 +53,10 @@ class Observer:
         return None
 
     def _parse(self, source: str) -> Screen:
-        return parse_screen(source, activity=self.device.current_activity(), package=self.device.current_package())
+        """A page source that cannot be read (not XML, a DOCTYPE) is the device's error: retried, then
+        `device_error`, like a refused command."""
+        activity, package = self.device.current_activity(), self.device.current_package()
+        try:
+            return parse_screen(source, activity=activity, package=package)
+        except PageSourceError as error:
+            raise DeviceError(f"unreadable page source: {error}") from None

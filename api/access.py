@@ -1,5 +1,5 @@
 """Who may do what: API keys map to tenants, and runs may only name registered
-Appium servers and app files under the configured roots."""
+Appium servers and app files under the configured roots (an .apk that its manifest agrees with)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fastapi import HTTPException, Request
 
 from actors.policies import policy_problem
+from api.apk_manifest import ApkManifest, ManifestCache, is_apk
 from config.settings import Settings
 
 LOCAL = ("local", "default")
@@ -28,6 +29,7 @@ class Access:
         self.real_roots = tuple(os.path.realpath(root) for root in self.roots)  # where they lead, if symlinks
         self.servers = frozenset(settings.registered_servers)
         self.llm_configured = bool(settings.llm_base_url)
+        self.manifests = ManifestCache()  # this replica's: each APK read once
 
     @property
     def local_mode(self) -> bool:
@@ -56,10 +58,19 @@ class Access:
                           f"({', '.join(sorted(self.servers))})"})
         return found
 
+    def apk_problems(self, apk_path: str, package_name: str | None, app_activity: str | None
+                     ) -> tuple[ApkManifest | None, list[dict[str, str]]]:
+        """An .apk a run may name (under the roots: no other file is read): its manifest, and what the start
+        gets wrong about it. Reads the file (cached by path, mtime and size): call it off the event loop."""
+        if not is_apk(apk_path) or not self._under_roots(apk_path):
+            return None, []
+        return self.manifests.check(apk_path, package_name, app_activity)
+
     def _under_roots(self, apk_path: str) -> bool:
         """The path as written is under a root, and where it leads (symlinks resolved: one must not lead out)
         is under where a root leads. String work (os.path), not pathlib: this runs for every run started."""
-        return (apk_path.startswith("/") and any(_within(os.path.normpath(apk_path), root) for root in self.roots)
+        return (apk_path.startswith("/") and "\0" not in apk_path  # no file has a NUL in its name (realpath raises)
+                and any(_within(os.path.normpath(apk_path), root) for root in self.roots)
                 and any(_within(os.path.realpath(apk_path), root) for root in self.real_roots))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError
@@ -13,6 +14,7 @@ from psycopg import InterfaceError, OperationalError
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException
 
+from api.apk_manifest import is_apk
 from api.database_gate import DatabaseUnavailable
 from config.logging import logger_for
 from domain.application import InvalidRunId
@@ -36,25 +38,30 @@ def _field(loc: tuple) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_failed(request: Request, error: RequestValidationError) -> JSONResponse:
+async def validation_failed(request: Request, error: RequestValidationError) -> JSONResponse:
     problems = [{"field": _field(e["loc"]), "problem": e["msg"]} for e in error.errors()]
     if any(e["type"] == "json_invalid" for e in error.errors()):
         return error_response(400, "request body is not valid JSON", problems)
-    problems += _access_problems(request, error.body, {p["field"] for p in problems})
+    problems += await _access_problems(request, error.body, {p["field"] for p in problems})
     names = ", ".join(dict.fromkeys(p["field"] for p in problems))
     return error_response(400, f"invalid fields: {names}", problems)
 
 
-def _access_problems(request: Request, body: Any, flagged: set[str]) -> list[dict[str, str]]:
-    """A body refused by the schema is also checked against the access rules, so one
-    answer names every invalid field."""
+async def _access_problems(request: Request, body: Any, flagged: set[str]) -> list[dict[str, str]]:
+    """A body refused by the schema is also checked against the access rules (and an .apk against
+    its manifest), so one answer names every invalid field."""
     access = getattr(request.app.state, "access", None)
     if access is None or not isinstance(body, dict):
         return []
     apk, server, policy = body.get("apkPath"), body.get("appiumServerUrl"), body.get("policy", "dfs")
     if not (isinstance(apk, str) and isinstance(server, str) and isinstance(policy, str)):
         return []
-    return [p for p in access.problems(apk, server, policy) if p["field"] not in flagged]
+    found = access.problems(apk, server, policy)
+    if is_apk(apk):  # reads the file: off the event loop
+        package, activity = (value if isinstance(value, str) else None
+                             for value in (body.get("packageName"), body.get("appActivity")))
+        found += (await asyncio.to_thread(access.apk_problems, apk, package, activity))[1]
+    return [p for p in found if p["field"] not in flagged]
 
 
 def install_error_handlers(api: FastAPI) -> None:

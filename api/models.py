@@ -6,8 +6,11 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import (AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator,
+                      model_validator)
+from pydantic_core import PydanticCustomError
 
+from api.apk_manifest import ApkManifest, is_apk
 from domain.application import RunRequest
 
 JAVA_PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -19,34 +22,59 @@ class StartRunRequest(BaseModel):
 
     apk_path: NonEmpty = Field(alias="apkPath")
     appium_server_url: AnyHttpUrl = Field(alias="appiumServerUrl")
-    package_name: str = Field(alias="packageName", max_length=255)
-    app_activity: NonEmpty = Field(alias="appActivity")
+    # Optional for an .apk (its manifest has them), required otherwise: see `app_named_unless_apk`
+    package_name: str | None = Field(None, alias="packageName", max_length=255)
+    app_activity: NonEmpty | None = Field(None, alias="appActivity")
     max_steps: StrictInt = Field(50, alias="maxSteps", ge=1, le=1000)
     goal: str | None = Field(None, max_length=2000)
     inputs: dict[Annotated[str, Field(min_length=1, max_length=200)], Annotated[str, Field(max_length=2000)]] = Field(
         default_factory=dict, max_length=100)
     policy: str = Field("dfs", min_length=1, max_length=100)  # which ones are installed: api/access.py
 
+    @model_validator(mode="before")
+    @classmethod
+    def app_named_unless_apk(cls, data: Any) -> Any:
+        """A package or activity left out is null here, which the fields' own validators refuse unless apkPath
+        is an .apk (a default is not validated, and its error would name package_name, not packageName).
+        A body that names both, as every app model's does, is not copied."""
+        if isinstance(data, dict) and ("packageName" not in data or "appActivity" not in data):
+            return {"packageName": None, "appActivity": None, **data}
+        return data
+
     @field_validator("package_name")
     @classmethod
-    def java_package(cls, value: str) -> str:
+    def java_package(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return _none_for_an_apk(info)
         if not JAVA_PACKAGE.match(value):
             raise ValueError("must be a Java package name such as com.example.app")
         return value
 
     @field_validator("apk_path", "app_activity")
     @classmethod
-    def not_blank(cls, value: str) -> str:
+    def not_blank(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return _none_for_an_apk(info)
         if not value.strip():
             raise ValueError("must not be blank")
         return value
 
-    def to_command(self, tenant_id: str, project_id: str) -> RunRequest:
+    def to_command(self, tenant_id: str, project_id: str, manifest: ApkManifest | None = None) -> RunRequest:
+        """An .apk's run takes what the request leaves out from its manifest (checked: ApkManifest.problems)."""
         return RunRequest(
             apk_path=self.apk_path, appium_server_url=str(self.appium_server_url).rstrip("/"),
-            package_name=self.package_name, app_activity=self.app_activity, max_steps=self.max_steps,
+            package_name=self.package_name or manifest.package,
+            app_activity=self.app_activity or manifest.launchable_activity, max_steps=self.max_steps,
             goal=self.goal, inputs=self.inputs, tenant_id=tenant_id, project_id=project_id, policy=self.policy,
+            manifest=manifest and manifest.facts(),
         )
+
+
+def _none_for_an_apk(info: ValidationInfo) -> None:
+    """Only an .apk may leave its package and activity out: its manifest has them."""
+    if not is_apk(info.data.get("apk_path", "")):
+        raise PydanticCustomError("missing", "Field required (optional only when apkPath is an .apk)")
+    return None
 
 
 class StartRunResponse(BaseModel):

@@ -38,6 +38,7 @@ class RunRequest:
     tenant_id: str = "local"
     project_id: str = "default"
     policy: str = "dfs"
+    manifest: dict[str, Any] | None = None  # read from an .apk by the API, not sent: not part of the body's digest
 
     @property
     def app_config(self) -> dict[str, str]:
@@ -122,6 +123,7 @@ class RunService(Application):
             id=ULID().to_uuid(), app_config=request.app_config, goal=request.goal,
             max_steps=request.max_steps, inputs=dict(request.inputs),
             tenant_id=request.tenant_id, project_id=request.project_id, policy=request.policy,
+            manifest=request.manifest,
         )
 
     def get_run(self, run_id: str, tenant_id: str | None = None) -> Run:

@@ -32,8 +32,10 @@ def key_id(tenant_id: str, key: str) -> UUID:
 
 
 def body_digest(request: Any) -> str:
-    """What "the same body" means: every field of the run request (a dataclass)."""
-    return hashlib.sha256(json.dumps(asdict(request), sort_keys=True).encode()).hexdigest()
+    """What "the same body" means: every field of the run request (a dataclass) but the APK's manifest,
+    which the service reads, the caller does not send (and leaving it out keeps older keys' digests)."""
+    fields = {name: value for name, value in asdict(request).items() if name != "manifest"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

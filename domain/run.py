@@ -50,10 +50,11 @@ class Run(Aggregate):
         tenant_id: str,
         project_id: str,
         policy: str = "dfs",  # runs requested before policies could be chosen crawled depth-first
+        manifest: dict[str, Any] | None = None,  # an APK's facts (package, versions); older events and app models: none
     ) -> None:
         self.app_config, self.goal, self.max_steps = app_config, goal, max_steps
         self.inputs, self.tenant_id, self.project_id = inputs, tenant_id, project_id
-        self.policy = policy
+        self.policy, self.manifest = policy, manifest
         self.status = QUEUED
         self.worker_id: str | None = None
         self.attempt = 0
@@ -225,6 +226,8 @@ class Run(Aggregate):
         artifacts: dict[str, str]
         # The screen's outline (domain/exploration/outline.py), for comparing runs; older events lack it.
         elements: list[str] = ()  # type: ignore[assignment]  # an immutable default: events are frozen
+        # Characters XML 1.0 forbids dropped from the page source to read it (DESIGN.md "Real apps").
+        cleaned: int = 0
 
     class ActionPerformed(Aggregate.Event):
         step_ordinal: int

@@ -35,9 +35,9 @@ EVENT_NAMES: dict[type, str] = {
     Run.FindingReproduced: "agent.finding.reproduced",
 }
 TERMINAL_NAMES = frozenset({"run.completed", "run.failed", "run.canceled"})
-# Fields kept inside the store: inputs may hold credentials, app_config is served by /run/{id}.
+# Fields kept inside the store: inputs may hold credentials, app_config (and an APK's manifest) is served by /run/{id}.
 PRIVATE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "originator_topic", "timestamp", "inputs", "app_config"}
+    {"originator_id", "originator_version", "originator_topic", "timestamp", "inputs", "app_config", "manifest"}
 )
 
 
