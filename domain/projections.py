@@ -47,6 +47,10 @@ def run_id_of(domain_event: Any) -> str:
     return str(ULID.from_uuid(domain_event.originator_id))
 
 
+# Nodes that come once exploring has ended: reproducing its findings, then stopping.
+AFTER_EXPLORING = frozenset({"Reproduce", "Stop"})
+
+
 def run_row_change(e: Any) -> RowChange:
     common = {"updated_at": e.timestamp, "last_event_seq": e.originator_version}
     return RowChange(run_id_of(e), {**common, **_columns(e)}, _counters(e))
@@ -67,6 +71,8 @@ def _columns(e: Any) -> dict[str, Any]:
             "heartbeat_at": e.timestamp, "started_at": e.timestamp, "attempt": e.attempt,
         }
     if kind in (Run.NodeStarted, Run.NodeFinished):
+        if e.node_name in AFTER_EXPLORING:  # numbered after the last step, outside maxSteps: not steps taken
+            return {"heartbeat_at": e.timestamp}
         return {"heartbeat_at": e.timestamp, "steps_taken": e.step_ordinal}
     if kind is Run.CancelRequested:
         return {"cancel_requested_at": e.timestamp}

@@ -89,6 +89,16 @@ def test_node_events_are_heartbeats_and_count_steps(finish):
     assert change.add == {}
 
 
+@pytest.mark.parametrize("node", ["Reproduce", "Stop"])
+def test_nodes_after_exploring_are_heartbeats_but_not_steps_taken(node):
+    """Reproducing findings is numbered after the last step, outside maxSteps: the row shows 12 / 12, not 15 / 12."""
+    run = running()
+    run.start_node(node, 15)
+    e = last_event(run)
+
+    assert run_row_change(e).set == {**common(e), "heartbeat_at": e.timestamp}
+
+
 def test_cancel_requested_sets_when():
     run = running()
     run.request_cancel()
