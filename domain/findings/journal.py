@@ -29,6 +29,9 @@ class FindingsJournal:
     freezes: dict[str, float] = field(default_factory=dict)  # findingId -> seconds an ANR froze the app
     _visit: str | None = None
     _prepared: list[dict[str, Any]] = field(default_factory=list)
+    # Per screen, the latest text typed into each field, on any visit: a field keeps its text while its
+    # activity lives, so a form filled over two visits is left with both fields filled.
+    _typed: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
     def launched(self, screen_id: str) -> None:
         """The app (re)started on `screen_id`: the first launch's screen is where reproductions start. The
@@ -44,9 +47,13 @@ class FindingsJournal:
         if to_screen == screen_id:
             if action["kind"] in PREPARING_KINDS:
                 self._prepared.append(dict(action))
+            if action["kind"] == "type":
+                self._typed.setdefault(screen_id, {})[action_id] = dict(action)
             return
         self.transitions.add((screen_id, action_id, to_screen))
-        self.led_on[(screen_id, action_id)] = list(self._prepared)
+        this_visit = {done["action_id"] for done in self._prepared}
+        earlier = [typed for aid, typed in self._typed.get(screen_id, {}).items() if aid not in this_visit]
+        self.led_on[(screen_id, action_id)] = earlier + self._prepared
         self._visit, self._prepared = to_screen, []
 
     def met(self, signature: str, finding_id: str, kind: str, trigger: tuple[str, str], activity: str,
