@@ -62,6 +62,7 @@ metrics: ## Prometheus (installed when missing) on 127.0.0.1:9090, scraping the 
 bench: setup ## print the service, exploration, fault-and-load, memory, page and pause/resume benchmarks
 	$(PY) benchmarks/service_bench.py
 	$(PY) benchmarks/exploration_bench.py
+	$(PY) benchmarks/findings_bench.py
 	$(PY) benchmarks/fault_load.py
 	$(PY) benchmarks/memory_bench.py
 	$(PY) benchmarks/page_bench.py

@@ -72,10 +72,15 @@ class App:
     goal: str  # quotes a text that only a deep screen shows
     goal_path: str  # for the reader: where that text is
     inputs: dict[str, str] = field(default_factory=dict)
+    model_file: Path | None = None  # the model the simulator serves (the run's apkPath); default apps/<name>.json
+
+    @property
+    def model_path(self) -> Path:
+        return self.model_file or REPO / "apps" / f"{self.name}.json"
 
     @property
     def model(self) -> dict[str, Any]:
-        return json.loads((REPO / "apps" / f"{self.name}.json").read_text())
+        return json.loads(self.model_path.read_text())
 
     @property
     def activities(self) -> set[str]:
@@ -194,6 +199,46 @@ def install_timers(clock: Clock) -> StepTimer:
     return StepTimer(clock)
 
 
+# The stack
+
+def start_services(stack: ExitStack, prefix: str) -> Settings:
+    """PostgreSQL (tables created) and Appium with the simulator, in a temporary data directory on free ports,
+    stopped when `stack` closes; the settings to run agents on them (no stop for lack of progress)."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
+    boot = Settings(data_dir=data_dir, database_url=None, appium_url=None, appium_port=free_port())
+    print("starting PostgreSQL and Appium ...", flush=True)
+    database_url = launcher.start_postgres(boot, stack)
+    appium_url = launcher.start_appium(boot, stack)
+    create_tables(database_url)
+    return boot.model_copy(update={"database_url": database_url, "appium_url": appium_url,
+                                   "no_progress_steps": 1000, "run_timeout_seconds": 3600.0})
+
+
+@dataclass
+class BenchStack:
+    settings: Settings
+    runs: RunService
+    artifacts: ArtifactStore
+    clock: Clock
+    timer: StepTimer
+
+
+def start_stack(stack: ExitStack, prefix: str, llm: bool = False) -> BenchStack:
+    """`start_services` (and the model server with `llm`), the run service and artifact store on them, and
+    the step timers installed in this process; all closed, stopped and removed when `stack` closes."""
+    settings = start_services(stack, prefix)
+    llm_url = policy_bench.start_model_server(stack) if llm else None
+    settings = settings.model_copy(update={"llm_base_url": llm_url})
+    runs = RunService(env=event_store_env(settings.database_url))
+    stack.callback(runs.close)
+    artifacts = ArtifactStore(settings.database_url)
+    stack.callback(artifacts.close)
+    clock = Clock()
+    stack.callback(clock.restore)
+    return BenchStack(settings, runs, artifacts, clock, install_timers(clock))
+
+
 # Runs
 
 @dataclass
@@ -216,23 +261,27 @@ class RunResult:
     metrics: dict[str, Any] = field(default_factory=dict)  # run.completed's
     llm_calls: list[dict[str, Any]] = field(default_factory=list)  # the agent.llm.called events' data
     replies: list[tuple[str, Any, int]] = field(default_factory=list)  # (purpose, ModelReply, max_tokens)
+    run_id: str = ""
 
 
 def explore(runs: RunService, artifacts: ArtifactStore, settings: Settings, timer: StepTimer, appium_url: str,
-            app: App, policy: str, seed: int, max_steps: int, goal: bool) -> RunResult:
+            app: App, policy: str, seed: int, max_steps: int, goal: bool,
+            caps: dict[str, Any] = CAPS) -> RunResult:
+    """`caps`: the device's capabilities (the simulator's; e.g. with `appium:simSeed`)."""
     run = runs.request_run(RunRequest(
-        apk_path=str(REPO / "apps" / f"{app.name}.json"), appium_server_url=appium_url, package_name=app.package,
+        apk_path=str(app.model_path), appium_server_url=appium_url, package_name=app.package,
         app_activity=app.activity, max_steps=max_steps, goal=app.goal if goal else None, inputs=app.inputs))
     run_id = str(ULID.from_uuid(run.id))
     runs.start_run(run_id, WORKER_ID, 600)
     timer.steps = []
     started = time.perf_counter()
-    AgentRun(runs, artifacts, settings.worker_settings(), run_id, CAPS, policy=policy, seed=seed, **WORKER).execute()
+    AgentRun(runs, artifacts, settings.worker_settings(), run_id, caps, policy=policy, seed=seed, **WORKER).execute()
     wall = time.perf_counter() - started
     final = runs.get_run(run_id)
     events = runs.run_events(run_id)
     result = summarize(app, policy, seed, goal, final, events, wall, list(timer.steps))
     result.goal_step = first_goal_step(events, artifacts, app)
+    result.run_id = run_id
     return result
 
 
@@ -392,25 +441,10 @@ def main() -> int:
     policies = args.policies.split(",")
     loads = [load_average()]  # at the start, then after every run
     with ExitStack() as stack:
-        data_dir = Path(tempfile.mkdtemp(prefix="exploration-bench-"))
-        stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
-        boot = Settings(data_dir=data_dir, database_url=None, appium_url=None, appium_port=free_port())
-        print("starting PostgreSQL and Appium ...", flush=True)
-        database_url = launcher.start_postgres(boot, stack)
-        appium_url = launcher.start_appium(boot, stack)
-        create_tables(database_url)
-        llm_url = policy_bench.start_model_server(stack) if "llm" in policies else None
-        settings = boot.model_copy(update={"database_url": database_url, "appium_url": appium_url,
-                                           "no_progress_steps": 1000, "run_timeout_seconds": 3600.0,
-                                           "llm_base_url": llm_url})
-        runs = RunService(env=event_store_env(database_url))
-        stack.callback(runs.close)
-        artifacts = ArtifactStore(database_url)
-        stack.callback(artifacts.close)
-        clock = Clock()
-        timer = install_timers(clock)
-        answers = policy_bench.ModelAnswers(clock)
-        stack.callback(clock.restore)
+        bench = start_stack(stack, "exploration-bench-", llm="llm" in policies)
+        runs, artifacts, settings, timer = bench.runs, bench.artifacts, bench.settings, bench.timer
+        appium_url = settings.appium_url
+        answers = policy_bench.ModelAnswers(bench.clock)
         seeds = {"dfs": range(args.dfs_seeds)}
         plan = [(app, policy, seed, False) for app in apps for policy in policies
                 for seed in seeds.get(policy, range(args.seeds))]

@@ -18,9 +18,7 @@ Everything it starts (PostgreSQL, Appium) is stopped at the end.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from contextlib import ExitStack
@@ -31,15 +29,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script from anywhere: the product's packages are at the root
 
-from bench_common import free_port, table  # noqa: E402
-import launcher  # noqa: E402
+from bench_common import table  # noqa: E402
+from exploration_bench import start_services  # noqa: E402
 from actors.agent import AgentRun  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.application import RunRequest, RunService  # noqa: E402
 from domain.exploration import DepthFirstPolicy  # noqa: E402
 from storage.artifacts import ArtifactStore  # noqa: E402
 from storage.postgres import event_store_env  # noqa: E402
-from storage.schema import create_tables  # noqa: E402
 from ulid import ULID  # noqa: E402
 
 CAPS = {"appium:automationName": "Simulator"}
@@ -156,16 +153,8 @@ def main() -> int:
     parser.add_argument("--apps", default="notes,shop,settings")
     args = parser.parse_args()
     with ExitStack() as stack:
-        data_dir = Path(tempfile.mkdtemp(prefix="pause-bench-"))
-        stack.callback(shutil.rmtree, data_dir, ignore_errors=True)
-        boot = Settings(data_dir=data_dir, database_url=None, appium_url=None, appium_port=free_port())
-        print("starting PostgreSQL and Appium ...", flush=True)
-        database_url = launcher.start_postgres(boot, stack)
-        appium_url = launcher.start_appium(boot, stack)
-        create_tables(database_url)
-        settings = boot.model_copy(update={"database_url": database_url, "appium_url": appium_url,
-                                           "no_progress_steps": 1000, "run_timeout_seconds": 3600.0})
-        bench = Bench(database_url, appium_url, settings)
+        settings = start_services(stack, "pause-bench-")
+        bench = Bench(settings.database_url, settings.appium_url, settings)
         stack.callback(bench.close)
         for app in args.apps.split(","):
             outcomes = bench_app(bench, app)
