@@ -12,28 +12,23 @@ from typing import Any
 
 import httpx
 import pytest
-from ray import serve
 
-from serve_app import build_app
 from tests.fixtures.service import read_stream, start, start_body
 
 REPO = Path(__file__).resolve().parents[2]
 API_DEMOS = REPO / "apps" / "node_modules" / "android-apidemos" / "apks" / "ApiDemos-debug.apk"
 PACKAGE, LAUNCHABLE = "io.appium.android.apis", "io.appium.android.apis.ApiDemos"
 RUNSERVICE = str(Path(sys.executable).parent / "runservice")
-DEPLOYMENT = "apk-runs"
 
 
 @pytest.fixture(scope="module")
-def apk_api(service: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The API once more, on the same actors and database, whose app roots also hold a temporary folder
-    for the broken APKs these tests write (never into the repository)."""
+def apk_api(service: Any, user_apps_dir: Path) -> tuple[str, Path]:
+    """The API and a folder under one of its app roots (tests/fixtures/service.py) for the apps these tests
+    write (never into the repository)."""
     assert API_DEMOS.is_file(), f"{API_DEMOS} is missing: `make setup` installs it (scripts/setup-apks.sh)"
-    folder = tmp_path_factory.mktemp("apks")
-    settings = service.settings.model_copy(update={"app_roots": (*service.settings.app_roots, folder)})
-    serve.run(build_app(settings), name=DEPLOYMENT, route_prefix=f"/{DEPLOYMENT}")
-    yield f"{service.api_url}/{DEPLOYMENT}", folder
-    serve.delete(DEPLOYMENT)
+    folder = user_apps_dir / "apks"
+    folder.mkdir(exist_ok=True)
+    return service.api_url, folder
 
 
 @pytest.fixture

@@ -7,32 +7,26 @@ import base64
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from ray import serve
 
-from serve_app import build_app
 from tests.fixtures.service import KEYS, read_stream, start, start_body
 
 RUNSERVICE = str(Path(sys.executable).parent / "runservice")
 LOGIN = {"username": "alice", "password": "secret"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-DEPLOYMENT = "recorded-apps"
 
 
 @pytest.fixture(scope="module")
-def recorded_apps(service: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The API once more, on the same actors and database, whose app roots also hold a temporary folder:
-    runs on the exported models (written there, never into the repository) may name them."""
-    folder = tmp_path_factory.mktemp("recorded-apps")
-    settings = service.settings.model_copy(update={"app_roots": (*service.settings.app_roots, folder)})
-    serve.run(build_app(settings), name=DEPLOYMENT, route_prefix=f"/{DEPLOYMENT}")
-    yield f"{service.api_url}/{DEPLOYMENT}", folder
-    serve.delete(DEPLOYMENT)
+def recorded_apps(service: Any, user_apps_dir: Path) -> tuple[str, Path]:
+    """The API and a folder under one of its app roots (tests/fixtures/service.py) for the apps these tests
+    write (never into the repository)."""
+    folder = user_apps_dir / "recorded-apps"
+    folder.mkdir(exist_ok=True)
+    return service.api_url, folder
 
 
 def run_to_the_end(client: httpx.Client, body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
