@@ -27,9 +27,12 @@ MAX_LABEL = 32  # characters of an action label, a screen text or an activity
 MAX_GOAL = 100
 MAX_TEXTS = 12  # texts of the screen shown for the goal question
 SYSTEM = "You drive an Android app explorer. Answer with JSON only."
-# Each question ends with an example answer: without one, Gemma 3 270M fills the schema's optional whitespace
-# with newlines and tabs until max_tokens runs out (every answer was invalid); with one it writes
-# `{\n    "index": 1\n}` (about 12 tokens), often the example itself: plumbing, not judgement.
+# Each question ends with an example answer: without one, Gemma 3 270M answered no JSON at all; with one it
+# writes the example's shape, often the example itself: plumbing, not judgement.
+# A JSON-schema grammar (llama.cpp's) allows up to 20 whitespace characters between tokens, and the small model
+# takes them (`{\n \t \t ... "index": 0 ...}`): the answer needs room for them, or it is cut before it is
+# JSON (52% of answers fell back with 16-40 tokens; at 96 they end, in 77-95 tokens, measured on settings).
+WHITESPACE_TOKENS = 80
 RANK_ASK = 'Order the action numbers, most promising first. Answer like {"order": [0, 1]}'
 CHOOSE_ASK = 'Pick the number of the action to take next. Answer like {"index": 0}'
 GOAL_ASK = 'Does this screen fulfil the goal? Answer like {"reached": false}'
@@ -56,22 +59,23 @@ def rank_question(screen: Screen, actions: Sequence[Action], goal: str | None, r
     schema = _object("order", {"type": "array", "items": {"type": "integer", "enum": list(range(n))},
                                "maxItems": n})
     # A few tokens per index ("3, "), plus the braces, the key and the indent.
-    return Question("rank", listed, messages, schema, 12 + 4 * n, lambda data: _read_order(data, listed))
+    return Question("rank", listed, messages, schema, WHITESPACE_TOKENS + 12 + 4 * n,
+                    lambda data: _read_order(data, listed))
 
 
 def choose_question(screen: Screen, actions: Sequence[Action], goal: str | None, recent: Sequence[str]) -> Question:
     """Answer: the action id of the listed action the model picked."""
     listed, messages = _listing(screen, actions, goal, recent, CHOOSE_ASK)
     schema = _object("index", {"type": "integer", "enum": list(range(len(listed)))})
-    return Question("choose", listed, messages, schema, 16, lambda data: _read_index(data, listed))
+    return Question("choose", listed, messages, schema, WHITESPACE_TOKENS + 16, lambda data: _read_index(data, listed))
 
 
 def goal_question(screen: Screen, goal: str) -> Question:
     """Answer: True or False."""
     lines = [f"Screen: {_short(screen.activity)}", f"Shows: {' | '.join(_texts(screen)) or '(no text)'}",
              f"Goal: {_short(goal, MAX_GOAL)}", GOAL_ASK]
-    return Question("goal", (), _chat("\n".join(lines)), _object("reached", {"type": "boolean"}), 16,
-                    lambda data: data.get("reached") if isinstance(data.get("reached"), bool) else None)
+    return Question("goal", (), _chat("\n".join(lines)), _object("reached", {"type": "boolean"}),
+                    WHITESPACE_TOKENS + 16, lambda data: data.get("reached") if isinstance(data.get("reached"), bool) else None)
 
 
 def action_line(index: int, action: Action) -> str:

@@ -20,6 +20,8 @@ from tests.integration.test_agent import LOGIN, NOTES, SIMULATOR_CAPS, WORKER, F
 
 SETTINGS_APP = ("com.example.settings", ".SettingsActivity")
 TIMEOUT_SECONDS = 2.0  # a paused model costs this much per call
+# A real answer takes 1-3 s (up to ~95 generated tokens: llm_questions.WHITESPACE_TOKENS), more on a busy machine.
+ANSWER_SECONDS = 30.0
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def h(pg_env: dict[str, str], database_url: str, appium_server: str) -> Any:
 
 def agent(h: Harness, run_id: str, llm_url: str, policy: str = "llm", **settings: Any) -> AgentRun:
     worker_settings = Settings(database_url=h.database_url, llm_base_url=llm_url,
-                               llm_timeout_seconds=settings.pop("timeout", TIMEOUT_SECONDS), **settings
+                               llm_timeout_seconds=settings.pop("timeout", ANSWER_SECONDS), **settings
                                ).worker_settings()
     return AgentRun(h.runs, h.artifacts, worker_settings, run_id, dict(SIMULATOR_CAPS), worker_id=WORKER,
                     policy=policy)
@@ -73,7 +75,7 @@ def test_the_model_ranks_and_chooses_for_real(h, llm_proxy):
 
 def test_a_model_that_answers_too_slowly_falls_back_on_timeout(h, llm_proxy):
     with llm_proxy.paused():
-        finished = explore(h, llm_proxy.url)
+        finished = explore(h, llm_proxy.url, timeout=TIMEOUT_SECONDS)
 
     assert_fell_back_as_dfs(h, llm_proxy.url, finished, "timeout")
     assert all(c["latencyMs"] >= TIMEOUT_SECONDS * 1000 for c in llm_calls(finished))

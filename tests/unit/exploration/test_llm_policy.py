@@ -13,7 +13,7 @@ from domain.exploration import (
     enumerate_actions, parse_screen,
 )
 from domain.exploration.llm_policy import MAX_DETOURS
-from domain.exploration.llm_questions import CHOOSE_ASK, GOAL_ASK, MAX_LISTED, MAX_PROMPT_CHARS
+from domain.exploration.llm_questions import CHOOSE_ASK, GOAL_ASK, MAX_LISTED, MAX_PROMPT_CHARS, WHITESPACE_TOKENS
 from domain.exploration.policy import MAX_BACK_FALLBACKS
 from tests.unit.exploration.fakeapp import OUTSIDE, PKG, FakeApp, explore
 from tests.unit.exploration.pagesource import catalog_page, login_page, product_page
@@ -111,7 +111,7 @@ def test_the_model_ranks_a_new_screens_untried_actions_and_the_crawl_follows_tha
     assert "back" not in home.prompt  # the crawl leaves back last whatever the ranking
     assert home.schema["properties"]["order"] == {"type": "array", "items": {"type": "integer", "enum": [0, 1, 2]},
                                                   "maxItems": 3}
-    assert home.max_tokens == 12 + 4 * 3
+    assert home.max_tokens == WHITESPACE_TOKENS + 12 + 4 * 3
     ranks_of_home = [r for r in model.requests if r.purpose == "rank" and "Screen: .home" in r.prompt]
     assert len(ranks_of_home) == 1  # once per screen, not on every visit
 
@@ -162,7 +162,7 @@ def test_the_model_chooses_where_the_crawl_has_nothing_untried():
                                            '1 tap "b"', "2 back", CHOOSE_ASK]
     assert request.messages[0]["role"] == "system" and len(request.messages) == 2
     assert request.schema["properties"]["index"] == {"type": "integer", "enum": [0, 1, 2]}
-    assert request.max_tokens == 16
+    assert request.max_tokens == WHITESPACE_TOKENS + 16
     assert policy.take_calls() == [LlmCall(purpose="choose", model="fake-270m", prompt_tokens=120,
                                            completion_tokens=6, latency_ms=40.0, cached=False, outcome="chosen",
                                            reason=None)]
@@ -345,7 +345,7 @@ def test_goal_reached_is_the_models_verdict(content, verdict):
     assert request.prompt.splitlines() == ["Screen: .ProductActivity", "Shows: Product 2 | $2.99 | Buy now",
                                            'Goal: Open the product page of "Product 2"',
                                            GOAL_ASK]
-    assert request.schema["properties"] == {"reached": {"type": "boolean"}} and request.max_tokens == 16
+    assert request.schema["properties"] == {"reached": {"type": "boolean"}} and request.max_tokens == WHITESPACE_TOKENS + 16
 
 
 def test_a_judged_screen_is_not_asked_again():
