@@ -15,7 +15,7 @@ import pytest
 from junitparser import Failure, JUnitXml
 from ulid import ULID
 
-from runservice_client import AsyncRunClient, Finding, Findings, RunClient, RunServiceError
+from runservice_client import AsyncRunClient, Finding, Findings, RunServiceError
 from tests.client.conftest import LOGIN
 from tests.client.test_cli import runservice, table_rows
 from tests.client.test_progress import last_bar

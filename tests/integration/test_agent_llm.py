@@ -15,7 +15,6 @@ from config.settings import Settings
 from domain.application import RunService
 from storage.artifacts import ArtifactStore
 from tests.fixtures.appium import sample_app
-from tests.fixtures.service import wait_for
 from tests.integration.test_agent import LOGIN, NOTES, SIMULATOR_CAPS, WORKER, Finished, Harness
 
 SETTINGS_APP = ("com.example.settings", ".SettingsActivity")
