@@ -31,6 +31,13 @@ run npm ci --prefix "$SIM" --ignore-scripts --no-audit --no-fund --loglevel=erro
 
 # A local driver is linked into APPIUM_HOME, not copied; reinstall so Appium's manifest is fresh.
 "$APPIUM" driver uninstall simulator >/dev/null 2>&1 || true
-run "$APPIUM" driver install --source=local "$SIM"
+# Once seen (CI check, 2026-12-02): the install read a package.json of appium-sim/node_modules half written
+# ("Unexpected end of JSON input"), as npm, run by Appium, rewrote the linked driver's folder under it. A
+# second try finds the folder settled.
+if ! "$APPIUM" driver install --source=local "$SIM" >>"$LOG" 2>&1; then
+  echo "setup-appium: the driver install failed; trying once more" >&2
+  "$APPIUM" driver uninstall simulator >/dev/null 2>&1 || true
+  run "$APPIUM" driver install --source=local "$SIM"
+fi
 echo "$want" > "$STAMP"
 echo "setup-appium: done ($("$APPIUM" --version))" >&2
