@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from domain.sessions import session_capabilities
+
 REPRODUCIBLE_KINDS = ("crash", "anr")
 FLAKY_REPLAYS = 3  # DESIGN.md: a flaky finding's test replays the path up to three times
 CRASH_SETTLE_SECONDS = 3.0  # a crash dialog shows at once; a little time for it to be drawn
@@ -62,10 +64,8 @@ def finding_test_script(finding: Mapping[str, Any], run: Mapping[str, Any]) -> s
 def capabilities(run: Mapping[str, Any]) -> dict[str, Any]:
     """The run's session: its app and its device's capabilities, as the worker started it."""
     app = run.get("app") or {}
-    caps = {"platformName": "Android", "appium:automationName": DEFAULT_AUTOMATION,
-            "appium:app": app.get("apkPath"), "appium:appPackage": app.get("packageName"),
-            "appium:appActivity": app.get("appActivity"), "appium:newCommandTimeout": 300,
-            **(run.get("capabilities") or {})}
+    given = {key: app.get(key) for key in ("apkPath", "packageName", "appActivity")}
+    caps = session_capabilities(given, {"appium:automationName": DEFAULT_AUTOMATION, **(run.get("capabilities") or {})})
     return {name: value for name, value in caps.items() if value is not None}
 
 
