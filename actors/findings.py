@@ -66,7 +66,7 @@ class FindingsWatch:
         """`after`, or what shows once a tap that left the page source exactly as it was has had time to
         show a freeze (an ANR dialog) or its late effect."""
         key = (before.screen_id, action.action_id)
-        if action.kind not in WATCHED_KINDS or self.agent.observer.last_source != before_source or key in self.watched:
+        if not _may_freeze(action) or self.agent.observer.last_source != before_source or key in self.watched:
             return after
         self.watched.add(key)
         return self.agent.observer.wait_change(before_source, FREEZE_WATCH_SECONDS) or after
@@ -74,7 +74,7 @@ class FindingsWatch:
     def _track_freeze(self, step: int, before: Screen, before_source: str, action: Action) -> None:
         """An ANR's trigger is the action after which the screen stopped changing: the first of the
         actions in a row that left the page source exactly as it was."""
-        if self.frozen is None and self.agent.observer.last_source == before_source:
+        if self.frozen is None and _may_freeze(action) and self.agent.observer.last_source == before_source:
             self.frozen = (before, action, step, time.monotonic())
 
     def _problem(self, step: int, kind: str, report: LogcatCrash | None, before: Screen, action: Action) -> None:
@@ -116,6 +116,12 @@ class FindingsWatch:
                              details={"rule": issue.rule, "detail": issue.detail, "bounds": list(issue.bounds),
                                       "label": issue.label, "density": density},
                              artifacts=artifacts)
+
+
+def _may_freeze(action: Action) -> bool:
+    """A tap or long press the app said it handles. A tap on a view that does not say it is clickable (a
+    label, mostly) is expected to change nothing: watching each of them would cost seconds a step."""
+    return action.kind in WATCHED_KINDS and action.declared
 
 
 def _details(report: LogcatCrash | None, logcat_error: str | None, frozen_for: float | None) -> dict[str, Any]:

@@ -117,11 +117,12 @@ def _action(step: dict[str, Any], inputs: dict[str, str]) -> Action:
         target = (kind, tuple(value) if isinstance(value, list) else value)
     text = inputs.get(step["inputKey"], "") if step.get("inputKey") else step.get("text")
     return Action(kind=step["kind"], target=target, text=text, label=step.get("label", ""),
-                  action_id=step["actionId"], direction=step.get("direction"))
+                  action_id=step["actionId"], direction=step.get("direction"), declared=step.get("declared", True))
 
 
 def _public(step: dict[str, Any]) -> dict[str, Any]:
     """As exploration's action events show an action (no typed text: inputs may be secrets)."""
     action = {"kind": step["kind"], "target": step.get("target"), "label": step.get("label", ""),
               "action_id": step["actionId"]}
-    return action if step.get("direction") is None else {**action, "direction": step["direction"]}
+    extras = {key: step[key] for key in ("direction", "declared") if key in step and step[key] is not None}
+    return {**action, **extras}

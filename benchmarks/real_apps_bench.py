@@ -57,7 +57,8 @@ DEFAULT_MATERIAL = REPO.parent / "shared" / "real-apps"
 RUNSERVICE = str(Path(sys.executable).parent / "runservice")
 HABITICA = "com.habitrpg.android.habitica"
 CHECKPOINTS = (50, 100, 200)
-KINDS = ("tap", "type", "toggle", "long_press", "scroll")  # and one back on every screen
+# and one back on every screen; "leaf tap": a tap on a leaf view that does not say it is clickable
+KINDS = ("tap", "type", "toggle", "long_press", "scroll", "leaf tap")
 
 
 # 1. Habitica: the imported recording explored
@@ -310,7 +311,7 @@ def dumps_report(dumps: list[Source], others: list[Source], repeats: int, baseli
     groups = {**groups_of(dumps), f"all {len(dumps)} dumps": dumps, **groups_of(others)}
     for group, members in groups.items():
         actions = [len(s.actions) for s in members]
-        kinds = Counter(a.kind for s in members for a in s.actions)
+        kinds = Counter(a.kind if a.declared else "leaf tap" for s in members for a in s.actions)
         rows.append([group, str(len(members)), f"{statistics.median(len(s.screen.elements) for s in members):.0f}",
                      f"{statistics.median(actions):.0f}", str(min(actions)), str(max(actions)),
                      " ".join(f"{kind} {kinds[kind]}" for kind in KINDS if kinds[kind]),

@@ -11,12 +11,14 @@ One step of the device worker::
 
 - `parse_screen` turns UiAutomator2 page source into a `Screen` of `Element`s
   (malformed XML raises `PageSourceError`).
-- `enumerate_actions` lists what can be done there, top to bottom: type into
-  fields (user `inputs` by id, hint or description, else generated text),
-  toggle checkables, tap clickables, long-press long-clickables, scroll each
+- `enumerate_actions` lists what can be done there: type into fields (user
+  `inputs` by id, hint or description, else generated text), toggle
+  checkables, tap clickables, long-press long-clickables, scroll each
   scrollable view down, at most 3 items of a repeated list (every item a
-  scrolling list shows, named by its label), then back. Each `Action` carries an Appium locator and an `action_id` that is
-  the same on every visit of the screen; `to_dict`/`from_dict` for events.
+  scrolling list shows, named by its label), top to bottom; then a tap on
+  each leaf view no touchable view covers (`declared=False`); then back. Each `Action` carries an Appium
+  locator and an `action_id` that is the same on every visit of the screen;
+  `to_dict`/`from_dict` for events.
 - `DepthFirstPolicy` crawls systematically (fill fields, then buttons, long
   presses, what scrolling reveals (a scroll budget per view); then the nearest
   screen with untried actions over the learned graph; then back);

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.exploration.elements import Element
@@ -30,6 +30,8 @@ class Action:
     label: str = ""
     action_id: str = ""
     direction: str | None = None  # where a "scroll" brings content from (UiAutomator2's scrollGesture)
+    # False for a tap on a leaf view that does not say it is clickable (enumerate_actions offers those after the rest).
+    declared: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -40,7 +42,11 @@ class Action:
         target = None if self.target is None else [self.target[0], _plain(self.target[1])]
         data = {"kind": self.kind, "target": target, "text": self.text,
                 "label": self.label, "action_id": self.action_id}
-        return data if self.direction is None else {**data, "direction": self.direction}
+        if self.direction is not None:
+            data["direction"] = self.direction
+        if not self.declared:
+            data["declared"] = False
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Action:
@@ -49,7 +55,8 @@ class Action:
             strategy, value = target
             target = (strategy, tuple(value) if isinstance(value, list) else value)
         return cls(kind=data["kind"], target=target, text=data.get("text"), label=data.get("label", ""),
-                   action_id=data.get("action_id", ""), direction=data.get("direction"))
+                   action_id=data.get("action_id", ""), direction=data.get("direction"),
+                   declared=data.get("declared", True))
 
 
 BACK = Action(kind="back", label="back", action_id="back")
@@ -69,26 +76,53 @@ def _plain(value: object) -> object:
 
 
 def enumerate_actions(screen: Screen, inputs: Mapping[str, str] | None = None) -> tuple[Action, ...]:
-    """Type into fields, toggle checkables, tap clickables, long-press long-clickables and
-    scroll scrollables, top to bottom; then back."""
+    """What the screen offers, in the order to try it: type into fields, toggle checkables, tap clickables,
+    long-press long-clickables and scroll scrollables, top to bottom; then a tap on each leaf view that no
+    touchable view covers, top to bottom; then back."""
     elements = screen.elements
-    candidates = [i for i, element in enumerate(elements) if _kinds(element)]
-    keys = _identity_keys(elements, candidates)
+    declared = [i for i, element in enumerate(elements) if _kinds(element)]
+    uncovered = _uncovered_leaves(elements, declared)
+    keys = _identity_keys(elements, declared + uncovered)  # declared first: their ids stay as they were
     locators = LocatorIndex(elements)
-    ordered = sorted(candidates, key=lambda i: (elements[i].bounds[1], elements[i].bounds[0]))
     actions = [_action(elements[i], kind, keys[i], locators.locator(i), inputs)
-               for i in ordered for kind in _kinds(elements[i])]
+               for i in _top_to_bottom(elements, declared) for kind in _kinds(elements[i])]
+    actions += [replace(_action(elements[i], "tap", keys[i], locators.locator(i), inputs), declared=False)
+                for i in _top_to_bottom(elements, uncovered)]
     return (*actions, BACK)
 
 
-def _kinds(element: Element) -> list[str]:
+def _offered(element: Element) -> bool:
+    """Displayed, enabled, and not one more item of a list beyond the first few."""
     if not (element.displayed and element.enabled):
-        return []
-    if not element.scrolled and any(ordinal >= MAX_LIST_ITEMS for ordinal in element.repeat):
+        return False
+    return element.scrolled or all(ordinal < MAX_LIST_ITEMS for ordinal in element.repeat)
+
+
+def _kinds(element: Element) -> list[str]:
+    if not _offered(element):
         return []
     kinds = ["type" if element.editable else "toggle" if element.checkable else "tap" if element.clickable else ""]
     kinds += ["long_press"] * element.long_clickable + ["scroll"] * element.scrollable
     return [kind for kind in kinds if kind]
+
+
+def _uncovered_leaves(elements: tuple[Element, ...], declared: list[int]) -> list[int]:
+    """Leaf views no touchable view covers (no view with a tap, type, toggle or long press holds the leaf's
+    centre). Custom views, WebViews, Flutter, React Native and game canvases draw controls that do not say
+    they are clickable: like DroidBot, the crawl taps these too (DESIGN.md "Real apps")."""
+    covering = [elements[i].bounds for i in declared if set(_kinds(elements[i])) - {"scroll"}]
+    taken = set(declared)
+    return [i for i, element in enumerate(elements)
+            if element.leaf and i not in taken and _offered(element)
+            and not any(_holds(box, element.center) for box in covering)]
+
+
+def _holds(box: tuple[int, int, int, int], point: tuple[int, int]) -> bool:
+    return box[0] <= point[0] < box[2] and box[1] <= point[1] < box[3]
+
+
+def _top_to_bottom(elements: tuple[Element, ...], indices: list[int]) -> list[int]:
+    return sorted(indices, key=lambda i: (elements[i].bounds[1], elements[i].bounds[0]))
 
 
 def _action(element: Element, kind: str, key: str, target: Locator, inputs: Mapping[str, str] | None) -> Action:

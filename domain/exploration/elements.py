@@ -39,6 +39,8 @@ class Element:
     repeat: tuple[int, ...] = ()
     # Inside a scrollable view: scrolling moves it in and out of the page source. Set by the parser.
     scrolled: bool = False
+    # A node without children: it may draw a control that does not say it is clickable. Set by the parser.
+    leaf: bool = False
 
     @property
     def short_id(self) -> str:

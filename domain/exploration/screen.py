@@ -183,7 +183,8 @@ def _seen(node: XmlNode, element: Element, display: Box | None) -> bool:
 def _walk(node: XmlNode, out: list[Element], scrolled: bool, display: Box | None) -> str | None:
     """Append the node's subtree to `out` in document order; return its structure token."""
     element = element_from_node(node)
-    element = replace(element, scrolled=scrolled, displayed=element.displayed and _seen(node, element, display))
+    element = replace(element, scrolled=scrolled, displayed=element.displayed and _seen(node, element, display),
+                      leaf=len(node) == 0)
     out.append(element)
     tokens = _children_tokens(list(node), out, scrolled or element.scrollable, display)
     # A hidden view (and what it holds) is not part of what the user sees.

@@ -5,7 +5,7 @@ findings projection and the generated test.py:
 
     {"kind", "target" (the locator: ["id", ...], ["xpath", ...], ["point", [x, y]] or None for back),
      "label", "actionId", "fromScreen", "toScreen" (None after the trigger: what shows then is the bug)}
-    + "direction" for a scroll,
+    + "direction" for a scroll, "declared": false for a tap on a leaf view that does not say it is clickable,
     + for a type: "text" (generated text, written into the test) or "inputKey" (the run's `inputs`
       key the text came from: the test reads it from RUNSERVICE_INPUTS, so no secret is written down).
 
@@ -88,6 +88,8 @@ def step(action: ActionDict, from_screen: str, to_screen: str | None,
     }
     if action.get("direction") is not None:
         data["direction"] = action["direction"]
+    if action.get("declared") is False:  # a tap on a leaf view that does not say it is clickable
+        data["declared"] = False
     if action["kind"] == "type":
         data.update(_typed(action, inputs or {}))
     return data

@@ -23,9 +23,10 @@ from tests.fixtures.appium import sample_app
 from tests.fixtures.service import SAMPLE_APPS, wait_for
 
 NPE = "java.lang.NullPointerException"
-# Enough for the depth-first crawl to tap "Sync now" on the home screen (at step 42, after the editor's
-# Save crash, the notes, search, settings and signing out and in again; apps/README.md).
-NOTES_STEPS = 50
+# Enough for the depth-first crawl to tap "Sync now" on the home screen (at step 54, after the editor's
+# Save crash, the notes, search, settings and signing out and in again, and the taps on their labels;
+# apps/README.md).
+NOTES_STEPS = 60
 RULES = {"SpeakableTextPresentCheck", "TouchTargetSizeCheck", "DuplicateClickableBoundsCheck",
          "EditableContentDescCheck"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

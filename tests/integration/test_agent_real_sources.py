@@ -70,3 +70,25 @@ def test_a_doctype_page_source_is_retried_then_fails_the_run_device_error(h: Har
     assert verify.outcome == "FAILURE" and "DOCTYPE" in verify.detail["error"]
     (recovery,) = [call for call in finished.calls() if call.name == "RecoverFromError"]
     assert (recovery.outcome, recovery.detail["stopReason"]) == ("FAILURE", "device_error")
+
+
+def test_a_view_that_does_not_say_it_is_clickable_is_tapped_after_the_declared_ones(h: Harness, tmp_path):
+    """A custom view (a canvas, a WebView's button) leads on when touched, though its node says nothing:
+    the crawl taps it after the declared button, and says so in the event."""
+    home = page(view(TEXT, "[0,100][1080,200]", "title", "Inbox"),
+                view("android.view.View", "[0,300][1080,400]", "canvas_play"),
+                view(BUTTON, "[0,500][1080,600]", "open", "Open", clickable=True))
+    model = {"format": "recorded", "package": PKG, "label": "Custom views", "start": "home",
+             "screens": {"home": {"activity": ".HomeActivity", "pageSource": home},
+                         "game": {"activity": ".GameActivity", "pageSource": DETAIL}},
+             "transitions": [{"from": "home", "action": {"kind": "tap",
+                                                         "element": {"resource-id": f"{PKG}:id/canvas_play"}},
+                              "to": "game"}]}
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model))
+    finished = h.explore(str(path), (PKG, ".HomeActivity"), max_steps=4)
+    assert finished.run.status == "completed", finished.terminal
+    performed = [d["action"] for d in finished.named("agent.action.performed")]
+    assert [(a["action_id"], a.get("declared", True)) for a in performed[:3]] == [
+        ("tap:id/open", True), ("tap:id/title", False), ("tap:id/canvas_play", False)]
+    assert ".GameActivity" in {d["activity"] for d in finished.named("agent.screen.perceived")}

@@ -95,3 +95,10 @@ def test_no_known_route_is_none():
 def test_transitions_over_unknown_actions_are_no_road():
     transitions = [("launch", "tap:id/gone", "home"), *TRANSITIONS]
     assert [s["actionId"] for s in steps(transitions=transitions)][0] == "tap:id/login"
+
+
+def test_a_tap_on_a_leaf_view_that_says_it_is_not_clickable_stays_one_in_its_steps():
+    canvas = Action("tap", ("id", "org.x:id/canvas"), label='tap "canvas"', action_id="tap:id/canvas", declared=False)
+    route = steps(target=("home", canvas.to_dict()))
+    assert route[-1]["declared"] is False
+    assert all("declared" not in step for step in route[:-1])  # the declared ones' steps stay as they were
