@@ -15,8 +15,10 @@ One step of the device worker::
   `inputs` by id, hint or description, else generated text), toggle
   checkables, tap clickables, long-press long-clickables, scroll each
   scrollable view down, at most 3 items of a repeated list (every item a
-  scrolling list shows, named by its label), top to bottom; then a tap on
-  each leaf view no touchable view covers (`declared=False`); then back. Each `Action` carries an Appium
+  scrolling list shows, named by its label); the screen's fixed parts first,
+  then what scrolls (one view of each shape before the rest), top to bottom
+  within each; then a tap on each leaf view no touchable view covers
+  (`declared=False`); then back. Each `Action` carries an Appium
   locator and an `action_id` that is the same on every visit of the screen;
   `to_dict`/`from_dict` for events.
 - `DepthFirstPolicy` crawls systematically (fill fields, then buttons, long

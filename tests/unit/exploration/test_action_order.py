@@ -1,4 +1,4 @@
-"""enumerate_actions' taps on uncovered leaf views."""
+"""The order enumerate_actions offers a screen's actions in, and its taps on uncovered leaf views."""
 
 from domain.exploration import Action, DepthFirstPolicy, enumerate_actions, parse_screen
 from tests.unit.exploration.pagesource import PKG, frame, hierarchy, login_page, node, row
@@ -96,4 +96,67 @@ def test_the_crawl_takes_leaf_taps_after_the_declared_taps_and_long_presses_and_
         taken.append(action.action_id)
         policy.observe(screen, action, screen)  # nothing changes the screen
     assert taken == ["tap:id/only", "long_press:id/only", "tap:id/title", "scroll:id/list:down", "back"]
+
+
+# --- the order: new screens first ---------------------------------------------------------------------
+
+
+def tasks_page() -> str:
+    """A toolbar with an up button, a long list of tasks (one shape, two of them told apart by layout), tabs."""
+    def task(i: int, y: int, extra: tuple[str, ...] = ()) -> str:
+        return node("android.widget.FrameLayout", bounds=row(y, 150), children=(
+            node("android.widget.Button", rid="plus", desc="Positive", bounds=(0, y, 130, y + 150), clickable=True),
+            node("android.widget.TextView", rid="task_title", text=f"Task {i}", bounds=(180, y, 900, y + 150),
+                 clickable=True),
+            *extra,
+        ))
+    minus = lambda y: node("android.widget.Button", rid="minus", desc="Negative", bounds=(940, y, 1080, y + 150),
+                           clickable=True)
+    return hierarchy(frame(
+        node("android.view.ViewGroup", rid="toolbar", bounds=row(0, 150), children=(
+            node("android.widget.ImageButton", desc="Navigate up", bounds=(0, 0, 150, 150), clickable=True),
+            node("android.widget.TextView", rid="action_search", desc="Search", bounds=(900, 0, 1080, 150),
+                 clickable=True),
+        )),
+        node("androidx.recyclerview.widget.RecyclerView", rid="tasks", bounds=row(150, 1500), scrollable=True,
+             children=(task(0, 150), task(1, 300, (minus(300),)), task(2, 450), task(3, 600, (minus(600),)))),
+        node("android.widget.LinearLayout", rid="tabs", bounds=row(1700, 150), children=(
+            node("android.widget.TextView", rid="tab_habits", text="Habits", bounds=(0, 1700, 540, 1850),
+                 clickable=True),
+            node("android.widget.TextView", rid="tab_todos", text="To-dos", bounds=(540, 1700, 1080, 1850),
+                 clickable=True),
+        )),
+    ))
+
+
+def test_fixed_parts_come_first_then_one_view_of_each_shape_of_the_list_then_the_rest():
+    taps = [a.action_id for a in actions_of(tasks_page()) if a.kind == "tap"]
+    assert taps == [
+        "tap:ImageButton[Navigate up]", "tap:id/action_search", "tap:id/tab_habits", "tap:id/tab_todos",  # toolbar, tabs
+        "tap:Button#plus@[Positive]", "tap:TextView#task_title@[Task 0]",  # the first task
+        "tap:Button#minus@[Negative]",  # the first of a shape only some tasks have
+        "tap:Button#plus@[Positive]~1", "tap:TextView#task_title@[Task 1]",  # the rest, top to bottom
+        "tap:Button#plus@[Positive]~2", "tap:TextView#task_title@[Task 2]",
+        "tap:Button#plus@[Positive]~3", "tap:TextView#task_title@[Task 3]", "tap:Button#minus@[Negative]~1",
+    ]
+
+
+def test_a_screen_without_a_scrolling_view_keeps_top_to_bottom():
+    source = hierarchy(frame(button("c", 900), button("b", 500), button("a", 100)))
+    assert ids_of(source) == ["tap:id/a", "tap:id/b", "tap:id/c", "back"]
+
+
+def test_buttons_without_ids_in_a_scrolling_form_are_different_shapes():
+    def alone(y: int, text: str = "", rid: str = "") -> str:  # each in its own row: not a list of buttons
+        return node("android.widget.LinearLayout", bounds=row(y), children=(
+            node("android.widget.Button", rid=rid, text=text, bounds=row(y), clickable=True),))
+    source = hierarchy(frame(node("android.widget.ScrollView", rid="form", bounds=row(0, 2000), scrollable=True,
+                                  children=(node("android.widget.LinearLayout", bounds=row(0, 2000), children=(
+                                      alone(100, rid="plus"), alone(200, "Cancel"), alone(300, rid="plus"),
+                                      node("android.widget.TextView", text="or", bounds=row(400)),
+                                      alone(500, "Save"))),))))
+    screen = parse_screen(source, activity=".Main", package=PKG)
+    assert all(not e.repeat for e in screen.elements)
+    assert ids_of(source) == ["scroll:id/form:down", "tap:Button#plus[plus]", "tap:Button[Cancel]", "tap:Button[Save]",
+                              "tap:Button#plus[plus]~1", "tap:TextView[or]", "back"]
 
