@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from domain.exploration.action_order import top_to_bottom, try_order
 from domain.exploration.elements import Element
 from domain.exploration.inputs import text_for
 from domain.exploration.locators import Locator, LocatorIndex
@@ -77,7 +78,7 @@ def _plain(value: object) -> object:
 
 def enumerate_actions(screen: Screen, inputs: Mapping[str, str] | None = None) -> tuple[Action, ...]:
     """What the screen offers, in the order to try it: type into fields, toggle checkables, tap clickables,
-    long-press long-clickables and scroll scrollables (in `_try_order`); then a tap on each leaf view that no
+    long-press long-clickables and scroll scrollables (in `try_order`'s order); then a tap on each leaf view that no
     touchable view covers, top to bottom; then back."""
     elements = screen.elements
     declared = [i for i, element in enumerate(elements) if _kinds(element)]
@@ -85,9 +86,9 @@ def enumerate_actions(screen: Screen, inputs: Mapping[str, str] | None = None) -
     keys = _identity_keys(elements, declared + uncovered)  # declared first: their ids stay as they were
     locators = LocatorIndex(elements)
     actions = [_action(elements[i], kind, keys[i], locators.locator(i), inputs)
-               for i in _try_order(elements, declared) for kind in _kinds(elements[i])]
+               for i in try_order(elements, declared) for kind in _kinds(elements[i])]
     actions += [replace(_action(elements[i], "tap", keys[i], locators.locator(i), inputs), declared=False)
-                for i in _top_to_bottom(elements, uncovered)]
+                for i in top_to_bottom(elements, uncovered)]
     return (*actions, BACK)
 
 
@@ -119,35 +120,6 @@ def _uncovered_leaves(elements: tuple[Element, ...], declared: list[int]) -> lis
 
 def _holds(box: tuple[int, int, int, int], point: tuple[int, int]) -> bool:
     return box[0] <= point[0] < box[2] and box[1] <= point[1] < box[3]
-
-
-def _try_order(elements: tuple[Element, ...], indices: list[int]) -> list[int]:
-    """New screens first (DESIGN.md "Real apps": a real screen offers dozens of actions). The screen's fixed
-    parts (toolbars, tabs, navigation bars, its buttons) come before what scrolls: a long list's items mostly
-    lead to one kind of screen, so there one view of each shape comes first, then the rest. Top to bottom
-    within each; a screen without a scrolling view keeps that order."""
-    shapes: set[tuple[str, str, str]] = set()
-    tiers: dict[int, int] = {}
-    for index in _top_to_bottom(elements, indices):
-        element = elements[index]
-        if not element.scrolled:
-            tiers[index] = 0
-            continue
-        shape = _shape(element)
-        tiers[index] = 2 if shape in shapes else 1
-        shapes.add(shape)
-    return sorted(tiers, key=lambda index: tiers[index])  # stable: top to bottom within a tier
-
-
-def _top_to_bottom(elements: tuple[Element, ...], indices: list[int]) -> list[int]:
-    return sorted(indices, key=lambda i: (elements[i].bounds[1], elements[i].bounds[0]))
-
-
-def _shape(element: Element) -> tuple[str, str, str]:
-    """What views of one kind share: class and id; a view without an id is told apart by its label
-    (a Save and a Cancel button), unless it repeats (a list item's label is data)."""
-    label = "" if element.resource_id or element.repeat else element.name
-    return (element.class_name, element.resource_id, label)
 
 
 def _action(element: Element, kind: str, key: str, target: Locator, inputs: Mapping[str, str] | None) -> Action:
