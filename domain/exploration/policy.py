@@ -210,12 +210,13 @@ class DepthFirstPolicy:
     def _untried(self, sid: str, actions: Sequence[Action]) -> Action | None:
         untried = self.untried(sid, actions)
         # One item of each list first, then what the rest of the screen offers, then more items of its
-        # lists (they mostly lead where the first did); then taps on views that do not say they are
-        # clickable (most of them are labels); all of them before scrolling them out of sight, then back;
-        # switches after everything else, when the crawl comes back: they rarely lead anywhere, and the
-        # screens found sooner are worth more. min keeps enumerate_actions' order.
-        return min(untried, key=lambda a: (a.kind == "toggle", a.kind == "back", a.kind == "scroll",
-                                          not a.declared, self.graph.list_tried(sid, list_group(a.action_id)),
+        # lists (they mostly lead where the first did); all of them before scrolling them out of sight;
+        # then taps on views that do not say they are clickable (most of them are labels: what scrolling
+        # reveals comes first), then back; switches after everything else, when the crawl comes back:
+        # they rarely lead anywhere, and the screens found sooner are worth more. min keeps
+        # enumerate_actions' order.
+        return min(untried, key=lambda a: (a.kind == "toggle", a.kind == "back", not a.declared,
+                                          a.kind == "scroll", self.graph.list_tried(sid, list_group(a.action_id)),
                                           _KIND_ORDER[a.kind]), default=None)
 
     def _next_on_route(self, sid: str, actions: Sequence[Action]) -> _Plan | None:

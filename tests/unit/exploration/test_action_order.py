@@ -81,7 +81,7 @@ def test_a_leaf_tap_says_so_in_its_event_data_and_reads_back():
     assert "declared" not in actions_of(login_page())[0].to_dict()  # declared actions' events stay as they were
 
 
-def test_the_crawl_takes_leaf_taps_after_the_declared_taps_and_long_presses_and_before_scrolling():
+def test_the_crawl_takes_leaf_taps_after_the_declared_actions_and_scrolling_and_before_back():
     source = hierarchy(frame(
         node("android.widget.TextView", rid="title", text="Recipes", bounds=row(100)),
         node("android.widget.ListView", rid="list", bounds=row(200, 1000), scrollable=True, children=(
@@ -95,7 +95,7 @@ def test_the_crawl_takes_leaf_taps_after_the_declared_taps_and_long_presses_and_
         action = policy.choose(screen, enumerate_actions(screen))
         taken.append(action.action_id)
         policy.observe(screen, action, screen)  # nothing changes the screen
-    assert taken == ["tap:id/only", "long_press:id/only", "tap:id/title", "scroll:id/list:down", "back"]
+    assert taken == ["tap:id/only", "long_press:id/only", "scroll:id/list:down", "tap:id/title", "back"]
 
 
 # --- the order: new screens first ---------------------------------------------------------------------
