@@ -81,12 +81,13 @@ def enumerate_actions(screen: Screen, inputs: Mapping[str, str] | None = None) -
     long-press long-clickables and scroll scrollables (in `try_order`'s order); then a tap on each leaf view that no
     touchable view covers, top to bottom; then back."""
     elements = screen.elements
-    declared = [i for i, element in enumerate(elements) if _kinds(element)]
-    uncovered = _uncovered_leaves(elements, declared)
+    kinds = {i: offered for i, element in enumerate(elements) if (offered := _kinds(element))}
+    declared = list(kinds)
+    uncovered = _uncovered_leaves(elements, kinds)
     keys = _identity_keys(elements, declared + uncovered)  # declared first: their ids stay as they were
     locators = LocatorIndex(elements)
     actions = [_action(elements[i], kind, keys[i], locators.locator(i), inputs)
-               for i in try_order(elements, declared) for kind in _kinds(elements[i])]
+               for i in try_order(elements, declared) for kind in kinds[i]]
     actions += [replace(_action(elements[i], "tap", keys[i], locators.locator(i), inputs), declared=False)
                 for i in top_to_bottom(elements, uncovered)]
     return (*actions, BACK)
@@ -107,14 +108,14 @@ def _kinds(element: Element) -> list[str]:
     return [kind for kind in kinds if kind]
 
 
-def _uncovered_leaves(elements: tuple[Element, ...], declared: list[int]) -> list[int]:
-    """Leaf views no touchable view covers (no view with a tap, type, toggle or long press holds the leaf's
-    centre). Custom views, WebViews, Flutter, React Native and game canvases draw controls that do not say
-    they are clickable: like DroidBot, the crawl taps these too (DESIGN.md "Real apps")."""
-    covering = [elements[i].bounds for i in declared if set(_kinds(elements[i])) - {"scroll"}]
-    taken = set(declared)
+def _uncovered_leaves(elements: tuple[Element, ...], kinds: Mapping[int, list[str]]) -> list[int]:
+    """Leaf views without actions of their own that no touchable view covers (no view with a tap, type,
+    toggle or long press holds the leaf's centre; `kinds`: the declared actions' kinds by element).
+    Custom views, WebViews, Flutter, React Native and game canvases draw controls that do not say they
+    are clickable: like DroidBot, the crawl taps these too (DESIGN.md "Real apps")."""
+    covering = [elements[i].bounds for i, offered in kinds.items() if set(offered) - {"scroll"}]
     return [i for i, element in enumerate(elements)
-            if element.leaf and i not in taken and _offered(element)
+            if element.leaf and i not in kinds and _offered(element)
             and not any(_holds(box, element.center) for box in covering)]
 
 
