@@ -69,7 +69,7 @@ def start_appium(settings: Settings, stack: ExitStack, supervision: Supervision 
 
 
 def appium_ready(url: str) -> bool:
-    """Plain HTTP on purpose: the Appium client (actors.appium) would bring Ray and Selenium into the launcher."""
+    """Plain HTTP on purpose: the Appium client (adapters.appium) would bring Ray and Selenium into the launcher."""
     try:
         with urllib.request.urlopen(f"{url}/status", timeout=2) as response:
             return bool(json.load(response).get("value", {}).get("ready", True))

@@ -43,7 +43,7 @@ from domain.application import RunService, parse_run_id
 from domain.findings.projection import FindingsProjection
 from domain.findings.report import junit_report
 from domain.findings.run_facts import device_caps_of, run_for_report, run_for_test
-from domain.findings.test_script import NoTestScript, finding_test_script
+from domain.findings.generated_test import NoTestScript, finding_test_script
 from domain.graph_diff import diff_graphs
 from domain.recorded_app import NothingPerceived, recorded_app
 from domain.run import PAUSED, Run

@@ -16,8 +16,8 @@ import ray
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_random_exponential
 from ulid import ULID
 
-from actors import metrics
-from actors.agent import STORE_UNAVAILABLE, AgentRun
+from adapters import telemetry as metrics
+from agent.agent_run import STORE_UNAVAILABLE, AgentRun
 from config.logging import configure_logging, logger_for
 from config.worker_settings import WorkerSettings
 from domain.application import InvalidRunId, RunService
@@ -57,7 +57,7 @@ class DeviceWorker:
 
     def status(self) -> dict[str, Any]:
         return {"deviceId": self.device_id, "udid": self.udid, "workerId": self.worker_id, "currentRun": self.current,
-                "step": self.agent.metrics.steps if self.agent else None,
+                "step": self.agent.figures.steps if self.agent else None,
                 "runsDone": self.completed, "pulling": self.puller.is_alive()}
 
     def __repr__(self) -> str:  # the dashboard's name of this actor (Ray reads it once, at creation)
@@ -136,5 +136,5 @@ class DeviceWorker:
     def _renew_lease(self, run_id: str, done: threading.Event) -> None:
         me = ray.get_runtime_context().current_actor
         while not done.wait(self.settings.heartbeat_seconds):
-            step = self.agent.metrics.steps if self.agent else 0
+            step = self.agent.figures.steps if self.agent else 0
             me.heartbeat.options(name=f"{self.udid}: run {run_id} step {step}").remote(run_id)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import ray
 from ulid import ULID
 
-from actors import metrics
+from adapters import telemetry as metrics
 from actors.projector import Projections
 from config.logging import configure_logging, logger_for
 from domain.run import QUEUED, Run

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
-from actors.policies import policy_problem
+from agent.policies import policy_problem
 from api.apk_manifest import ApkManifest, ManifestCache, is_apk
 from config.settings import Settings
 

@@ -23,7 +23,7 @@ from typing import Any
 from sse_starlette import ServerSentEvent
 from ulid import ULID
 
-from actors import metrics
+from adapters import telemetry as metrics
 from config.logging import logger_for
 from domain.application import RunService, parse_run_id
 from domain.run import Run, RunNotFound

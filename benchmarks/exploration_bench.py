@@ -45,10 +45,10 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: the product's pa
 from bench_common import free_port, table  # noqa: E402
 import policy_bench  # noqa: E402
 import launcher  # noqa: E402
-from actors import appium as appium_module  # noqa: E402
-from actors import exploration, observer  # noqa: E402
-from actors.agent import AgentRun  # noqa: E402
-from actors.run_writer import RunWriter  # noqa: E402
+from adapters import appium as appium_module  # noqa: E402
+from agent import observer, step as exploration  # noqa: E402
+from agent.agent_run import AgentRun  # noqa: E402
+from agent.run_writer import RunWriter  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.application import RunService, RunRequest  # noqa: E402
 from domain.exploration import goal_text, parse_screen, screen_shows  # noqa: E402

@@ -13,7 +13,7 @@ figures are read back from the runs' own events:
   no seeded bug are listed;
 - steps to the first crash (the `stepOrdinal` of the first crash finding), the reproduction rate
   (`agent.finding.reproduced`: reproduced / attempts over crash and ANR findings), findings per run;
-- the cost of reading logcat every step: a timer around `actors.appium.Device.logcat` (and around
+- the cost of reading logcat every step: a timer around `adapters.appium.Device.logcat` (and around
   `ExplorationStep.verify`, which reads it) in this process gives its share of each step; and, after
   those runs, per app `--pairs` pairs of dfs runs (seed 0, the same path), one with `Device.logcat`
   returning [] without asking the device and one reading it, alternating: the step time without the
@@ -37,8 +37,8 @@ from typing import Any, Iterator
 
 from exploration_bench import APPS, CAPS, RunResult, StepTiming, explore, load_average, mean, ms, start_stack
 from bench_common import table
-from actors import appium as appium_module
-from actors import exploration
+from adapters import appium as appium_module
+from agent import step as exploration
 
 
 @dataclass(frozen=True)

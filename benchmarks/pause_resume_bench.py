@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: the product's pa
 
 from bench_common import table  # noqa: E402
 from exploration_bench import start_services  # noqa: E402
-from actors.agent import AgentRun  # noqa: E402
+from agent.agent_run import AgentRun  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from domain.application import RunRequest, RunService  # noqa: E402
 from domain.exploration import DepthFirstPolicy  # noqa: E402

@@ -28,7 +28,7 @@ from typing import Any
 
 from bench_common import free_port, pct, table, wait_until
 import launcher
-from actors.llm_client import OpenAIChatModel
+from adapters.llm_client import OpenAIChatModel
 from domain.exploration import llm_questions
 
 REPO = Path(__file__).resolve().parent.parent

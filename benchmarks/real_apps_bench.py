@@ -48,8 +48,8 @@ sys.path.insert(0, str(REPO))  # run as a script from anywhere: the product's pa
 import exploration_bench as xb  # noqa: E402
 import policy_bench  # noqa: E402
 from bench_common import pct, table  # noqa: E402
-from actors import findings  # noqa: E402
-from actors.appium import Device  # noqa: E402
+from agent import findings_watch as findings  # noqa: E402
+from adapters.appium import Device  # noqa: E402
 from domain.exploration import enumerate_actions, parse_screen  # noqa: E402
 from runservice_client import droidbot  # noqa: E402
 

@@ -51,6 +51,7 @@ from bench_common import free_port, pct, table, wait_until  # noqa: E402
 from stream_opening import stream_opening  # noqa: E402
 import launcher  # noqa: E402
 from config.settings import Settings  # noqa: E402
+from domain.run import Run
 
 PHASES = {
     "serve-default": {"devices": 0, "env": {}},
@@ -225,7 +226,7 @@ def delivery_latency(api: str, database_url: str, appium_url: str, events: int) 
         saves, after_return, after_start = [], [], []
         for i in range(events):
             began = time.perf_counter()
-            saved = runs.record(run_id, "screen_discovered", step_ordinal=i, screen_id=f"bench{i:04d}",
+            saved = runs.record(run_id, Run.discover_screen, step_ordinal=i, screen_id=f"bench{i:04d}",
                                 activity=".BenchActivity")
             returned = time.perf_counter()
             if not reader.wait_for(lambda: saved.version in reader.arrived, 10):
@@ -313,7 +314,7 @@ def live_run_with_history(database_url: str, appium_url: str, events: int) -> tu
         run_id = str(ULID.from_uuid(run.id))
         last = runs.start_run(run_id, "bench", 3600).version
         for i in range(events - last):
-            last = runs.record(run_id, "screen_discovered", step_ordinal=i, screen_id=f"s{i:04d}",
+            last = runs.record(run_id, Run.discover_screen, step_ordinal=i, screen_id=f"s{i:04d}",
                                activity=".BenchActivity").version
         return run_id, last
     finally:

@@ -162,8 +162,9 @@ class RunService(Application):
                     worker_id: str | None = None, **detail: Any) -> Run:
         return self._update(run_id, lambda run: run.finish_node(node_name, step_ordinal, outcome, detail, worker_id))
 
-    def record(self, run_id: str, event_name: str, worker_id: str | None = None, **fields: Any) -> Run:
-        return self._update(run_id, lambda run: run.record(event_name, worker_id, **fields))
+    def record(self, run_id: str, command: Callable[..., None], worker_id: str | None = None, **fields: Any) -> Run:
+        """One fact by its command on the aggregate: `record(run_id, Run.discover_screen, step_ordinal=...)`."""
+        return self._update(run_id, lambda run: command(run, worker_id, **fields))
 
     def complete_run(self, run_id: str, stop_reason: str, metrics: dict[str, Any], worker_id: str | None = None) -> Run:
         return self._update(run_id, lambda run: run.complete(stop_reason, metrics, worker_id))

@@ -98,10 +98,40 @@ class Run(Aggregate):
             raise ValueError(f"outcome_status must be one of {sorted(OUTCOMES)}")
         self._node_finished(node_name, step_ordinal, outcome_status, detail)
 
-    def record(self, event_name: str, worker_id: str | None = None, **fields: Any) -> None:
-        """Exploration facts (screens, actions, graph) while the run is running."""
-        self._check_holder(worker_id, action=f"record {event_name}")
-        self.trigger_event(EXPLORATION_EVENTS[event_name], **fields)
+    # Exploration facts and findings, recorded by the run's holder while it runs. Each checks the
+    # holder, then calls its event's method below: a misspelt field fails at the call.
+
+    def record_screen(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a screen")
+        self._screen_perceived(**fields)
+
+    def record_action(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record an action")
+        self._action_performed(**fields)
+
+    def discover_screen(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a new screen")
+        self._screen_discovered(**fields)
+
+    def discover_transition(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a new transition")
+        self._transition_discovered(**fields)
+
+    def record_llm_call(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a model call")
+        self._llm_called(**fields)
+
+    def detect_finding(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a finding")
+        self._finding_detected(**fields)
+
+    def record_recurrence(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a finding met again")
+        self._finding_recurred(**fields)
+
+    def record_reproduction(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a reproduction")
+        self._finding_reproduced(**fields)
 
     def request_cancel(self) -> None:
         """Idempotent; a queued run is cancelled at once, a running one at its next node boundary."""
@@ -229,22 +259,40 @@ class Run(Aggregate):
         # Characters XML 1.0 forbids dropped from the page source to read it (DESIGN.md "Real apps").
         cleaned: int = 0
 
+    @event(ScreenPerceived)
+    def _screen_perceived(self, step_ordinal: int, screen_id: str, activity: str, package: str, element_count: int,
+                          artifacts: dict[str, str], elements: list[str] = (), cleaned: int = 0) -> None:  # type: ignore[assignment]
+        pass
+
     class ActionPerformed(Aggregate.Event):
         step_ordinal: int
         screen_id: str
         action: dict[str, Any]
         reproducing: str | None = None  # the finding whose reproduction took it; None while exploring
 
+    @event(ActionPerformed)
+    def _action_performed(self, step_ordinal: int, screen_id: str, action: dict[str, Any],
+                          reproducing: str | None = None) -> None:
+        pass
+
     class ScreenDiscovered(Aggregate.Event):
         step_ordinal: int
         screen_id: str
         activity: str
+
+    @event(ScreenDiscovered)
+    def _screen_discovered(self, step_ordinal: int, screen_id: str, activity: str) -> None:
+        pass
 
     class TransitionDiscovered(Aggregate.Event):
         step_ordinal: int
         from_screen: str
         action: dict[str, Any]
         to_screen: str
+
+    @event(TransitionDiscovered)
+    def _transition_discovered(self, step_ordinal: int, from_screen: str, action: dict[str, Any], to_screen: str) -> None:
+        pass
 
     class LlmCalled(Aggregate.Event):
         """The `llm` policy used the model once (a cached answer too: `cached`, no tokens)."""
@@ -260,6 +308,12 @@ class Run(Aggregate):
         action_id: str | None  # the action taken at that step
         goal_reached: bool | None
 
+    @event(LlmCalled)
+    def _llm_called(self, step_ordinal: int, purpose: str, model: str, prompt_tokens: int, completion_tokens: int,
+                    latency_ms: float, cached: bool, outcome: str, reason: str | None, action_id: str | None,
+                    goal_reached: bool | None) -> None:
+        pass
+
     # Findings (DESIGN.md "Findings"): what broke, first met, met again, and reproduced.
 
     class FindingDetected(Aggregate.Event):
@@ -274,9 +328,19 @@ class Run(Aggregate):
         details: dict[str, Any]
         artifacts: dict[str, str]  # what showed after it: screenshot, pageSource, logcat
 
+    @event(FindingDetected)
+    def _finding_detected(self, finding_id: str, kind: str, title: str, signature: str, step_ordinal: int,
+                          screen_id: str, activity: str, action_id: str | None, details: dict[str, Any],
+                          artifacts: dict[str, str]) -> None:
+        pass
+
     class FindingRecurred(Aggregate.Event):
         finding_id: str
         step_ordinal: int
+
+    @event(FindingRecurred)
+    def _finding_recurred(self, finding_id: str, step_ordinal: int) -> None:
+        pass
 
     class FindingReproduced(Aggregate.Event):
         finding_id: str
@@ -284,14 +348,7 @@ class Run(Aggregate):
         reproduced: int
         steps: list[dict[str, Any]]
 
+    @event(FindingReproduced)
+    def _finding_reproduced(self, finding_id: str, attempts: int, reproduced: int, steps: list[dict[str, Any]]) -> None:
+        pass
 
-EXPLORATION_EVENTS: dict[str, type[Aggregate.Event]] = {
-    "screen_perceived": Run.ScreenPerceived,
-    "action_performed": Run.ActionPerformed,
-    "screen_discovered": Run.ScreenDiscovered,
-    "transition_discovered": Run.TransitionDiscovered,
-    "llm_called": Run.LlmCalled,
-    "finding_detected": Run.FindingDetected,
-    "finding_recurred": Run.FindingRecurred,
-    "finding_reproduced": Run.FindingReproduced,
-}

@@ -1,5 +1,5 @@
 """The Appium capabilities of a run's session: one definition, for the agent's own session
-(actors/appium.py) and for the tests generated from its findings (domain/findings/test_script.py)."""
+(adapters/appium.py) and for the tests generated from its findings (domain/findings/generated_test.py)."""
 
 from __future__ import annotations
 

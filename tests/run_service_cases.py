@@ -20,6 +20,7 @@ from ulid import ULID
 from domain.application import InvalidRunId, RunRequest, RunService
 from domain.run import IllegalTransition, LeaseLost, RunAlreadyFinished, RunNotFound
 from tests.idempotency_cases import IdempotentStartCases
+from domain.run import Run
 
 NewService = Callable[[], RunService]
 TERMINAL = {"run.completed", "run.failed", "run.canceled"}
@@ -173,7 +174,7 @@ class RunServiceCases(IdempotentStartCases):
 
     def test_nodes_and_exploration_facts_are_recorded_in_order(self, runs, running_id):
         runs.start_node(running_id, "Perceive", 1, worker_id="device-0")
-        runs.record(running_id, "screen_discovered", worker_id="device-0", step_ordinal=1, screen_id="s1",
+        runs.record(running_id, Run.discover_screen, worker_id="device-0", step_ordinal=1, screen_id="s1",
                     activity=".Home")
         runs.finish_node(running_id, "Perceive", 1, "SUCCESS", worker_id="device-0", screenId="s1", durationMs=2.5)
         runs.start_node(running_id, "Act", 1)

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const jpeg = require('jpeg-js');
 const {PNG} = require('pngjs');
-const {ModelError, parseCrash, str, isObj, fail} = require('./model');
+const {ModelError, parseCrash, str, isObj, fail} = require('./validation');
 const {parseRecordedSource, landsOn, findNode, centre, PageSourceError} = require('./pagesource');
 
 const KINDS = new Set(['tap', 'long_press', 'type', 'scroll', 'back']);

@@ -45,7 +45,7 @@ from xml.etree import ElementTree
 from xml.etree.ElementTree import Element as XmlNode
 
 from domain.exploration.elements import Element, PageSourceError, element_from_node, parse_bounds
-from domain.exploration.runs import collapse_runs
+from domain.exploration.sibling_runs import collapse_runs
 
 # Shown over any screen for a few seconds; the screen under a toast is the same screen.
 _TRANSIENT_CLASSES = frozenset({"android.widget.Toast"})

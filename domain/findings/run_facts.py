@@ -1,4 +1,4 @@
-"""What test.py and report.xml are told about a run (domain/findings/test_script.py and report.py's
+"""What test.py and report.xml are told about a run (domain/findings/generated_test.py and report.py's
 `run` shapes, camelCase), from its aggregate: never its inputs' values, which may be credentials."""
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 import pytest
 from ulid import ULID
 
-from actors.agent import AgentRun
+from agent.agent_run import AgentRun
 from config.settings import Settings
 from domain.application import RunRequest, RunService
 from domain.exploration import parse_screen
@@ -478,11 +478,12 @@ class WaitWatch:
 
         def watched_wait() -> Any:
             with self.lock:
-                self.polls, self.inside, self.step = 0, True, agent.metrics.steps
+                self.polls, self.inside, self.step = 0, True, agent.figures.steps
             try:
                 screen = wait_idle()
             except BaseException as error:
-                self.ended.append((self.step, type(error).__name__, getattr(error, "stop_reason", "")))
+                stop = getattr(error, "stop", None)
+                self.ended.append((self.step, type(error).__name__, getattr(stop, "stop_reason", "")))
                 raise
             finally:
                 with self.lock:
@@ -532,7 +533,7 @@ def test_cancel_interrupts_a_wait_for_a_screen_that_never_settles(h, tmp_path):
     finished = h.finished(run_id)
     assert_one_terminal(finished, "run.canceled", "canceled", "user_cancelled")
     # the wait under way when the cancel came ended by the cancel, not by running out its polls
-    assert watch.ended[-1] == (watch.step, "RunStopped", "user_cancelled"), watch.ended
+    assert watch.ended[-1] == (watch.step, "Interrupted", "user_cancelled"), watch.ended
     interrupted = finished.calls()[-2]
     assert interrupted.step == watch.step and interrupted.name in {"WaitIdle", "Verify"}
     assert (interrupted.outcome, interrupted.detail.get("stopReason")) == ("FAILURE", "user_cancelled")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from actors.agent import AgentRun
+from agent.agent_run import AgentRun
 from config.settings import Settings
 from domain.findings.signature import finding_id
 from tests.integration.test_agent import SIMULATOR_CAPS, WORKER, Finished, button, h, write_app  # noqa: F401

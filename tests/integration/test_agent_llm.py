@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from actors.agent import AgentRun
+from agent.agent_run import AgentRun
 from config.settings import Settings
 from domain.application import RunService
 from storage.artifacts import ArtifactStore

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from ulid import ULID
 
-from actors.agent import AgentRun
+from agent.agent_run import AgentRun
 from config.settings import Settings
 from domain.application import RunRequest, RunService
 from domain.run import LeaseLost

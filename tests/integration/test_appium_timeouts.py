@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from actors.appium import Device, DeviceUnavailable
+from adapters.appium import Device, DeviceUnavailable
 from tests.fixtures.appium import sample_app
 
 NOTES = {"apkPath": sample_app("notes"), "packageName": "com.example.notes", "appActivity": ".ConsentActivity"}

@@ -17,6 +17,7 @@ from domain.findings.projection import FindingFact, FindingsProjection, build_fi
 from storage.findings_view import FindingsView, open_findings_view
 from storage.schema import create_tables
 from tests.integration.test_runs_projection import row
+from domain.run import Run
 
 WAIT_SECONDS = 10
 STEPS = [{"kind": "type", "target": ["id", "com.example.notes:id/password"], "label": "type password",
@@ -65,7 +66,7 @@ def new_running_run(runs: RunService) -> str:
 
 
 def detect(runs: RunService, run_id: str, finding_id: str, step: int, kind: str = "crash") -> None:
-    runs.record(run_id, "finding_detected", finding_id=finding_id, kind=kind, title=f"Notes keeps stopping ({kind})",
+    runs.record(run_id, Run.detect_finding, finding_id=finding_id, kind=kind, title=f"Notes keeps stopping ({kind})",
                 signature=f"{kind}|{finding_id}", step_ordinal=step, screen_id="home", activity=".HomeActivity",
                 action_id="tap:crash", details=CRASH if kind == "crash" else {"rule": "TouchTargetSizeCheck"},
                 artifacts={"screenshot": f"shot-{step}", "pageSource": f"src-{step}", "logcat": f"log-{step}"})
@@ -74,8 +75,8 @@ def detect(runs: RunService, run_id: str, finding_id: str, step: int, kind: str 
 def crash_met_four_times_and_reproduced(runs: RunService, run_id: str, finding_id: str = "crash-1") -> None:
     detect(runs, run_id, finding_id, 3)
     for step in (5, 7, 9):
-        runs.record(run_id, "finding_recurred", finding_id=finding_id, step_ordinal=step)
-    runs.record(run_id, "finding_reproduced", finding_id=finding_id, attempts=2, reproduced=1, steps=STEPS)
+        runs.record(run_id, Run.record_recurrence, finding_id=finding_id, step_ordinal=step)
+    runs.record(run_id, Run.record_reproduction, finding_id=finding_id, attempts=2, reproduced=1, steps=STEPS)
 
 
 def stored_events(runs: RunService, *run_ids: str) -> list[Any]:
@@ -129,10 +130,10 @@ def test_a_restarted_runner_applies_each_event_exactly_once(pg_env, runs, view):
     run_id = new_running_run(runs)
     with running_projection(pg_env):
         detect(runs, run_id, "crash-1", 3)
-        runs.record(run_id, "finding_recurred", finding_id="crash-1", step_ordinal=5)
+        runs.record(run_id, Run.record_recurrence, finding_id="crash-1", step_ordinal=5)
         caught_up(view, runs)
     for step in (7, 9):  # stored while no runner runs
-        runs.record(run_id, "finding_recurred", finding_id="crash-1", step_ordinal=step)
+        runs.record(run_id, Run.record_recurrence, finding_id="crash-1", step_ordinal=step)
     with running_projection(pg_env):
         caught_up(view, runs)
     assert [f["occurrences"] for f in view.get_findings(run_id)] == [4]

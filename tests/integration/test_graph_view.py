@@ -16,6 +16,7 @@ from domain.application import RunRequest, RunService, parse_run_id
 from domain.screen_graph import ScreenFact, ScreenGraphProjection, build_graph
 from storage.graph_view import GraphView, open_graph_view
 from storage.schema import create_tables
+from domain.run import Run
 
 TAP = {"kind": "tap", "target": ["id", "buy"], "text": None, "label": 'tap "Buy"', "action_id": "tap:buy"}
 BACK = {"kind": "back", "target": None, "text": None, "label": "back", "action_id": "back"}
@@ -66,25 +67,25 @@ def new_running_run(runs: RunService) -> str:
 
 
 def perceive(runs: RunService, run_id: str, step: int, screen: str, activity: str) -> None:
-    runs.record(run_id, "screen_perceived", step_ordinal=step, screen_id=screen, activity=activity,
+    runs.record(run_id, Run.record_screen, step_ordinal=step, screen_id=screen, activity=activity,
                 package="com.example.shop", element_count=4, artifacts={"screenshot": f"shot-{step}"})
 
 
 def explore_first_steps(runs: RunService, run_id: str) -> None:
     """Step 1 finds home and a way to the cart; step 2 finds the cart and the way back."""
     perceive(runs, run_id, 1, "home", ".ShopHome")
-    runs.record(run_id, "screen_discovered", step_ordinal=1, screen_id="home", activity=".ShopHome")
-    runs.record(run_id, "action_performed", step_ordinal=1, screen_id="home", action=TAP)
-    runs.record(run_id, "transition_discovered", step_ordinal=1, from_screen="home", action=TAP, to_screen="cart")
+    runs.record(run_id, Run.discover_screen, step_ordinal=1, screen_id="home", activity=".ShopHome")
+    runs.record(run_id, Run.record_action, step_ordinal=1, screen_id="home", action=TAP)
+    runs.record(run_id, Run.discover_transition, step_ordinal=1, from_screen="home", action=TAP, to_screen="cart")
     perceive(runs, run_id, 2, "cart", ".Cart")
-    runs.record(run_id, "screen_discovered", step_ordinal=2, screen_id="cart", activity=".Cart")
-    runs.record(run_id, "transition_discovered", step_ordinal=2, from_screen="cart", action=BACK, to_screen="home")
+    runs.record(run_id, Run.discover_screen, step_ordinal=2, screen_id="cart", activity=".Cart")
+    runs.record(run_id, Run.discover_transition, step_ordinal=2, from_screen="cart", action=BACK, to_screen="home")
 
 
 def explore_more(runs: RunService, run_id: str) -> None:
     """Step 3 is home again: a second visit, and a tap that stays on home."""
     perceive(runs, run_id, 3, "home", ".ShopHome")
-    runs.record(run_id, "transition_discovered", step_ordinal=3, from_screen="home", action=TAP, to_screen="home")
+    runs.record(run_id, Run.discover_transition, step_ordinal=3, from_screen="home", action=TAP, to_screen="home")
 
 
 def stored_events(runs: RunService, run_id: str) -> list[Any]:

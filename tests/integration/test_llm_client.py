@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from actors.llm_client import OpenAIChatModel
+from adapters.llm_client import OpenAIChatModel
 from tests.fixtures.appium import free_port
 
 INDEX_SCHEMA = {"type": "object", "properties": {"index": {"type": "integer", "enum": [0, 1, 2]}},

@@ -67,10 +67,10 @@ def stored(runs: RunService, run_id: str) -> dict[str, Any]:
 def explore(runs: RunService, run_id: str, steps: range, worker: str = "device-0") -> None:
     for step in steps:
         runs.start_node(run_id, "Perceive", step, worker)
-        runs.record(run_id, "screen_discovered", worker, step_ordinal=step, screen_id=f"s{step}", activity=".A")
-        runs.record(run_id, "transition_discovered", worker, step_ordinal=step, from_screen=f"s{step - 1}",
+        runs.record(run_id, Run.discover_screen, worker, step_ordinal=step, screen_id=f"s{step}", activity=".A")
+        runs.record(run_id, Run.discover_transition, worker, step_ordinal=step, from_screen=f"s{step - 1}",
                     action={"kind": "tap"}, to_screen=f"s{step}")
-        runs.record(run_id, "screen_perceived", worker, step_ordinal=step, screen_id=f"s{step}", activity=".A",
+        runs.record(run_id, Run.record_screen, worker, step_ordinal=step, screen_id=f"s{step}", activity=".A",
                     package="com.example.notes", element_count=4, artifacts={})
         runs.finish_node(run_id, "Perceive", step, "SUCCESS", worker)
 
@@ -207,7 +207,7 @@ def test_a_restarted_runner_applies_each_event_exactly_once(pg_env, database_url
 def test_a_notification_applied_again_is_refused_and_changes_nothing(pg_env, database_url, runs):
     run_id = request(runs)
     runs.start_run(run_id, "device-0", lease_seconds=30)
-    runs.record(run_id, "screen_discovered", step_ordinal=1, screen_id="s1", activity=".A")
+    runs.record(run_id, Run.discover_screen, step_ordinal=1, screen_id="s1", activity=".A")
 
     with runs_projection_runner(pg_env) as runner:
         caught_up(runner, runs)

@@ -32,7 +32,7 @@ def new_run(inputs: dict[str, str] | None = None) -> tuple[Run, str]:
 
 
 def detect(run: Run, finding_id: str, step: int, kind: str = "crash") -> None:
-    run.record("finding_detected", finding_id=finding_id, kind=kind, title=f"{kind} on home",
+    run.detect_finding(finding_id=finding_id, kind=kind, title=f"{kind} on home",
                signature=f"{kind}|sig-{finding_id}", step_ordinal=step, screen_id="home", activity=".HomeActivity",
                action_id="tap:crash", details=CRASH if kind == "crash" else {"rule": "TouchTargetSizeCheck"},
                artifacts={"screenshot": "shot-1", "pageSource": "src-1"})
@@ -44,8 +44,8 @@ def crashed_run() -> tuple[list[Any], str]:
     detect(run, "a11y", 1, kind="accessibility")
     detect(run, "crash", 2)
     for step in (4, 6, 8):
-        run.record("finding_recurred", finding_id="crash", step_ordinal=step)
-    run.record("finding_reproduced", finding_id="crash", attempts=2, reproduced=1, steps=STEPS)
+        run.record_recurrence(finding_id="crash", step_ordinal=step)
+    run.record_reproduction(finding_id="crash", attempts=2, reproduced=1, steps=STEPS)
     return run.collect_events(), run_id
 
 
@@ -66,8 +66,8 @@ def test_a_detection_starts_the_row_and_recurrences_count_occurrences():
 def test_the_latest_reproduction_wins_and_occurrences_stay():
     run, _ = new_run()
     detect(run, "crash", 2)
-    run.record("finding_reproduced", finding_id="crash", attempts=2, reproduced=0, steps=STEPS)
-    run.record("finding_reproduced", finding_id="crash", attempts=2, reproduced=2, steps=STEPS)  # resumed: again
+    run.record_reproduction(finding_id="crash", attempts=2, reproduced=0, steps=STEPS)
+    run.record_reproduction(finding_id="crash", attempts=2, reproduced=2, steps=STEPS)  # resumed: again
     [row] = build_findings(run.collect_events())
     assert (row["occurrences"], row["reproduction"]["reproduced"]) == (1, 2)
 

@@ -1,9 +1,9 @@
-"""Which actions that changed nothing the agent watches for a freeze (actors/findings.py): the device and
+"""Which actions that changed nothing the agent watches for a freeze (agent/findings_watch.py): the device and
 the observer are stand-ins, the rule is the product's."""
 
 from types import SimpleNamespace
 
-from actors.findings import FindingsWatch
+from agent.findings_watch import FindingsWatch
 from domain.exploration import Action, parse_screen
 from domain.findings.journal import FindingsJournal
 from tests.unit.exploration.pagesource import PKG, frame, hierarchy, node, row
@@ -24,9 +24,9 @@ class StillObserver:
 
 def watch() -> tuple[FindingsWatch, StillObserver]:
     observer = StillObserver()
-    agent = SimpleNamespace(node=None, app={"packageName": PKG}, observer=observer,
-                            device=SimpleNamespace(logcat=lambda: []))
-    return FindingsWatch(agent, FindingsJournal()), observer
+    run = SimpleNamespace(node=None, package=PKG, observer=observer, journal=FindingsJournal(),
+                          device=SimpleNamespace(logcat=lambda: []))
+    return FindingsWatch(run), observer
 
 
 def test_a_declared_tap_that_changed_nothing_is_watched_once_and_starts_the_frozen_row():

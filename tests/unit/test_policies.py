@@ -6,7 +6,7 @@ from importlib.metadata import EntryPoint
 
 import pytest
 
-from actors import policies
+from agent import policies
 from config.settings import Settings
 from domain.exploration import DepthFirstPolicy, RandomPolicy
 

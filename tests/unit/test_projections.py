@@ -146,15 +146,15 @@ def test_a_queued_run_canceled_at_once_is_canceled():
 
 
 @pytest.mark.parametrize(("name", "fields", "counter"), [
-    ("screen_discovered", {"screen_id": "s1", "activity": ".A"}, {"screens_discovered": 1}),
-    ("transition_discovered", {"from_screen": "s1", "action": {}, "to_screen": "s2"}, {"transitions_discovered": 1}),
-    ("screen_perceived", {"screen_id": "s1", "activity": ".A", "package": "p", "element_count": 1, "artifacts": {}},
+    ("discover_screen", {"screen_id": "s1", "activity": ".A"}, {"screens_discovered": 1}),
+    ("discover_transition", {"from_screen": "s1", "action": {}, "to_screen": "s2"}, {"transitions_discovered": 1}),
+    ("record_screen", {"screen_id": "s1", "activity": ".A", "package": "p", "element_count": 1, "artifacts": {}},
      {}),
-    ("action_performed", {"screen_id": "s1", "action": {}}, {}),
+    ("record_action", {"screen_id": "s1", "action": {}}, {}),
 ])
 def test_exploration_events_add_to_their_counters_only(name, fields, counter):
     run = running()
-    run.record(name, step_ordinal=2, **fields)
+    getattr(run, name)(step_ordinal=2, **fields)
     e = last_event(run)
 
     change = run_row_change(e)

@@ -112,7 +112,7 @@ def worker_commands(worker_id: str) -> list[tuple[str, Any]]:
     return [
         ("start_node", lambda run: run.start_node("Perceive", 1, worker_id)),
         ("finish_node", lambda run: run.finish_node("Perceive", 1, "SUCCESS", {}, worker_id)),
-        ("record", lambda run: run.record("screen_discovered", worker_id, step_ordinal=1, screen_id="s", activity=".A")),
+        ("record", lambda run: run.discover_screen(worker_id, step_ordinal=1, screen_id="s", activity=".A")),
         ("complete", lambda run: run.complete("max_steps", {}, worker_id)),
         ("fail", lambda run: run.fail("device_unavailable", "gone", worker_id)),
         ("confirm_cancel", lambda run: run.confirm_cancel(worker_id=worker_id)),
@@ -199,11 +199,11 @@ def test_a_node_outcome_is_success_failure_or_skipped(outcome):
 
 
 EXPLORATION = [
-    ("screen_perceived", Run.ScreenPerceived, {"step_ordinal": 1, "screen_id": "s1", "activity": ".A", "package": "p",
+    ("record_screen", Run.ScreenPerceived, {"step_ordinal": 1, "screen_id": "s1", "activity": ".A", "package": "p",
                                                "element_count": 3, "artifacts": {"pageSource": "x"}}),
-    ("action_performed", Run.ActionPerformed, {"step_ordinal": 1, "screen_id": "s1", "action": {"kind": "tap"}}),
-    ("screen_discovered", Run.ScreenDiscovered, {"step_ordinal": 1, "screen_id": "s1", "activity": ".A"}),
-    ("transition_discovered", Run.TransitionDiscovered, {"step_ordinal": 1, "from_screen": "s1",
+    ("record_action", Run.ActionPerformed, {"step_ordinal": 1, "screen_id": "s1", "action": {"kind": "tap"}}),
+    ("discover_screen", Run.ScreenDiscovered, {"step_ordinal": 1, "screen_id": "s1", "activity": ".A"}),
+    ("discover_transition", Run.TransitionDiscovered, {"step_ordinal": 1, "from_screen": "s1",
                                                          "action": {"kind": "tap"}, "to_screen": "s2"}),
 ]
 
@@ -213,7 +213,7 @@ def test_a_running_run_records_exploration_facts(name, kind, fields):
     run = running_run()
     run.collect_events()
 
-    run.record(name, **fields)
+    getattr(run, name)(**fields)
 
     [recorded] = run.collect_events()
     assert type(recorded) is kind
@@ -224,7 +224,7 @@ def node_commands() -> list[tuple[str, Any]]:
     return [
         ("start_node", lambda run: run.start_node("Perceive", 1)),
         ("finish_node", lambda run: run.finish_node("Perceive", 1, "SUCCESS", {})),
-        *[(name, lambda run, name=name, fields=fields: run.record(name, **fields)) for name, _, fields in EXPLORATION],
+        *[(name, lambda run, name=name, fields=fields: getattr(run, name)(**fields)) for name, _, fields in EXPLORATION],
     ]
 
 
@@ -586,7 +586,7 @@ def path_events(path: list[str]) -> list[Any]:
         "start": lambda: run.start("device-0", LEASE),
         "takeover": lambda: run.start(f"device-{run.attempt}", LEASE, max_attempts=3),
         "node": lambda: (run.start_node("Perceive", 1), run.finish_node("Perceive", 1, "SUCCESS", {})),
-        "discover": lambda: run.record("screen_discovered", step_ordinal=1, screen_id="s", activity=".A"),
+        "discover": lambda: run.discover_screen(step_ordinal=1, screen_id="s", activity=".A"),
         "cancel": run.request_cancel,
         "confirm": run.confirm_cancel,
         "complete": lambda: run.complete("max_steps", {}),

@@ -29,7 +29,7 @@ def new_run() -> tuple[Run, str]:
 
 
 def perceive(run: Run, step: int, screen: str, shot: str, activity: str = ".Home") -> None:
-    run.record("screen_perceived", step_ordinal=step, screen_id=screen, activity=activity, package="com.x",
+    run.record_screen(step_ordinal=step, screen_id=screen, activity=activity, package="com.x",
                element_count=3, artifacts={"screenshot": shot, "pageSource": f"src-{shot}"})
 
 
@@ -37,16 +37,16 @@ def explored_run() -> tuple[list[Any], str]:
     """home -> details -> home (by back) -> details again; a tap on home that stays on home."""
     run, run_id = new_run()
     perceive(run, 1, "home", "shot1")
-    run.record("screen_discovered", step_ordinal=1, screen_id="home", activity=".Home")
-    run.record("action_performed", step_ordinal=1, screen_id="home", action=TAP_OK)
-    run.record("transition_discovered", step_ordinal=1, from_screen="home", action=TAP_OK, to_screen="details")
+    run.discover_screen(step_ordinal=1, screen_id="home", activity=".Home")
+    run.record_action(step_ordinal=1, screen_id="home", action=TAP_OK)
+    run.discover_transition(step_ordinal=1, from_screen="home", action=TAP_OK, to_screen="details")
     perceive(run, 2, "details", "shot2", ".Details")
-    run.record("screen_discovered", step_ordinal=2, screen_id="details", activity=".Details")
+    run.discover_screen(step_ordinal=2, screen_id="details", activity=".Details")
     back = {"kind": "back", "target": None, "text": None, "label": "back", "action_id": "back"}
-    run.record("transition_discovered", step_ordinal=2, from_screen="details", action=back, to_screen="home")
+    run.discover_transition(step_ordinal=2, from_screen="details", action=back, to_screen="home")
     perceive(run, 3, "home", "shot3")
-    run.record("transition_discovered", step_ordinal=3, from_screen="home", action=TAP_OK, to_screen="details")
-    run.record("transition_discovered", step_ordinal=3, from_screen="home", action=TAP_OK, to_screen="home")
+    run.discover_transition(step_ordinal=3, from_screen="home", action=TAP_OK, to_screen="details")
+    run.discover_transition(step_ordinal=3, from_screen="home", action=TAP_OK, to_screen="home")
     return run.collect_events(), run_id
 
 
@@ -71,7 +71,7 @@ def test_a_screen_row_keeps_its_first_step_and_the_latest_visit_and_screenshot()
 def test_a_screen_row_holds_the_outline_lines_of_every_visit():
     run, _ = new_run()
     for step, lines in ((1, ['Button#ok "OK"', "TextView#recipe (list item)"]), (2, ['Button#more "More"'])):
-        run.record("screen_perceived", step_ordinal=step, screen_id="list", activity=".List", package="com.x",
+        run.record_screen(step_ordinal=step, screen_id="list", activity=".List", package="com.x",
                    element_count=3, artifacts={}, elements=lines)
     screens, _ = build_graph(run.collect_events())
     assert screens[0]["elements"] == ['Button#more "More"', 'Button#ok "OK"', "TextView#recipe (list item)"]

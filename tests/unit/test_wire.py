@@ -28,12 +28,12 @@ def every_kind_of_event(cancel: bool = True) -> tuple[str, list[Any]]:
     run.start("device-0/ABC", LEASE)
     run.start_node("Perceive", 1)
     run.finish_node("Perceive", 1, "SUCCESS", {"screenId": "s1", "durationMs": 1.5})
-    run.record("screen_perceived", step_ordinal=1, screen_id="s1", activity=".Home", package="com.example.notes",
+    run.record_screen(step_ordinal=1, screen_id="s1", activity=".Home", package="com.example.notes",
                element_count=12, artifacts={"pageSource": "abc", "screenshot": "def"})
-    run.record("action_performed", step_ordinal=1, screen_id="s1", action={"kind": "tap", "label": "Cart"})
-    run.record("screen_discovered", step_ordinal=1, screen_id="s1", activity=".Home")
-    run.record("transition_discovered", step_ordinal=1, from_screen="s1", action={"kind": "tap"}, to_screen="s2")
-    run.record("llm_called", step_ordinal=1, purpose="rank", model="gemma", prompt_tokens=90, completion_tokens=6,
+    run.record_action(step_ordinal=1, screen_id="s1", action={"kind": "tap", "label": "Cart"})
+    run.discover_screen(step_ordinal=1, screen_id="s1", activity=".Home")
+    run.discover_transition(step_ordinal=1, from_screen="s1", action={"kind": "tap"}, to_screen="s2")
+    run.record_llm_call(step_ordinal=1, purpose="rank", model="gemma", prompt_tokens=90, completion_tokens=6,
                latency_ms=812.5, cached=False, outcome="chosen", reason=None, action_id="tap:Cart", goal_reached=None)
     if cancel:
         run.request_cancel()

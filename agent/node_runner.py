@@ -1,5 +1,8 @@
 """How the agent runs one node: `agent.node.started`, the work, `agent.node.finished`.
 
+A node's work may return a `Stop` (the goal is reached, the budget spent): the node is
+recorded with its stop reason and the `Stop` is handed back to the loop.
+
 Cancellation and pause are honoured at every node boundary: each node first
 reads the run's newest state (one small query), and a cancel or pause recorded
 before it stops the run before the node does any work. The events themselves
@@ -11,37 +14,13 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, TypeVar
 
-from actors import metrics
-from actors.run_writer import RunWriter
+from adapters import telemetry as metrics
+from agent.outcome import CANCELED, PAUSED, Interrupted, Stop
+from agent.run_writer import RunWriter
 from domain.application import RunService
 from domain.run import Run
 
 T = TypeVar("T")
-
-
-class RunStopped(Exception):
-    """Ends the run: `outcome` is completed, failed or canceled."""
-
-    def __init__(self, outcome: str, stop_reason: str, error: str = "") -> None:
-        super().__init__(f"{outcome}: {stop_reason} {error}".strip())
-        self.outcome, self.stop_reason, self.error = outcome, stop_reason, error
-
-
-def cancelled() -> RunStopped:
-    return RunStopped("canceled", "user_cancelled")
-
-
-def paused() -> RunStopped:
-    """Not an end: the run stops here and frees its device until it is resumed."""
-    return RunStopped("paused", "paused")
-
-
-class NodeFailed(Exception):
-    """A node's work failed in a way the agent may recover from."""
-
-    def __init__(self, message: str, **detail: Any) -> None:
-        super().__init__(message)
-        self.detail = detail
 
 
 class NodeRunner:
@@ -55,18 +34,20 @@ class NodeRunner:
         self.start(name, step)
         if request is not None:
             self.finish(name, step, "SKIPPED", reason=f"{request} requested")
-            raise cancelled() if request == "cancel" else paused()
+            raise Interrupted(CANCELED if request == "cancel" else PAUSED)
         started = time.perf_counter()
         try:
             result = work()
-        except RunStopped as stop:  # reaching a goal or a budget ends the run, and the node succeeded
-            outcome = "SUCCESS" if stop.outcome == "completed" else "FAILURE"
-            self.finish(name, step, outcome, stopReason=stop.stop_reason, durationMs=_ms(started))
+        except Interrupted as interrupt:
+            self.finish(name, step, "FAILURE", stopReason=interrupt.stop.stop_reason, durationMs=_ms(started))
             raise
-        except Exception as error:  # noqa: BLE001 - every failure is recorded, then handled by the caller
-            extra = getattr(error, "detail", {})
-            self.finish(name, step, "FAILURE", error=str(error), durationMs=_ms(started), **extra)
+        except Exception as error:  # every failure is recorded, then handled by the caller
+            self.finish(name, step, "FAILURE", error=str(error), durationMs=_ms(started))
             raise
+        if isinstance(result, Stop):  # reaching a goal or a budget ends the run, and the node succeeded
+            outcome = "SUCCESS" if result.outcome == "completed" else "FAILURE"
+            self.finish(name, step, outcome, stopReason=result.stop_reason, durationMs=_ms(started))
+            return result
         extra = detail(result) if detail else {}
         self.finish(name, step, "SUCCESS", durationMs=_ms(started), **extra)
         return result
@@ -80,9 +61,10 @@ class NodeRunner:
         worker = self.worker_id
         self.writer.apply(lambda run: run.finish_node(name, step, outcome, detail, worker))
 
-    def record(self, event_name: str, **fields: Any) -> None:
+    def record(self, command: Callable[..., None], **fields: Any) -> None:
+        """One fact of the run, by its command on the aggregate: `node.record(Run.record_screen, ...)`."""
         worker = self.worker_id
-        self.writer.apply(lambda run: run.record(event_name, worker, **fields))
+        self.writer.apply(lambda run: command(run, worker, **fields))
 
     def end_run(self, command: Callable[[Run], None]) -> None:
         self.writer.apply(command)

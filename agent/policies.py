@@ -56,7 +56,7 @@ def _llm_policy(seed: int, package: str, goal: str | None, settings: WorkerSetti
     if not settings.llm_base_url:
         raise ValueError("the llm policy needs LLM_BASE_URL")  # refused at POST /run: only a changed setting gets here
     # Imported here: only runs of the llm policy need an HTTP client in the device's process.
-    from actors.llm_client import OpenAIChatModel
+    from adapters.llm_client import OpenAIChatModel
     from domain.exploration.llm_policy import LlmPolicy
 
     model = OpenAIChatModel(settings.llm_base_url, settings.llm_model, settings.llm_api_key,

@@ -12,7 +12,7 @@ from appium.webdriver.common.appiumby import AppiumBy
 
 from domain.exploration.actions import Action
 from domain.findings.reproduction import reproduction_steps
-from domain.findings.test_script import NoTestScript, finding_test_script
+from domain.findings.generated_test import NoTestScript, finding_test_script
 
 ROOT = Path(__file__).resolve().parents[3]
 BUTTON, TITLE = "android:id/aerr_close", "android:id/alertTitle"
@@ -298,7 +298,7 @@ CONFTEST = """
 import json, os, sys
 sys.path.insert(0, {root!r})
 import appium.webdriver
-from tests.unit.findings.test_test_script import FakeDriver
+from tests.unit.findings.test_generated_test import FakeDriver
 import time
 
 def remote(url, options, client_config):

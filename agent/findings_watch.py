@@ -5,18 +5,16 @@ the device is read and the events recorded (DESIGN.md "Findings")."""
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actors.appium import DeviceError
+from adapters.device import DeviceError
+from agent.context import RunContext
 from domain.exploration import Action, Screen
 from domain.findings.accessibility import accessibility_issues
 from domain.findings.dialogs import system_dialog
-from domain.findings.journal import FindingsJournal
 from domain.findings.logcat import LogcatCrash, read_logcat
 from domain.findings.signature import accessibility_signature, crash_title, finding_id, signature
-
-if TYPE_CHECKING:
-    from actors.agent import AgentRun
+from domain.run import Run
 
 DEFAULT_DENSITY = 420  # a Pixel's: when the driver does not say, sizes in dp are read as on one
 # A tap that changed nothing at all may have frozen the app: the first time an action does so on a screen,
@@ -27,9 +25,9 @@ WATCHED_KINDS = frozenset({"tap", "long_press"})
 
 
 class FindingsWatch:
-    def __init__(self, agent: "AgentRun", journal: FindingsJournal) -> None:
-        self.agent, self.node, self.journal = agent, agent.node, journal
-        self.package = agent.app["packageName"]
+    def __init__(self, run: RunContext) -> None:
+        self.run, self.node, self.journal = run, run.node, run.journal
+        self.package = run.package
         self.frozen: tuple[Screen, Action, int, float] | None = None  # the action after which nothing changed
         self.logcat_error: str | None = None
         self.watched: set[tuple[str, str]] = set()  # (screen, action) pairs whose stillness was watched
@@ -39,7 +37,7 @@ class FindingsWatch:
         adb_shell or log permission, a dropped session) does not fail the run: findings go on from the
         dialogs alone, and say why they have no stack."""
         try:
-            messages = self.agent.device.logcat()
+            messages = self.run.device.logcat()
         except DeviceError as error:
             self.logcat_error = f"logcat could not be read: {error}"
             return []
@@ -58,7 +56,7 @@ class FindingsWatch:
             if kind in kinds:
                 report = next((c for c in crashes if c.kind == kind), None)
                 self._problem(step, kind, report, before, action)
-        if kinds or self.agent.observer.last_source != before_source:
+        if kinds or self.run.observer.last_source != before_source:
             self.frozen = None  # it answered (late, maybe), or its freeze is reported
         return after
 
@@ -66,15 +64,15 @@ class FindingsWatch:
         """`after`, or what shows once a tap that left the page source exactly as it was has had time to
         show a freeze (an ANR dialog) or its late effect."""
         key = (before.screen_id, action.action_id)
-        if not _may_freeze(action) or self.agent.observer.last_source != before_source or key in self.watched:
+        if not _may_freeze(action) or self.run.observer.last_source != before_source or key in self.watched:
             return after
         self.watched.add(key)
-        return self.agent.observer.wait_change(before_source, FREEZE_WATCH_SECONDS) or after
+        return self.run.observer.wait_change(before_source, FREEZE_WATCH_SECONDS) or after
 
     def _track_freeze(self, step: int, before: Screen, before_source: str, action: Action) -> None:
         """An ANR's trigger is the action after which the screen stopped changing: the first of the
         actions in a row that left the page source exactly as it was."""
-        if self.frozen is None and _may_freeze(action) and self.agent.observer.last_source == before_source:
+        if self.frozen is None and _may_freeze(action) and self.run.observer.last_source == before_source:
             self.frozen = (before, action, step, time.monotonic())
 
     def _problem(self, step: int, kind: str, report: LogcatCrash | None, before: Screen, action: Action) -> None:
@@ -83,34 +81,34 @@ class FindingsWatch:
             before, action, _, since = self.frozen
             frozen_for = round(time.monotonic() - since, 1)
         sig = signature(kind, self.package, report, before.activity, action.action_id)
-        fid = finding_id(self.agent.run_id, sig)
+        fid = finding_id(self.run.run_id, sig)
         if not self.journal.met(sig, fid, kind, (before.screen_id, action.action_id), before.activity, frozen_for):
-            self.node.record("finding_recurred", finding_id=fid, step_ordinal=step)
+            self.node.record(Run.record_recurrence, finding_id=fid, step_ordinal=step)
             return
         details = _details(report, self.logcat_error, frozen_for)
-        self.node.record("finding_detected", finding_id=fid, kind=kind, signature=sig, step_ordinal=step,
+        self.node.record(Run.detect_finding, finding_id=fid, kind=kind, signature=sig, step_ordinal=step,
                          title=crash_title(kind, self.package, report, before.activity, action.label),
                          screen_id=before.screen_id, activity=before.activity, action_id=action.action_id,
                          details=details, artifacts=self._evidence(report))
 
     def _evidence(self, report: LogcatCrash | None) -> dict[str, str]:
         """What showed after the action (the dialog), and the logcat excerpt when there is one."""
-        artifacts = self.agent.artifacts
-        evidence = {"screenshot": artifacts.put(self.agent.device.screenshot_png(), "image/png"),
-                    "pageSource": artifacts.put(self.agent.observer.last_source.encode(), "application/xml")}
+        artifacts = self.run.artifacts
+        evidence = {"screenshot": artifacts.put(self.run.device.screenshot_png(), "image/png"),
+                    "pageSource": artifacts.put(self.run.observer.last_source.encode(), "application/xml")}
         if report is not None:
             evidence["logcat"] = artifacts.put(report.excerpt.encode(), "text/plain")
         return evidence
 
     def new_screen(self, step: int, screen: Screen, source: str, artifacts: dict[str, str]) -> None:
         """The accessibility rules on a screen met for the first time (only the app's own are checked)."""
-        density = self.agent.device.screen_density() or DEFAULT_DENSITY
+        density = self.run.device.screen_density() or DEFAULT_DENSITY
         for issue in accessibility_issues(screen, density, page_source=source, package=self.package):
             sig = accessibility_signature(issue.rule, screen.screen_id, issue.action_id)
-            fid = finding_id(self.agent.run_id, sig)
+            fid = finding_id(self.run.run_id, sig)
             if not self.journal.met(sig, fid, "accessibility", (screen.screen_id, issue.action_id), screen.activity):
                 continue
-            self.node.record("finding_detected", finding_id=fid, kind="accessibility", signature=sig,
+            self.node.record(Run.detect_finding, finding_id=fid, kind="accessibility", signature=sig,
                              title=f"{issue.rule}: {issue.label or issue.action_id}", step_ordinal=step,
                              screen_id=screen.screen_id, activity=screen.activity, action_id=issue.action_id,
                              details={"rule": issue.rule, "detail": issue.detail, "bounds": list(issue.bounds),

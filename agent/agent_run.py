@@ -5,125 +5,115 @@ Loop, one stepOrdinal each: Perceive, EnumerateActions, ChooseAction, Act, Verif
 DetectProgress, ShouldContinue; RestartApp when the app left the foreground,
 RecoverFromError after a transient Appium error. Stop ends every run with
 exactly one terminal event.
+
+The device and the artifact store are parameters: the worker gives an Appium session and
+PostgreSQL, a unit test an in-memory device (tests/unit/fakes.py) and a dict.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from psycopg import OperationalError as PsycopgOperationalError
 from psycopg_pool import PoolTimeout
 
-from actors.appium import (
-    APP_STATE_FOREGROUND,
-    AppLaunchFailed,
-    AppNotFound,
-    Device,
-    DeviceError,
-    DeviceUnavailable,
-    server_status,
-)
-from actors.exploration import ExplorationStep
-from actors.findings import FindingsWatch
-from actors.nodes import NodeRunner, RunStopped
-from actors.observer import Observer
-from actors.reproduction import Reproduction
-from actors.policies import build_policy
+from adapters.device import APP_STATE_FOREGROUND, AppLaunchFailed, AppNotFound, DeviceError, DevicePort, DeviceUnavailable
+from agent.context import ArtifactSink, RunContext
+from agent.figures import RunFigures
+from agent.findings_watch import FindingsWatch
+from agent.node_runner import NodeRunner
+from agent.observer import Observer
+from agent.outcome import Interrupted, Stop
+from agent.policies import build_policy
+from agent.reproduction import Reproduction
+from agent.step import ExplorationStep
 from config.worker_settings import WorkerSettings
 from domain.application import RunService
 from domain.exploration import ExplorationHistory, ExplorationPolicy, ProgressTracker, Screen
 from domain.findings.journal import FindingsJournal
 from domain.run import LeaseLost, RunAlreadyFinished
-from storage.artifacts import ArtifactStore
 
 # The event store cannot be reached: nothing can be recorded, so nothing is decided either.
 STORE_UNAVAILABLE = (StoreOperationalError, StoreInterfaceError, PsycopgOperationalError, PoolTimeout)
 SETUP_ERRORS = {DeviceUnavailable: "device_unavailable", AppNotFound: "app_not_found", AppLaunchFailed: "app_launch_failed"}
+# (app, device capabilities, settings) -> an open device session
+DeviceOpener = Callable[[dict[str, str], dict[str, Any], WorkerSettings], DevicePort]
 
 
-@dataclass
-class Metrics:
-    started: float = field(default_factory=time.monotonic)
-    steps: int = 0
-    restarts: int = 0
-    errors: int = 0
-    screens: set[str] = field(default_factory=set)
-    activities: set[str] = field(default_factory=set)
-    transitions: set[tuple[str, str, str]] = field(default_factory=set)
-    llm_calls: int = 0  # model requests sent (cached answers are not requests)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
+def open_appium_device(app: dict[str, str], device_caps: dict[str, Any], settings: WorkerSettings) -> DevicePort:
+    from adapters.appium import open_device  # Appium's client only where a real device is driven
 
-    def count_llm_call(self, cached: bool, reason: str | None, prompt_tokens: int, completion_tokens: int) -> None:
-        self.llm_calls += not cached and reason != "budget"  # neither sent a request
-        self.prompt_tokens += prompt_tokens
-        self.completion_tokens += completion_tokens
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"steps": self.steps, "screensDiscovered": len(self.screens),
-                "activitiesDiscovered": len(self.activities), "transitions": len(self.transitions),
-                "restarts": self.restarts, "errors": self.errors,
-                "llmCalls": self.llm_calls, "promptTokens": self.prompt_tokens,
-                "completionTokens": self.completion_tokens,
-                "durationMs": round((time.monotonic() - self.started) * 1000)}
+    return open_device(app, device_caps, settings.appium_timeout_seconds, settings.appium_session_timeout_seconds)
 
 
 class AgentRun:
     """Runs one run that this worker has started; ends it with one terminal event."""
 
-    def __init__(self, runs: RunService, artifacts: ArtifactStore, settings: WorkerSettings, run_id: str,
+    def __init__(self, runs: RunService, artifacts: ArtifactSink, settings: WorkerSettings, run_id: str,
                  device_caps: dict[str, Any], worker_id: str = "agent", policy: str | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, open_device: DeviceOpener = open_appium_device) -> None:
         """`policy` overrides the run's own (benchmarks compare policies on one run request)."""
         self.runs, self.artifacts, self.settings, self.run_id = runs, artifacts, settings, run_id
-        self.device_caps, self.worker_id = device_caps, worker_id
+        self.device_caps, self.worker_id, self.open_device = device_caps, worker_id, open_device
         run = runs.get_run(run_id)
         self.app, self.goal, self.max_steps, self.inputs = run.app_config, run.goal, run.max_steps, run.inputs
         self.node = NodeRunner(runs, run_id, worker_id)
         self.progress = ProgressTracker(settings.no_progress_steps)
-        self.metrics = Metrics(steps=run.last_step)
+        self.figures = RunFigures(steps=run.last_step)
         self.policy_name, self.seed, self.version = policy or run.policy, seed, run.version
         self.policy: ExplorationPolicy | None = None
         self.continued = False
-        self.device: Device | None = None
+        self.device: DevicePort | None = None
         self.observer: Observer | None = None
 
     def execute(self) -> None:
         try:
-            self.prepare_policy()
-            screen = self.setup()
-            self.node.flush()
             try:
-                self.explore(screen)
-            except RunStopped as stop:
-                if stop.outcome == "completed":  # not a failed or cancelled run; a cancel here ends it instead
-                    Reproduction(self).run()
-                raise
-        except RunStopped as stop:
+                stop = self._run()
+            except Interrupted as interrupt:
+                stop = interrupt.stop
+            except (LeaseLost, *STORE_UNAVAILABLE):
+                raise  # the run goes on elsewhere, or once the store is back: the worker lets its lease lapse
+            except Exception as error:  # a bug must still end the run, with its cause
+                stop = Stop.failed("internal_error", f"{type(error).__name__}: {error}")
             self.stop(stop)
-        except (LeaseLost, *STORE_UNAVAILABLE):
-            raise  # the run goes on elsewhere, or once the store is back: the worker lets its lease lapse
-        except Exception as error:  # noqa: BLE001 - a bug must still end the run, with its cause
-            self.stop(RunStopped("failed", "internal_error", f"{type(error).__name__}: {error}"))
         finally:
             if self.device is not None:
                 self.device.quit()
             if close := getattr(self.policy, "close", None):  # the llm policy's HTTP connections
                 close()
 
+    def _run(self) -> Stop:
+        self.prepare_policy()
+        screen = self.setup()
+        if isinstance(screen, Stop):
+            return screen
+        self.node.flush()
+        context = self.context()
+        findings = FindingsWatch(context)
+        stop = self.explore(ExplorationStep(context, findings), screen)
+        if stop.outcome == "completed":  # not a failed or cancelled run; a cancel here ends it instead
+            Reproduction(context, findings).run()
+        return stop
+
+    def context(self) -> RunContext:
+        return RunContext(
+            run_id=self.run_id, worker_id=self.worker_id, udid=self.device_caps.get("appium:udid", self.worker_id),
+            package=self.app["packageName"], goal=self.goal, max_steps=self.max_steps, inputs=self.inputs,
+            settings=self.settings, device=self.device, observer=self.observer, node=self.node,
+            artifacts=self.artifacts, policy=self.policy, journal=self.journal, figures=self.figures,
+            progress=self.progress)
+
     def prepare_policy(self) -> None:
         """Built here, not in __init__: a plug-in that fails to load fails the run with its cause."""
         events = self.runs.run_events(self.run_id) if self.version > 2 else []
         self.restore_llm_usage(events)
         self.policy = build_policy(self.policy_name, seed=self.seed, package=self.app["packageName"], goal=self.goal,
-                                   settings=self.settings, llm_calls_made=self.metrics.llm_calls)
+                                   settings=self.settings, llm_calls_made=self.figures.llm_calls)
         self.continued = self.continue_from_history(events)
         self.journal = FindingsJournal.from_events(events)
-        self.findings = FindingsWatch(self, self.journal)
 
     def continue_from_history(self, events: list) -> bool:
         """A run resumed after a pause, or taken over from a lost worker, goes on where it
@@ -133,11 +123,11 @@ class AgentRun:
             return False
         history = ExplorationHistory.from_events(events)
         self.policy.restore(history)
-        self.metrics.screens.update(history.discovered)
-        self.metrics.activities.update(history.discovered.values())
-        self.metrics.transitions.update(history.transitions)
+        self.figures.screens.update(history.discovered)
+        self.figures.activities.update(history.discovered.values())
+        self.figures.transitions.update(history.transitions)
         # The steps without anything new go on counting too (NO_PROGRESS_STEPS).
-        self.progress.steps_without_progress = max(0, self.metrics.steps - history.last_progress_step)
+        self.progress.steps_without_progress = max(0, self.figures.steps - history.last_progress_step)
         return any(event.name == "agent.node.started" for event in events)
 
     def restore_llm_usage(self, events: list) -> None:
@@ -145,30 +135,25 @@ class AgentRun:
         for event in events:
             if event.name == "agent.llm.called":
                 data = event.data
-                self.metrics.count_llm_call(data["cached"], data["reason"], data["promptTokens"],
+                self.figures.count_llm_call(data["cached"], data["reason"], data["promptTokens"],
                                             data["completionTokens"])
 
     # Setup: step 0, or for a continued run the step it stopped at, its nodes marked "resumed"
 
-    def setup(self) -> Screen:
-        step, mark = self.metrics.steps, ({"resumed": True} if self.continued else {})
+    def setup(self) -> Screen | Stop:
+        step, mark = self.figures.steps, ({"resumed": True} if self.continued else {})
         try:
             self.node("EnsureDevice", step, self.ensure_device, lambda _: mark)
             self.node("ProvisionApp", step, self.provision_app, lambda _: mark)
             self.node("LaunchOrAttach", step, self.launch_or_attach, lambda _: mark)
             screen = self.node("WaitIdle", step, self.observer.wait_idle, lambda s: {"screenId": s.screen_id, **mark})
-            self.journal.launched(screen.screen_id)
-            return screen
         except DeviceError as error:
-            raise RunStopped("failed", SETUP_ERRORS.get(type(error), "device_error"), str(error)) from None
+            return Stop.failed(SETUP_ERRORS.get(type(error), "device_error"), str(error))
+        self.journal.launched(screen.screen_id)
+        return screen
 
     def ensure_device(self) -> None:
-        server = self.app["appiumServerUrl"]
-        # A server that is down refuses at once; one that is slow to answer is busy starting other
-        # devices' sessions (dozens at once): it gets as long as any Appium call.
-        server_status(server, timeout=self.settings.appium_timeout_seconds)
-        self.device = Device.open_session(server, self.app, self.settings.appium_session_timeout_seconds,
-                                          self.settings.appium_timeout_seconds, self.device_caps)
+        self.device = self.open_device(self.app, self.device_caps, self.settings)
         self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested, self.node.flush)
 
     def provision_app(self) -> None:
@@ -184,18 +169,20 @@ class AgentRun:
 
     # The loop
 
-    def explore(self, screen: Screen) -> None:
-        step = ExplorationStep(self)
+    def explore(self, step: ExplorationStep, screen: Screen) -> Stop:
         while True:
-            if self.metrics.steps >= self.max_steps:  # a continued run that had used its budget
-                raise RunStopped("completed", "max_steps")
-            self.metrics.steps += 1
-            screen = step.run(self.metrics.steps, screen)
+            if self.figures.steps >= self.max_steps:  # a continued run that had used its budget
+                return Stop.completed("max_steps")
+            self.figures.steps += 1
+            after = step.run_step(self.figures.steps, screen)
+            if isinstance(after, Stop):
+                return after
+            screen = after
 
     # Stop
 
-    def stop(self, stop: RunStopped) -> None:
-        step, worker, metrics = max(self.metrics.steps, self.node.last_step), self.worker_id, self.metrics.as_dict()
+    def stop(self, stop: Stop) -> None:
+        step, worker, metrics = max(self.figures.steps, self.node.last_step), self.worker_id, self.figures.as_dict()
         ends = {
             "completed": lambda run: run.complete(stop.stop_reason, metrics, worker),
             "canceled": lambda run: run.confirm_cancel(worker_id=worker),

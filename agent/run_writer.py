@@ -14,7 +14,7 @@ from typing import Callable
 
 from eventsourcing.persistence import IntegrityError
 
-from actors import metrics
+from adapters import telemetry as metrics
 from domain.application import RunService
 from domain.run import Run
 

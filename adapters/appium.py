@@ -22,29 +22,19 @@ from appium.webdriver.common.appiumby import AppiumBy
 from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from actors import metrics
+from adapters import telemetry as metrics
+from adapters.device import (  # noqa: F401 - the errors are part of this adapter's face
+    APP_STATE_FOREGROUND,
+    AppLaunchFailed,
+    AppNotFound,
+    DeviceError,
+    DeviceUnavailable,
+)
 from domain.sessions import session_capabilities
 
-APP_STATE_FOREGROUND = 4
 BACK_KEY = 4
 LOCATOR_KINDS = {"id": AppiumBy.ID, "xpath": AppiumBy.XPATH, "accessibility_id": AppiumBy.ACCESSIBILITY_ID}
 _MISSING_APP = re.compile(r"(does not exist|not found|no such file|ENOENT|cannot (read|load|open))", re.I)
-
-
-class DeviceError(Exception):
-    """A command the device or Appium refused; the run may retry or recover."""
-
-
-class DeviceUnavailable(DeviceError):
-    """The Appium server cannot be reached or does not answer."""
-
-
-class AppNotFound(DeviceError):
-    """The app file to install does not exist."""
-
-
-class AppLaunchFailed(DeviceError):
-    """The session could not start the app."""
 
 
 @contextmanager
@@ -189,3 +179,12 @@ class Device:
             self.driver.quit()
         except (WebDriverException, Urllib3Error, OSError):
             pass  # the session is gone either way
+
+
+def open_device(app: dict[str, str], device_caps: dict[str, Any], appium_timeout: float,
+                session_timeout: float) -> Device:
+    """The agent's device for one run: a server that is down refuses at once; one that is slow to answer is
+    busy starting other devices' sessions (dozens at once): it gets as long as any Appium call."""
+    server = app["appiumServerUrl"]
+    server_status(server, timeout=appium_timeout)
+    return Device.open_session(server, app, session_timeout, appium_timeout, device_caps)

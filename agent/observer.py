@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from actors.appium import Device, DeviceError
-from actors.nodes import cancelled
+from adapters.device import DeviceError, DevicePort
+from agent.outcome import cancelled
 from domain.exploration import PageSourceError, Screen, parse_screen
 
 IDLE_POLL_SECONDS = 0.05
@@ -14,7 +14,7 @@ IDLE_MAX_POLLS = 20  # about a second: an app still animating after that is perc
 
 
 class Observer:
-    def __init__(self, device: Device, package: str, cancel_requested: Callable[[], bool],
+    def __init__(self, device: DevicePort, package: str, cancel_requested: Callable[[], bool],
                  before_waiting: Callable[[], None]) -> None:
         self.device, self.package, self.cancel_requested = device, package, cancel_requested
         self.before_waiting = before_waiting

@@ -6,18 +6,17 @@ and it records nothing else of exploration's (no screens, no transitions, no met
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from actors.appium import DeviceError
-from actors.exploration import perform
-from actors.nodes import cancelled
+from adapters.device import DeviceError, perform
+from agent.context import RunContext
+from agent.findings_watch import FindingsWatch
+from agent.outcome import cancelled
 from domain.exploration import Action
 from domain.findings.dialogs import DISMISS, system_dialog
 from domain.findings.reproduction import reproduction_steps
 from domain.findings.signature import signature
-
-if TYPE_CHECKING:
-    from actors.agent import AgentRun
+from domain.run import Run
 
 REPRODUCIBLE = ("crash", "anr")
 ANR_MARGIN_SECONDS = 5.0  # an ANR attempt waits for the dialog up to its freeze plus this
@@ -27,10 +26,10 @@ POLL_SECONDS = 0.1
 
 
 class Reproduction:
-    def __init__(self, agent: "AgentRun") -> None:
-        self.agent, self.node, self.journal = agent, agent.node, agent.journal
-        self.package = agent.app["packageName"]
-        self.step = agent.metrics.steps  # its ordinals follow the last exploration step
+    def __init__(self, run: RunContext, findings: FindingsWatch) -> None:
+        self.run, self.node, self.journal, self.findings = run, run.node, run.journal, findings
+        self.package = run.package
+        self.step = run.figures.steps  # its ordinals follow the last exploration step
 
     def run(self) -> None:
         for finding_id, kind in list(self.journal.kinds.items()):
@@ -52,29 +51,29 @@ class Reproduction:
         # Then with what was done on each screen of that route on the visit that left it the same way.
         legs = [(step["fromScreen"], step["actionId"], step["toScreen"]) for step in route]
         return reproduction_steps(journal.transitions, journal.start, (screen_id, action),
-                                  journal.visit_actions(legs), by_id, self.agent.inputs)
+                                  journal.visit_actions(legs), by_id, self.run.inputs)
 
     def reproduce(self, finding_id: str, steps: list[dict[str, Any]] | None) -> dict[str, int]:
-        attempts = self.agent.settings.reproduce_attempts if steps else 0
+        attempts = self.run.settings.reproduce_attempts if steps else 0
         reproduced = sum(self._attempt(finding_id, steps) for _ in range(attempts))
-        self.node.record("finding_reproduced", finding_id=finding_id, attempts=attempts, reproduced=reproduced,
+        self.node.record(Run.record_reproduction, finding_id=finding_id, attempts=attempts, reproduced=reproduced,
                          steps=steps or [])
         return {"attempts": attempts, "reproduced": reproduced}
 
     def _attempt(self, finding_id: str, steps: list[dict[str, Any]]) -> bool:
         """One replay from a fresh launch: True when the same signature showed again."""
-        device, observer = self.agent.device, self.agent.observer
+        device, observer = self.run.device, self.run.observer
         try:
             device.terminate_app(self.package)
             device.activate_app(self.package)
             observer.wait_idle()
-            self.agent.findings.read_logcat()  # what came before this attempt is not its evidence
+            self.findings.read_logcat()  # what came before this attempt is not its evidence
             for step in steps:
                 if self.node.cancel_requested():
                     raise cancelled()
                 self.step += 1
-                perform(device, _action(step, self.agent.inputs))
-                self.node.record("action_performed", step_ordinal=self.step, screen_id=step["fromScreen"],
+                perform(device, _action(step, self.run.inputs))
+                self.node.record(Run.record_action, step_ordinal=self.step, screen_id=step["fromScreen"],
                                  action=_public(step), reproducing=finding_id)
                 observer.wait_idle()
             return self._showed(finding_id, steps[-1])
@@ -88,8 +87,8 @@ class Reproduction:
         deadline = time.monotonic() + (freeze + ANR_MARGIN_SECONDS if kind == "anr" else CRASH_WAIT_SECONDS)
         reports: list[Any] = []
         while True:
-            reports += self.agent.findings.read_logcat()
-            screen = self.agent.observer.screen()
+            reports += self.findings.read_logcat()
+            screen = self.run.observer.screen()
             dialog = system_dialog(screen)
             if dialog is not None or any(r.kind == kind for r in reports) or time.monotonic() >= deadline:
                 break
@@ -97,7 +96,7 @@ class Reproduction:
                 raise cancelled()
             time.sleep(POLL_SECONDS)
         if dialog is not None:
-            self.agent.device.tap(DISMISS)
+            self.run.device.tap(DISMISS)
         report = next((r for r in reports if r.kind == kind), None)
         if dialog != kind and report is None:
             return False

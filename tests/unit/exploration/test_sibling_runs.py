@@ -1,4 +1,4 @@
-from domain.exploration.runs import MAX_PERIOD, collapse_runs
+from domain.exploration.sibling_runs import MAX_PERIOD, collapse_runs
 
 
 def test_single_token_runs_collapse_to_one():

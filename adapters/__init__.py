@@ -1,0 +1,1 @@
+"""Clients of outside services: Appium, the model server, Ray's metrics."""

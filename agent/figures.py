@@ -1,0 +1,37 @@
+"""A run's own figures as the agent counts them: they end up in `run.completed`'s `metrics`.
+
+(Operators' metrics, through Ray, are `adapters/telemetry.py`.)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RunFigures:
+    started: float = field(default_factory=time.monotonic)
+    steps: int = 0
+    restarts: int = 0
+    errors: int = 0
+    screens: set[str] = field(default_factory=set)
+    activities: set[str] = field(default_factory=set)
+    transitions: set[tuple[str, str, str]] = field(default_factory=set)
+    llm_calls: int = 0  # model requests sent (cached answers are not requests)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def count_llm_call(self, cached: bool, reason: str | None, prompt_tokens: int, completion_tokens: int) -> None:
+        self.llm_calls += not cached and reason != "budget"  # neither sent a request
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps, "screensDiscovered": len(self.screens),
+                "activitiesDiscovered": len(self.activities), "transitions": len(self.transitions),
+                "restarts": self.restarts, "errors": self.errors,
+                "llmCalls": self.llm_calls, "promptTokens": self.prompt_tokens,
+                "completionTokens": self.completion_tokens,
+                "durationMs": round((time.monotonic() - self.started) * 1000)}

@@ -1,0 +1,208 @@
+"""One exploration step: Perceive, EnumerateActions, ChooseAction, Act, Verify,
+DetectProgress, ShouldContinue (and RestartApp / RecoverFromError when needed)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from adapters import telemetry
+from adapters.device import DeviceError, DeviceUnavailable, perform
+from agent.context import RunContext
+from agent.findings_watch import FindingsWatch
+from agent.outcome import Stop, cancelled
+from domain.exploration import Action, Screen, enumerate_actions, goal_text, screen_shows
+from domain.exploration.outline import outline
+from domain.findings.dialogs import DISMISS, system_dialog
+from domain.run import Run
+
+MAX_CONSECUTIVE_ERRORS = 3
+RETRY_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
+
+
+class ExplorationStep:
+    def __init__(self, run: RunContext, findings: FindingsWatch) -> None:
+        self.run, self.node, self.findings = run, run.node, findings
+        self.goal = goal_text(run.goal) if run.goal else None
+        self.consecutive_errors = 0
+
+    def run_step(self, step: int, screen: Screen) -> Screen | Stop:
+        """Returns the screen the next step starts from, or how the run stops here."""
+        started, waited = time.perf_counter(), telemetry.waited()
+        try:
+            after = self._step(step, screen)
+            self.node.flush()
+        except DeviceUnavailable as error:
+            return Stop.failed("device_unavailable", str(error))
+        except DeviceError as error:
+            failure = error  # `error` is unbound when the except block ends
+            return self.node("RecoverFromError", step, lambda: self.recover(failure), _screen_detail)
+        finally:
+            telemetry.step_done(self.run.udid, started, waited)
+        self.consecutive_errors = 0
+        return after
+
+    def _step(self, step: int, screen: Screen) -> Screen | Stop:
+        perceived = self.node("Perceive", step, lambda: self.perceive(step, screen), lambda d: d)
+        if isinstance(perceived, Stop):
+            return perceived
+        actions = self.node("EnumerateActions", step, lambda: enumerate_actions(screen, self.run.inputs),
+                            _actions_detail)
+        action = self.node("ChooseAction", step, lambda: self.choose(step, screen, actions), _action_detail)
+        if isinstance(action, Stop):
+            return action
+        self.node("Act", step, lambda: self.act(step, screen, action))
+        after = self.node("Verify", step, lambda: self.verify(step, screen, action), _screen_detail)
+        if isinstance(after, Stop):
+            return after
+        stalled = self.node("DetectProgress", step, self.detect_progress, lambda stalled: {"stalled": stalled})
+        if isinstance(stalled, Stop):
+            return stalled
+        go_on = self.node("ShouldContinue", step, lambda: self.should_continue(step))
+        return go_on if isinstance(go_on, Stop) else after
+
+    def perceive(self, step: int, screen: Screen) -> dict[str, Any] | Stop:
+        figures, run = self.run.figures, self.run
+        with telemetry.waiting():  # the store and Appium: not the agent's own time
+            artifacts = {
+                "pageSource": run.artifacts.put(run.observer.last_source.encode(), "application/xml"),
+                "screenshot": run.artifacts.put(run.device.screenshot_png(), "image/png"),
+            }
+        self.node.record(Run.record_screen, step_ordinal=step, screen_id=screen.screen_id,
+                         activity=screen.activity, package=screen.package,
+                         element_count=len(screen.elements), artifacts=artifacts, elements=outline(screen),
+                         cleaned=screen.cleaned)
+        new_screen = screen.screen_id not in figures.screens
+        if new_screen:
+            figures.screens.add(screen.screen_id)
+            figures.activities.add(screen.activity)
+            self.node.record(Run.discover_screen, step_ordinal=step,
+                             screen_id=screen.screen_id, activity=screen.activity)
+            self.findings.new_screen(step, screen, run.observer.last_source, artifacts)
+        if self.goal and (screen_shows(screen, self.goal) or (new_screen and self.policy_sees_goal(step, screen))):
+            return Stop.completed("goal_reached")
+        return {"screenId": screen.screen_id, **artifacts}
+
+    def policy_sees_goal(self, step: int, screen: Screen) -> bool:
+        """A policy may judge a new screen against the goal too (the llm policy asks its model)."""
+        judge = getattr(self.run.policy, "goal_reached", None)
+        reached = judge(screen) is True if judge else False
+        self.record_llm_calls(step, None)
+        return reached
+
+    def choose(self, step: int, screen: Screen, actions: tuple[Action, ...]) -> Action | Stop:
+        action = self.run.policy.choose(screen, actions)
+        self.record_llm_calls(step, action.action_id if action else None)
+        return Stop.completed("explored") if action is None else action
+
+    def record_llm_calls(self, step: int, action_id: str | None) -> None:
+        """One `agent.llm.called` per use of the model since the last look (policies without one have none)."""
+        take_calls = getattr(self.run.policy, "take_calls", None)
+        for call in take_calls() if take_calls else ():
+            self.run.figures.count_llm_call(call.cached, call.reason, call.prompt_tokens, call.completion_tokens)
+            self.node.record(Run.record_llm_call, step_ordinal=step, purpose=call.purpose, model=call.model,
+                             prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
+                             latency_ms=call.latency_ms, cached=call.cached, outcome=call.outcome,
+                             reason=call.reason, action_id=action_id, goal_reached=call.goal_reached)
+
+    def act(self, step: int, screen: Screen, action: Action) -> None:
+        if not perform(self.run.device, action):
+            self.run.policy.reached_end(screen, action)  # spares the scroll that would find it out
+        self.node.record(Run.record_action, step_ordinal=step, screen_id=screen.screen_id,
+                         action=public(action))
+
+    def verify(self, step: int, before: Screen, action: Action) -> Screen | Stop:
+        observer = self.run.observer
+        before_source = observer.last_source
+        after = self.findings.after_action(step, before, before_source, action, observer.wait_idle())
+        self.run.policy.observe(before, action, after)
+        if not after.in_app(observer.package):
+            dialog = system_dialog(after)
+            after = self.node("RestartApp", step, lambda: self.restart_app(dialog), _screen_detail)
+            if isinstance(after, Stop):
+                return after
+        self.run.journal.acted(before.screen_id, action.to_dict(), after.screen_id)
+        self._record_transition(step, before, action, after)
+        return after
+
+    def restart_app(self, dialog: str | None = None) -> Screen | Stop:
+        """The app crashed or left the foreground: close Android's crash or ANR dialog if one shows (a
+        dialog left open would cover the relaunched app on a device), bring the app back and look again."""
+        run = self.run
+        run.figures.restarts += 1
+        if dialog is not None:
+            run.device.tap(DISMISS)
+        run.device.activate_app(run.package)
+        screen = run.observer.wait_idle()
+        if not screen.in_app(run.observer.package):
+            return Stop.failed("app_launch_failed", "the app did not come back to the foreground")
+        run.journal.launched(screen.screen_id)
+        return screen
+
+    def _record_transition(self, step: int, before: Screen, action: Action, after: Screen) -> None:
+        key = (before.screen_id, action.action_id, after.screen_id)
+        figures, progress = self.run.figures, self.run.progress
+        if key in figures.transitions:
+            progress.record(new_screen=False, new_transition=False)
+            return
+        new_screen = after.screen_id not in figures.screens
+        figures.transitions.add(key)
+        progress.record(new_screen=new_screen, new_transition=True)
+        self.node.record(Run.discover_transition, step_ordinal=step, from_screen=before.screen_id,
+                         action=public(action), to_screen=after.screen_id)
+
+    def detect_progress(self) -> bool | Stop:
+        return Stop.completed("no_progress") if self.run.progress.stalled else False
+
+    def should_continue(self, step: int) -> Stop | None:
+        run = self.run
+        if step >= run.max_steps:
+            return Stop.completed("max_steps")
+        if time.monotonic() - run.figures.started > run.settings.run_timeout_seconds:
+            return Stop.completed("timeout")
+        return None
+
+    def recover(self, error: DeviceError) -> Screen | Stop:
+        """Retry perception with backoff; the run fails after repeated errors (a retry that fails too
+        counts as one). Cancel interrupts the wait."""
+        observer = self.run.observer
+        while True:
+            self.run.figures.errors += 1
+            self.consecutive_errors += 1
+            if self.consecutive_errors > MAX_CONSECUTIVE_ERRORS:
+                return Stop.failed("device_error", str(error))
+            self.node.flush()  # what happened so far is visible while the agent waits
+            self._interruptible_sleep(RETRY_BACKOFF_SECONDS[self.consecutive_errors - 1])
+            try:
+                screen = observer.wait_idle()
+                return screen if screen.in_app(observer.package) else self.restart_app()
+            except DeviceUnavailable as lost:
+                return Stop.failed("device_unavailable", str(lost))
+            except DeviceError as again:
+                error = again
+
+    def _interruptible_sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.node.cancel_requested():
+                raise cancelled()
+            time.sleep(min(0.05, deadline - time.monotonic()))
+
+
+def _screen_detail(screen: Screen) -> dict[str, Any]:
+    return {"screenId": screen.screen_id, "activity": screen.activity}
+
+
+def public(action: Action) -> dict[str, Any]:
+    """The action as events show it: typed text stays out (it may be a password from `inputs`);
+    the label already masks password fields."""
+    return {key: value for key, value in action.to_dict().items() if key != "text"}
+
+
+def _actions_detail(actions: tuple[Action, ...]) -> dict[str, Any]:
+    """The ids let a run that continues elsewhere know what this screen offered (ExplorationHistory)."""
+    return {"actions": len(actions), "actionIds": [action.action_id for action in actions]}
+
+
+def _action_detail(action: Action) -> dict[str, Any]:
+    return {"action": public(action)}
