@@ -1,15 +1,20 @@
 """DroidBot's output folder read as a recorded app (APP_MODEL.md "Recorded real apps"): the one module that
-knows DroidBot's files (`utg.js`, `states/state_*.json` with `states/screen_*.jpg`, `events/event_*.json`).
+knows DroidBot's files (`utg.js`, `states/state_*.json` with `states/screen_*.jpg`, `events/event_*.json`),
+and the one conversion of DroidBot's view trees into page source (the importer's, and the tests' that
+read DroidBot's states as screens: `parse_screen(state.page_source, ...)`).
 
     imported = read_droidbot(Path("droidbot-out"))
     imported.write(Path("habitica"))        # habitica/model.json, habitica/screens/s0.xml, s0.jpg, ...
+    state = state_from_json(Path("droidbot-out/states/state_2020-08-29_220101.json").read_bytes())
+    state.page_source                       # UiAutomator2's <hierarchy>; BrokenFile when it is no state
 
 States that share a `state_str_content_free` are one screen, shown as the first of them (by time);
 the events recorded from any of them are its transitions. A screen's page source is UiAutomator2's
 `<hierarchy>` built from its view list, without the views the user cannot see (as UiAutomator2 leaves
 them out); its screenshot is copied. What cannot be read (a missing or broken
-state, screenshot or event file) or is no transition (HOME, intents, kill-app, a touch on an invisible
-view) is skipped with a warning. Stdlib only: the client never depends on the service's stack.
+state, screenshot or event file; a state whose views are no tree) or is no transition (HOME, intents,
+kill-app, a touch on an invisible view) is skipped with a warning, and nothing else with it.
+Stdlib only: the client never depends on the service's stack.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 from xml.etree import ElementTree
 
 # DroidBot's input kinds as the recorded format's; any other is no transition
@@ -28,10 +33,20 @@ NOT_TRANSITIONS = {"intent": "an intent", "kill_app": "a kill-app event", "exit"
                    "manual": "a manual event", "spawn": "a spawn event"}
 IMAGE_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"}
 EXAMPLES = 3  # files a summarised warning names
+T = TypeVar("T")
 
 
 class NotDroidBotOutput(ValueError):
     """The folder is not what DroidBot writes: nothing can be imported from it."""
+
+
+class BrokenFile(ValueError):
+    """A file that is not what DroidBot writes there (empty, truncated, no views): the message says what."""
+
+
+class ViewTreeError(BrokenFile):
+    """A state's views that are no tree: none, no root, a view reached twice or from no root, nested deeper
+    than Android draws."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +55,9 @@ class State:
     state_str: str
     content_free: str
     package: str
-    activity: str
+    activity: str  # short when in the package: ".ui.MainActivity"
     views: list[dict[str, Any]]
+    page_source: str  # the views as UiAutomator2 page source
 
 
 @dataclass
@@ -100,7 +116,7 @@ def read_droidbot(folder: Path) -> Imported:
     files: dict[str, bytes] = {}
     for name, first in screens.items():
         model["screens"][name] = {"activity": first.activity, "pageSource": f"screens/{name}.xml"}
-        files[f"screens/{name}.xml"] = page_source(first.views).encode("utf-8")
+        files[f"screens/{name}.xml"] = first.page_source.encode("utf-8")
         if shot := read_screenshot(folder, first, utg, warnings):
             model["screens"][name]["screenshot"] = f"screens/{name}{shot[1]}"
             files[f"screens/{name}{shot[1]}"] = shot[0]
@@ -143,27 +159,51 @@ def read_utg(folder: Path) -> dict[str, Any]:
 
 
 def read_states(folder: Path, warnings: Warnings) -> list[State]:
+    """The folder's readable states by time; each one that is not (BrokenFile) is skipped with a warning."""
     states = []
     for path in sorted((folder / "states").glob("state_*.json")):
-        data = _json_file(path, folder, warnings)
-        if data is None:
-            continue
-        views, state_str = data.get("views"), data.get("state_str")
-        if not isinstance(views, list) or not views or not isinstance(state_str, str):
-            warnings.file(_where(path, folder), "no views or state_str: skipped")
-            continue
-        package, _, activity = str(data.get("foreground_activity") or "").partition("/")
-        package = package or _most_common(v.get("package") for v in views if isinstance(v, dict))
-        tag = str(data.get("tag") or path.stem.removeprefix("state_"))
-        states.append(State(tag, state_str, str(data.get("state_str_content_free") or state_str), package,
-                            _short_activity(activity, package), views))
+        tag = path.stem.removeprefix("state_")
+        if state := _read_file(path, folder, warnings, lambda content: state_from_json(content, tag)):
+            states.append(state)
     return sorted(states, key=lambda state: state.tag)
+
+
+def state_from_json(content: str | bytes, tag: str = "") -> State:
+    """A state file's content as a State, its view tree as page source. BrokenFile when the file is no state
+    (empty, truncated or no JSON object, no views or state_str), ViewTreeError when its views are no tree.
+    `tag` is the file's (`state_<tag>.json`), for a state that does not say when it was seen."""
+    data = json_object(content)
+    views, state_str = data.get("views"), data.get("state_str")
+    if not isinstance(views, list) or not views or not isinstance(state_str, str):
+        raise BrokenFile("no views or state_str")
+    source = page_source(views)
+    package, _, activity = str(data.get("foreground_activity") or "").partition("/")
+    package = package or _most_common(view.get("package") for view in views)
+    return State(str(data.get("tag") or tag), state_str, str(data.get("state_str_content_free") or state_str),
+                 package, _short_activity(activity, package), views, source)
+
+
+def json_object(content: str | bytes) -> dict[str, Any]:
+    """A file's JSON object; BrokenFile (empty, not JSON, not an object) when it holds none."""
+    try:
+        text = content.decode("utf-8") if isinstance(content, bytes) else content
+    except UnicodeDecodeError as error:
+        raise BrokenFile(f"not JSON ({error})") from None
+    if not text.strip():
+        raise BrokenFile("empty")
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise BrokenFile(f"not JSON ({str(error).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise BrokenFile("not a JSON object")
+    return data
 
 
 def read_events(folder: Path, warnings: Warnings) -> list[tuple[str, dict[str, Any]]]:
     events = []
     for path in sorted((folder / "events").glob("event_*.json")):
-        data = _json_file(path, folder, warnings)
+        data = _read_file(path, folder, warnings, json_object)
         if data is not None and isinstance(data.get("event"), dict):
             events.append((_where(path, folder), data))
         elif data is not None:
@@ -288,17 +328,15 @@ def read_screenshot(folder: Path, state: State, utg: dict[str, Any],
     return content, suffix
 
 
-def _json_file(path: Path, folder: Path, warnings: Warnings) -> dict[str, Any] | None:
+def _read_file(path: Path, folder: Path, warnings: Warnings, read: Callable[[bytes], T]) -> T | None:
+    """What `read` makes of the file, or None (and a warning) when it cannot be read or is broken."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        problem = "empty" if path.stat().st_size == 0 else f"not JSON ({str(error).splitlines()[0]})"
-        warnings.file(_where(path, folder), f"{problem}: skipped")
-        return None
-    if not isinstance(data, dict):
-        warnings.file(_where(path, folder), "not a JSON object: skipped")
-        return None
-    return data
+        return read(path.read_bytes())
+    except OSError as error:
+        warnings.file(_where(path, folder), f"unreadable ({error.strerror or error}): skipped")
+    except BrokenFile as error:
+        warnings.file(_where(path, folder), f"{error}: skipped")
+    return None
 
 
 def _where(path: Path, folder: Path) -> str:
@@ -322,69 +360,88 @@ NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  #
 FLAGS = (("checkable", "checkable"), ("checked", "checked"), ("clickable", "clickable"), ("enabled", "enabled"),
          ("focusable", "focusable"), ("focused", "focused"), ("long-clickable", "long_clickable"),
          ("password", "is_password"), ("scrollable", "scrollable"), ("selected", "selected"))
+# Views nested deeper are no screen Android draws (in their <hierarchy>, more levels than the service reads)
+MAX_DEPTH = 255
 
 
 def page_source(views: list[dict[str, Any]]) -> str:
     """DroidBot's flat view list (`parent`/`children` indices) as a UiAutomator2 `<hierarchy>`: a tag per
     class, UiAutomator2's attributes. Views not visible to the user are left out with what they hold, as
-    UiAutomator2 leaves them out (DroidBot's `visible` is the same accessibility flag)."""
-    roots = _roots(views)
-    width = max((_box(views[i])[2] for i in roots), default=0)
-    height = max((_box(views[i])[3] for i in roots), default=0)
+    UiAutomator2 leaves them out (DroidBot's `visible` is the same accessibility flag). ViewTreeError when
+    the views are no tree (as no device gives): a broken state file, which the importer skips."""
+    tree = _tree(views)
+    roots = [index for index, parent, _ in tree if parent is None]
+    width = max(_box(views[i])[2] for i in roots)
+    height = max(_box(views[i])[3] for i in roots)
     hierarchy = ElementTree.Element("hierarchy", {"index": "0", "class": "hierarchy", "rotation": "0",
                                                   "width": str(width), "height": str(height)})
-    seen: set[int] = set()
-    for position, index in enumerate(roots):
-        _node(views, index, position, hierarchy, seen)
+    nodes: dict[int, ElementTree.Element] = {}
+    for index, parent, position in tree:
+        above = hierarchy if parent is None else nodes.get(parent)
+        if above is not None and _visible(views[index]):  # not under a view left out
+            nodes[index] = _node(views[index], position, above)
     ElementTree.indent(hierarchy)
     return XML_DECLARATION + ElementTree.tostring(hierarchy, encoding="unicode")
 
 
 def document_order(views: list[dict[str, Any]]) -> list[int]:
     """The indices of the views the page source has, in its order (depth first, children in order)."""
-    order: list[int] = []
+    kept: list[int] = []
+    shown: set[int] = set()
+    for index, parent, _ in _tree(views):
+        if (parent is None or parent in shown) and _visible(views[index]):
+            kept.append(index)
+            shown.add(index)
+    return kept
+
+
+def _tree(views: list[dict[str, Any]]) -> list[tuple[int, int | None, int]]:
+    """Every view, visible or not, depth first from the roots (views without a parent: DroidBot's -1), as
+    (index, its parent's or None, its position among its siblings). A child index the list does not have is
+    passed over (what a list cut short leaves: every view it holds is still placed); views that cannot all
+    be placed in one tree (no root, a view reached twice or from no root, too deep) are ViewTreeError."""
+    if not isinstance(views, list) or not views:
+        raise ViewTreeError("a broken view tree (no views)")
+    for index, view in enumerate(views):
+        if not isinstance(view, dict):
+            raise ViewTreeError(f"a broken view tree (view {index} is no JSON object)")
+    roots = [index for index, view in enumerate(views) if not _is_int(view.get("parent")) or view["parent"] < 0]
+    if not roots:
+        raise ViewTreeError("a broken view tree (no root view: each names a parent)")
+    order: list[tuple[int, int | None, int]] = []
     seen: set[int] = set()
-    stack = list(reversed(_roots(views)))
-    while stack:
-        index = stack.pop()
-        if index in seen or not _visible(views[index]):
-            continue
+    stack = [(index, None, position, 1) for position, index in reversed(list(enumerate(roots)))]
+    while stack:  # not recursive: a long chain of views cannot exhaust Python's stack
+        index, parent, position, depth = stack.pop()
+        if index in seen:
+            raise ViewTreeError(f"a broken view tree (view {index} is reached twice)")
+        if depth > MAX_DEPTH:
+            raise ViewTreeError(f"a broken view tree (views nested deeper than {MAX_DEPTH})")
         seen.add(index)
-        order.append(index)
-        stack.extend(reversed(_children(views, index)))
+        order.append((index, parent, position))
+        children = views[index].get("children")
+        children = [child for child in children if _is_int(child) and 0 <= child < len(views)] \
+            if isinstance(children, list) else []  # a child past the end of a list cut short: nothing to show
+        stack.extend((child, index, at, depth + 1) for at, child in reversed(list(enumerate(children))))
+    if len(seen) < len(views):
+        lost = min(set(range(len(views))) - seen)
+        raise ViewTreeError(f"a broken view tree (view {lost} is reached from no root)")
     return order
 
 
-def _node(views: list[dict[str, Any]], index: int, position: int, parent: ElementTree.Element,
-          seen: set[int]) -> None:
-    if index in seen or not _visible(views[index]):  # a broken list may loop
-        return
-    seen.add(index)
-    view = views[index]
+def _node(view: dict[str, Any], position: int, parent: ElementTree.Element) -> ElementTree.Element:
     cls = _text(view.get("class")) or "android.view.View"
     attributes = {"index": str(position), "package": _text(view.get("package")), "class": cls,
                   "text": _text(view.get("text")), "resource-id": _text(view.get("resource_id"))}
-    attributes.update((name, _flag(view.get(key, key == "enabled"))) for name, key in FLAGS)
+    attributes.update((name, _flag(view.get(key), key == "enabled")) for name, key in FLAGS)
     x1, y1, x2, y2 = _box(view)
     attributes.update({"bounds": f"[{x1},{y1}][{x2},{y2}]", "displayed": "true",
                        "content-desc": _text(view.get("content_description"))})
-    node = ElementTree.SubElement(parent, cls if XML_NAME.match(cls) else "android.view.View", attributes)
-    for child_position, child in enumerate(_children(views, index)):
-        _node(views, child, child_position, node, seen)
+    return ElementTree.SubElement(parent, cls if XML_NAME.match(cls) else "android.view.View", attributes)
 
 
-def _roots(views: list[dict[str, Any]]) -> list[int]:
-    return [i for i, view in enumerate(views)
-            if isinstance(view, dict) and not _is_index(view.get("parent"), views)]
-
-
-def _children(views: list[dict[str, Any]], index: int) -> list[int]:
-    children = views[index].get("children")
-    return [child for child in children if _is_index(child, views)] if isinstance(children, list) else []
-
-
-def _is_index(value: Any, views: list[dict[str, Any]]) -> bool:
-    return isinstance(value, int) and 0 <= value < len(views) and isinstance(views[value], dict)
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _box(view: dict[str, Any]) -> tuple[int, int, int, int]:
@@ -403,5 +460,6 @@ def _text(value: Any) -> str:
     return "" if value is None else NOT_XML.sub("", str(value))
 
 
-def _flag(value: Any) -> str:
-    return "true" if value is True else "false"
+def _flag(value: Any, default: bool) -> str:
+    """Android's default (enabled; nothing else) when DroidBot wrote no value."""
+    return "true" if value is True or (value is None and default) else "false"

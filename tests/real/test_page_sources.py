@@ -4,9 +4,10 @@
   named by its author after the screen it shows. Every one parses, reads the same in UiAutomator2's form, and
   our screen ids separate the captures the author named as different screens (measured, printed, asserted).
 - droidbot-habitica/: DroidBot's JSON view trees of 160 states of Habitica (no XML: each becomes page source
-  through domain/exploration/droidbot_views.py). Our screen ids are compared with DroidBot's own clusterings,
-  `state_str` (any text counts) and `structure_str` (= `state_str_content_free`: the set of class and
-  resource-id pairs on screen). Files that are no state (an empty event file) do not break anything.
+  as `runservice app import-droidbot` makes it, through runservice_client/droidbot.py, without the views the
+  user cannot see). Our screen ids are compared with DroidBot's own clusterings, `state_str` (any text counts)
+  and `structure_str` (= `state_str_content_free`: the set of class and resource-id pairs on screen). Files
+  that are no state (an empty event file) say so and break nothing.
 
 Run with `make test-real` (or REAL_APPS_DIR=... pytest tests/real -s to see the figures).
 """
@@ -26,7 +27,7 @@ from xml.etree import ElementTree
 import pytest
 
 from domain.exploration import Screen, enumerate_actions, parse_screen
-from domain.exploration.droidbot_views import ViewTreeError, screen_from_state, state_from_json
+from runservice_client import droidbot
 
 APPS = {"at.markushi.expensemanager", "com.adobe.reader", "com.indeed.android.jobsearch", "com.picsart.studio",
         "org.mozilla.firefox", "com.rhmsoft.fm"}
@@ -63,7 +64,7 @@ class State:
     name: str
     state_str: str
     structure_str: str
-    state: dict
+    state: droidbot.State  # as the importer reads it
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +81,23 @@ def states(habitica: Path) -> list[State]:
     structure = {node["state_str"]: node["structure_str"] for node in utg["nodes"]}
     read = []
     for path in sorted((habitica / "states").glob("state_*.json")):
-        state = state_from_json(path.read_bytes())
-        read.append(State(path.stem, state["state_str"], structure[state["state_str"]], state))
+        state = droidbot.state_from_json(path.read_bytes())
+        read.append(State(path.stem, state.state_str, structure[state.state_str], state))
     return read
 
 
 @pytest.fixture(scope="module")
 def state_screens(states: list[State]) -> list[Screen]:
-    return [screen_from_state(state.state) for state in states]
+    """Each state's page source as the importer writes it, read as the agent reads a device's."""
+    return [parse_screen(state.state.page_source, activity=state.state.activity, package=state.state.package)
+            for state in states]
+
+
+def shown(views: list[dict]) -> int:
+    """Views visible to the user with every view above them: those UiAutomator2 (and the importer) keep."""
+    def visible(index: int) -> bool:
+        return views[index]["visible"] and (views[index]["parent"] < 0 or visible(views[index]["parent"]))
+    return sum(visible(index) for index in range(len(views)))
 
 
 # Agreement of two clusterings of the same items --------------------------------------------------------
@@ -186,13 +196,14 @@ def test_every_json_file_droidbot_wrote_is_a_state_or_a_clear_error(habitica):
     read, refused = Counter(), Counter()
     for path in sorted(habitica.rglob("*.json")):
         try:
-            state_from_json(path.read_bytes())
+            droidbot.state_from_json(path.read_bytes())
             read[path.parent.name] += 1
-        except ViewTreeError as error:
-            refused[str(error).split(":")[0]] += 1
+        except droidbot.BrokenFile as error:
+            refused[str(error).split(" (")[0]] += 1
     show("droidbot json files", {"states": read["states"], **{f"refused ({k})": v for k, v in refused.items()}})
     assert read == Counter(states=160)
-    assert refused["the state file is empty"] >= 1  # the empty event file
+    assert refused["empty"] >= 1  # the empty event file
+    assert not any("view tree" in reason for reason in refused)  # every state's views are a tree
     assert sum(refused.values()) == len(list(habitica.rglob("*.json"))) - 160
 
 
@@ -200,9 +211,8 @@ def test_every_state_s_view_tree_becomes_a_screen_of_habitica(states, state_scre
     for state, screen in zip(states, state_screens):
         assert screen.package == HABITICA, state.name
         assert screen.activity in (".ui.activities.MainActivity", ".ui.activities.TaskFormActivity"), state.name
-        assert len(screen.elements) == len(state.state["views"]), state.name  # every view is in the tree
-        displayed = sum(e.displayed for e in screen.elements)
-        assert displayed <= sum(bool(v["visible"]) for v in state.state["views"]), state.name
+        assert len(screen.elements) == shown(state.state.views), state.name  # every view the user can see
+        assert sum(e.displayed for e in screen.elements) <= len(screen.elements), state.name
         assert enumerate_actions(screen)[-1].kind == "back"
     counts = [len(enumerate_actions(screen)) for screen in state_screens]
     show("habitica", {"states": len(states), "actions (median)": statistics.median(counts),
@@ -212,7 +222,7 @@ def test_every_state_s_view_tree_becomes_a_screen_of_habitica(states, state_scre
 def test_screen_ids_cluster_habitica_s_states_as_droidbot_s_structure_does(states, state_screens):
     ids = [screen.screen_id for screen in state_screens]
     structure = [state.structure_str for state in states]
-    assert structure == [state.state["state_str_content_free"] for state in states]
+    assert structure == [state.state.content_free for state in states]
     figures = pair_agreement(ids, structure)
     show("habitica vs structure_str", {"states": len(ids), "our ids": len(set(ids)),
                                        "structure_str": len(set(structure)), **figures})

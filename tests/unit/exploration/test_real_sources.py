@@ -1,6 +1,7 @@
 """What real devices send (DESIGN.md "Real apps"): character references to control characters, a DOCTYPE that
 must never be expanded, old `uiautomator dump`s with NAF nodes, zero-size and off-screen bounds, WebView content,
-texts in any script; and DroidBot's JSON view trees read as our screens. Each page source is written here."""
+texts in any script; and DroidBot's JSON view trees, converted by the importer's own module
+(runservice_client/droidbot.py), read as our screens. Each page source is written here."""
 
 from __future__ import annotations
 
@@ -12,18 +13,16 @@ from types import SimpleNamespace
 import pytest
 from ulid import ULID
 
-from actors import exploration
-from actors.appium import DeviceError, DeviceUnavailable
-from actors.exploration import ExplorationStep
-from actors.nodes import RunStopped
-from actors.observer import Observer
+from agent import step as exploration
+from adapters.appium import DeviceError, DeviceUnavailable
+from agent.step import ExplorationStep
+from agent.outcome import Stop
+from agent.observer import Observer
 from domain.exploration import PageSourceError, enumerate_actions, parse_screen
-from domain.exploration.droidbot_views import (
-    ViewTreeError, page_source_from_views, screen_from_state, state_from_json,
-)
 from domain.exploration.screen import MAX_DEPTH, clean_page_source
 from domain.run import Run
 from domain.wire import to_wire
+from runservice_client.droidbot import BrokenFile, State, ViewTreeError, page_source, state_from_json
 from tests.unit.exploration.pagesource import PKG, frame, hierarchy, node, row
 
 # Control characters in texts: how the UiAutomator2 server writes them, and what expat refuses.
@@ -88,7 +87,7 @@ def test_the_perceived_event_carries_cleaned_and_events_without_it_read_zero(rec
     run = Run(id=ULID().to_uuid(), app_config={"packageName": PKG}, goal=None, max_steps=9, inputs={},
               tenant_id="t", project_id="p")
     run.start("w1", datetime(2031, 1, 1, tzinfo=timezone.utc))
-    run.record("screen_perceived", step_ordinal=1, screen_id="s1", activity=".Main", package=PKG,
+    run.record_screen(step_ordinal=1, screen_id="s1", activity=".Main", package=PKG,
                element_count=2, artifacts={}, **recorded)
     (perceived,) = [w for w in map(to_wire, run.collect_events()) if w.name == "agent.screen.perceived"]
     assert perceived.data["cleaned"] == shown
@@ -172,11 +171,11 @@ def test_the_observer_reads_a_page_source_with_control_characters():
 
 
 def recovering_step(wait_idle) -> ExplorationStep:
-    agent = SimpleNamespace(
+    run = SimpleNamespace(
         node=SimpleNamespace(flush=lambda: None, cancel_requested=lambda: False), goal=None,
-        metrics=SimpleNamespace(errors=0, restarts=0),
+        figures=SimpleNamespace(errors=0, restarts=0),
         observer=SimpleNamespace(wait_idle=wait_idle, package=PKG))
-    return ExplorationStep(agent)
+    return ExplorationStep(run, findings=None)
 
 
 @pytest.fixture
@@ -192,11 +191,10 @@ def test_a_page_source_that_stays_unreadable_fails_the_run_device_error_after_th
         return observer(BILLION_LAUGHS).wait_idle()
 
     step = recovering_step(wait_idle)
-    with pytest.raises(RunStopped) as stopped:
-        step.recover(DeviceError("unreadable page source: first"))
-    assert (stopped.value.outcome, stopped.value.stop_reason) == ("failed", "device_error")
-    assert "declares a DOCTYPE" in stopped.value.error
-    assert len(looks) == exploration.MAX_CONSECUTIVE_ERRORS and step.agent.metrics.errors == 4
+    stopped = step.recover(DeviceError("unreadable page source: first"))
+    assert isinstance(stopped, Stop) and (stopped.outcome, stopped.stop_reason) == ("failed", "device_error")
+    assert "declares a DOCTYPE" in stopped.error
+    assert len(looks) == exploration.MAX_CONSECUTIVE_ERRORS and step.context.figures.errors == 4
 
 
 def test_a_page_source_readable_again_on_a_retry_goes_on(no_backoff):
@@ -211,16 +209,15 @@ def test_a_page_source_readable_again_on_a_retry_goes_on(no_backoff):
     step = recovering_step(wait_idle)
     assert title_of(titled("back")) == "back"
     assert step.recover(DeviceError("first")).package == PKG
-    assert step.agent.metrics.errors == 2
+    assert step.context.figures.errors == 2
 
 
 def test_a_device_lost_while_recovering_is_device_unavailable(no_backoff):
     def wait_idle():
         raise DeviceUnavailable("Appium server unreachable")
 
-    with pytest.raises(RunStopped) as stopped:
-        recovering_step(wait_idle).recover(DeviceError("first"))
-    assert stopped.value.stop_reason == "device_unavailable"
+    stopped = recovering_step(wait_idle).recover(DeviceError("first"))
+    assert isinstance(stopped, Stop) and stopped.stop_reason == "device_unavailable"
 
 
 # Old `uiautomator dump`s: `<node>` tags, NAF nodes, no width or height, zero-size and off-screen bounds, WebViews.
@@ -327,7 +324,7 @@ def test_the_same_screen_in_two_languages_is_one_screen():
     assert parse_screen(english).screen_id == parse_screen(arabic).screen_id
 
 
-# DroidBot's view trees.
+# DroidBot's view trees, as `runservice app import-droidbot` converts them (one converter: the importer's).
 
 
 def view(index: int, parent: int, children: list[int], cls: str, bounds, **fields) -> dict:
@@ -348,49 +345,88 @@ VIEWS = [
 ]
 STATE = {"tag": "t", "state_str": "abc", "state_str_content_free": "def",
          "foreground_activity": "com.example.db/.ui.MainActivity", "views": VIEWS}
+BOX = [[0, 0], [1, 1]]
+
+
+def screen_of(state: State):
+    return parse_screen(state.page_source, activity=state.activity, package=state.package)
 
 
 def test_a_droidbot_view_tree_becomes_page_source_our_parser_reads():
-    source = page_source_from_views(VIEWS)
+    source = page_source(VIEWS)
     assert source.startswith("<?xml") and 'width="1080" height="1920"' in source
     screen = parse_screen(source)
-    assert [e.short_class for e in screen.elements] == ["FrameLayout", "LinearLayout", "Button", "Custom$Inner",
-                                                        "TextView"]
+    assert [e.short_class for e in screen.elements] == ["FrameLayout", "LinearLayout", "Button", "Custom$Inner"]
     add = screen.elements[2]
     assert add.text == "Add task" and add.clickable and add.resource_id == "com.example.db:id/add"
     assert add.bounds == (0, 72, 540, 200)
-    assert screen.elements[3].scrollable and not screen.elements[4].displayed
+    assert screen.elements[3].scrollable and screen.elements[3].class_name == "com.example.db.Custom$Inner"
+
+
+def test_views_the_user_cannot_see_are_left_out_with_what_they_hold_as_uiautomator2_does():
+    assert "hidden" not in page_source(VIEWS)  # DroidBot's `visible` is the accessibility flag UiAutomator2 reads
+    shown = [dict(v, children=[]) if v["temp_id"] == 3 else v for v in VIEWS[:4]]
+    assert parse_screen(page_source(VIEWS)).screen_id == parse_screen(page_source(shown)).screen_id
+    covered = [view(0, -1, [1], "android.widget.FrameLayout", [[0, 0], [1080, 1920]]),
+               view(1, 0, [2], "android.widget.LinearLayout", [[0, 0], [1080, 400]], visible=False),
+               view(2, 1, [], "android.widget.Button", [[0, 0], [540, 200]], clickable=True, text="Inside")]
+    assert [e.short_class for e in parse_screen(page_source(covered)).elements] == ["FrameLayout"]
 
 
 def test_a_droidbot_state_is_a_screen_in_its_foreground_activity():
-    screen = screen_from_state(STATE)
+    state = state_from_json(json.dumps(STATE))
+    screen = screen_of(state)
     assert (screen.package, screen.activity) == ("com.example.db", ".ui.MainActivity")
-    assert screen.screen_id == screen_from_state(json.loads(json.dumps(STATE))).screen_id
+    assert screen.screen_id == screen_of(state_from_json(json.dumps(STATE).encode())).screen_id
     changed = [dict(v, text="Other") if v["temp_id"] == 2 else v for v in VIEWS]
-    assert screen_from_state({**STATE, "views": changed}).screen_id == screen.screen_id
+    assert screen_of(state_from_json(json.dumps({**STATE, "views": changed}))).screen_id == screen.screen_id
+    named_in_full = {**STATE, "foreground_activity": "com.example.db/com.example.db.ui.MainActivity"}
+    assert screen_of(state_from_json(json.dumps(named_in_full))).screen_id == screen.screen_id
 
 
 @pytest.mark.parametrize("text, says", [
-    ("", "empty"), ("  \n", "empty"), ("{", "not JSON"), (b"\xff\xfe\x00", "not JSON"), ("[]", "no `views`"),
-    ('{"views": []}', "no `views`"), ('{"event": {"event_type": "touch"}}', "no `views`"), ("null", "no `views`"),
+    ("", "empty"), ("  \n", "empty"), ("{", "not JSON"), ('{"views": [{"parent": -1', "not JSON"),
+    (b"\xff\xfe\x00", "not JSON"), ("[]", "not a JSON object"), ("null", "not a JSON object"),
+    ('{"views": []}', "no views"), ('{"event": {"event_type": "touch"}}', "no views"),
+    ('{"views": [{"parent": -1}]}', "no views or state_str"),
 ])
-def test_files_that_are_no_droidbot_state_raise_a_view_tree_error(text, says):
-    with pytest.raises(ViewTreeError, match=says):
+def test_files_that_are_no_droidbot_state_say_what_they_are(text, says):
+    with pytest.raises(BrokenFile, match=says):
         state_from_json(text)
 
 
 @pytest.mark.parametrize("views, says", [
-    ([view(0, -1, [5], "a.B", [[0, 0], [1, 1]])], "not in the list"),
-    ([view(0, -1, [1], "a.B", [[0, 0], [1, 1]]), view(1, 0, [0], "a.C", [[0, 0], [1, 1]])], "reached twice"),
-    ([view(0, 1, [], "a.B", [[0, 0], [1, 1]])], "no view is a root"),
+    ([view(0, -1, [1], "a.B", BOX), view(1, 0, [0], "a.C", BOX)], "view 0 is reached twice"),
+    ([view(0, -1, [1, 1], "a.B", BOX), view(1, 0, [], "a.C", BOX)], "view 1 is reached twice"),
+    ([view(0, 1, [], "a.B", BOX)], "no root view"),
+    ([view(0, -1, [], "a.B", BOX), view(1, 0, [], "a.C", BOX)], "view 1 is reached from no root"),
+    ([view(0, -1, [], "a.B", BOX), "a.C"], "view 1 is no JSON object"),
     ([], "no views"),
 ])
-def test_broken_view_trees_raise_a_view_tree_error(views, says):
+def test_views_that_are_no_tree_raise_a_view_tree_error_and_are_no_state(views, says):
     with pytest.raises(ViewTreeError, match=says):
-        page_source_from_views(views)
+        page_source(views)
+    with pytest.raises(BrokenFile, match=says if views else "no views"):
+        state_from_json(json.dumps({**STATE, "views": views}))
+
+
+def test_a_child_the_list_does_not_have_is_passed_over_and_the_rest_read():
+    cut_short = [view(0, -1, [1, 2, 3], "android.widget.FrameLayout", [[0, 0], [1080, 1920]]),
+                 view(1, 0, [], "android.widget.Button", [[0, 0], [540, 200]], clickable=True)]
+    assert [e.short_class for e in parse_screen(page_source(cut_short)).elements] == ["FrameLayout", "Button"]
+
+
+def test_a_chain_of_views_deeper_than_android_draws_is_refused_not_a_recursion_error():
+    def chain(depth: int) -> list[dict]:
+        return [view(i, i - 1, [i + 1] if i + 1 < depth else [], "a.B", BOX) for i in range(depth)]
+    with pytest.raises(ViewTreeError, match="deeper than"):
+        page_source(chain(MAX_DEPTH))  # in its <hierarchy>, deeper than our parser reads
+    assert len(parse_screen(page_source(chain(MAX_DEPTH - 1))).elements) == MAX_DEPTH - 1
 
 
 def test_missing_fields_take_android_defaults_and_missing_bounds_an_empty_box():
-    screen = parse_screen(page_source_from_views([{"parent": -1, "children": [], "class": None}]))
-    (element,) = screen.elements
-    assert element.class_name == "" and element.enabled and not element.displayed
+    (element,) = parse_screen(page_source([{"parent": -1, "children": [], "class": None}])).elements
+    assert element.class_name == "android.view.View" and element.enabled and not element.displayed
+    nulls = {"parent": -1, "class": "a.B", "bounds": BOX, "enabled": None, "clickable": None, "visible": None}
+    (element,) = parse_screen(page_source([nulls])).elements
+    assert element.enabled and not element.clickable and element.displayed
