@@ -25,9 +25,9 @@ WATCHED_KINDS = frozenset({"tap", "long_press"})
 
 
 class FindingsWatch:
-    def __init__(self, run: RunContext) -> None:
-        self.run, self.node, self.journal = run, run.node, run.journal
-        self.package = run.package
+    def __init__(self, context: RunContext) -> None:
+        self.context, self.node, self.journal = context, context.node, context.journal
+        self.package = context.package
         self.frozen: tuple[Screen, Action, int, float] | None = None  # the action after which nothing changed
         self.logcat_error: str | None = None
         self.watched: set[tuple[str, str]] = set()  # (screen, action) pairs whose stillness was watched
@@ -37,7 +37,7 @@ class FindingsWatch:
         adb_shell or log permission, a dropped session) does not fail the run: findings go on from the
         dialogs alone, and say why they have no stack."""
         try:
-            messages = self.run.device.logcat()
+            messages = self.context.device.logcat()
         except DeviceError as error:
             self.logcat_error = f"logcat could not be read: {error}"
             return []
@@ -56,7 +56,7 @@ class FindingsWatch:
             if kind in kinds:
                 report = next((c for c in crashes if c.kind == kind), None)
                 self._problem(step, kind, report, before, action)
-        if kinds or self.run.observer.last_source != before_source:
+        if kinds or self.context.observer.last_source != before_source:
             self.frozen = None  # it answered (late, maybe), or its freeze is reported
         return after
 
@@ -64,15 +64,15 @@ class FindingsWatch:
         """`after`, or what shows once a tap that left the page source exactly as it was has had time to
         show a freeze (an ANR dialog) or its late effect."""
         key = (before.screen_id, action.action_id)
-        if not _may_freeze(action) or self.run.observer.last_source != before_source or key in self.watched:
+        if not _may_freeze(action) or self.context.observer.last_source != before_source or key in self.watched:
             return after
         self.watched.add(key)
-        return self.run.observer.wait_change(before_source, FREEZE_WATCH_SECONDS) or after
+        return self.context.observer.wait_change(before_source, FREEZE_WATCH_SECONDS) or after
 
     def _track_freeze(self, step: int, before: Screen, before_source: str, action: Action) -> None:
         """An ANR's trigger is the action after which the screen stopped changing: the first of the
         actions in a row that left the page source exactly as it was."""
-        if self.frozen is None and _may_freeze(action) and self.run.observer.last_source == before_source:
+        if self.frozen is None and _may_freeze(action) and self.context.observer.last_source == before_source:
             self.frozen = (before, action, step, time.monotonic())
 
     def _problem(self, step: int, kind: str, report: LogcatCrash | None, before: Screen, action: Action) -> None:
@@ -81,7 +81,7 @@ class FindingsWatch:
             before, action, _, since = self.frozen
             frozen_for = round(time.monotonic() - since, 1)
         sig = signature(kind, self.package, report, before.activity, action.action_id)
-        fid = finding_id(self.run.run_id, sig)
+        fid = finding_id(self.context.run_id, sig)
         if not self.journal.met(sig, fid, kind, (before.screen_id, action.action_id), before.activity, frozen_for):
             self.node.record(Run.record_recurrence, finding_id=fid, step_ordinal=step)
             return
@@ -93,19 +93,19 @@ class FindingsWatch:
 
     def _evidence(self, report: LogcatCrash | None) -> dict[str, str]:
         """What showed after the action (the dialog), and the logcat excerpt when there is one."""
-        artifacts = self.run.artifacts
-        evidence = {"screenshot": artifacts.put(self.run.device.screenshot_png(), "image/png"),
-                    "pageSource": artifacts.put(self.run.observer.last_source.encode(), "application/xml")}
+        artifacts = self.context.artifacts
+        evidence = {"screenshot": artifacts.put(self.context.device.screenshot_png(), "image/png"),
+                    "pageSource": artifacts.put(self.context.observer.last_source.encode(), "application/xml")}
         if report is not None:
             evidence["logcat"] = artifacts.put(report.excerpt.encode(), "text/plain")
         return evidence
 
     def new_screen(self, step: int, screen: Screen, source: str, artifacts: dict[str, str]) -> None:
         """The accessibility rules on a screen met for the first time (only the app's own are checked)."""
-        density = self.run.device.screen_density() or DEFAULT_DENSITY
+        density = self.context.device.screen_density() or DEFAULT_DENSITY
         for issue in accessibility_issues(screen, density, page_source=source, package=self.package):
             sig = accessibility_signature(issue.rule, screen.screen_id, issue.action_id)
-            fid = finding_id(self.run.run_id, sig)
+            fid = finding_id(self.context.run_id, sig)
             if not self.journal.met(sig, fid, "accessibility", (screen.screen_id, issue.action_id), screen.activity):
                 continue
             self.node.record(Run.detect_finding, finding_id=fid, kind="accessibility", signature=sig,

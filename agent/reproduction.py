@@ -26,10 +26,10 @@ POLL_SECONDS = 0.1
 
 
 class Reproduction:
-    def __init__(self, run: RunContext, findings: FindingsWatch) -> None:
-        self.run, self.node, self.journal, self.findings = run, run.node, run.journal, findings
-        self.package = run.package
-        self.step = run.figures.steps  # its ordinals follow the last exploration step
+    def __init__(self, context: RunContext, findings: FindingsWatch) -> None:
+        self.context, self.node, self.journal, self.findings = context, context.node, context.journal, findings
+        self.package = context.package
+        self.step = context.figures.steps  # its ordinals follow the last exploration step
 
     def run(self) -> None:
         for finding_id, kind in list(self.journal.kinds.items()):
@@ -51,10 +51,10 @@ class Reproduction:
         # Then with what was done on each screen of that route on the visit that left it the same way.
         legs = [(step["fromScreen"], step["actionId"], step["toScreen"]) for step in route]
         return reproduction_steps(journal.transitions, journal.start, (screen_id, action),
-                                  journal.visit_actions(legs), by_id, self.run.inputs)
+                                  journal.visit_actions(legs), by_id, self.context.inputs)
 
     def reproduce(self, finding_id: str, steps: list[dict[str, Any]] | None) -> dict[str, int]:
-        attempts = self.run.settings.reproduce_attempts if steps else 0
+        attempts = self.context.settings.reproduce_attempts if steps else 0
         reproduced = sum(self._attempt(finding_id, steps) for _ in range(attempts))
         self.node.record(Run.record_reproduction, finding_id=finding_id, attempts=attempts, reproduced=reproduced,
                          steps=steps or [])
@@ -62,7 +62,7 @@ class Reproduction:
 
     def _attempt(self, finding_id: str, steps: list[dict[str, Any]]) -> bool:
         """One replay from a fresh launch: True when the same signature showed again."""
-        device, observer = self.run.device, self.run.observer
+        device, observer = self.context.device, self.context.observer
         try:
             device.terminate_app(self.package)
             device.activate_app(self.package)
@@ -72,7 +72,7 @@ class Reproduction:
                 if self.node.cancel_requested():
                     raise cancelled()
                 self.step += 1
-                perform(device, _action(step, self.run.inputs))
+                perform(device, _action(step, self.context.inputs))
                 self.node.record(Run.record_action, step_ordinal=self.step, screen_id=step["fromScreen"],
                                  action=_public(step), reproducing=finding_id)
                 observer.wait_idle()
@@ -88,7 +88,7 @@ class Reproduction:
         reports: list[Any] = []
         while True:
             reports += self.findings.read_logcat()
-            screen = self.run.observer.screen()
+            screen = self.context.observer.screen()
             dialog = system_dialog(screen)
             if dialog is not None or any(r.kind == kind for r in reports) or time.monotonic() >= deadline:
                 break
@@ -96,7 +96,7 @@ class Reproduction:
                 raise cancelled()
             time.sleep(POLL_SECONDS)
         if dialog is not None:
-            self.run.device.tap(DISMISS)
+            self.context.device.tap(DISMISS)
         report = next((r for r in reports if r.kind == kind), None)
         if dialog != kind and report is None:
             return False

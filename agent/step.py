@@ -21,9 +21,9 @@ RETRY_BACKOFF_SECONDS = (0.2, 0.5, 1.0)
 
 
 class ExplorationStep:
-    def __init__(self, run: RunContext, findings: FindingsWatch) -> None:
-        self.run, self.node, self.findings = run, run.node, findings
-        self.goal = goal_text(run.goal) if run.goal else None
+    def __init__(self, context: RunContext, findings: FindingsWatch) -> None:
+        self.context, self.node, self.findings = context, context.node, findings
+        self.goal = goal_text(context.goal) if context.goal else None
         self.consecutive_errors = 0
 
     def run_step(self, step: int, screen: Screen) -> Screen | Stop:
@@ -38,7 +38,7 @@ class ExplorationStep:
             failure = error  # `error` is unbound when the except block ends
             return self.node("RecoverFromError", step, lambda: self.recover(failure), _screen_detail)
         finally:
-            telemetry.step_done(self.run.udid, started, waited)
+            telemetry.step_done(self.context.udid, started, waited)
         self.consecutive_errors = 0
         return after
 
@@ -46,7 +46,7 @@ class ExplorationStep:
         perceived = self.node("Perceive", step, lambda: self.perceive(step, screen), lambda d: d)
         if isinstance(perceived, Stop):
             return perceived
-        actions = self.node("EnumerateActions", step, lambda: enumerate_actions(screen, self.run.inputs),
+        actions = self.node("EnumerateActions", step, lambda: enumerate_actions(screen, self.context.inputs),
                             _actions_detail)
         action = self.node("ChooseAction", step, lambda: self.choose(step, screen, actions), _action_detail)
         if isinstance(action, Stop):
@@ -62,11 +62,11 @@ class ExplorationStep:
         return go_on if isinstance(go_on, Stop) else after
 
     def perceive(self, step: int, screen: Screen) -> dict[str, Any] | Stop:
-        figures, run = self.run.figures, self.run
+        figures, context = self.context.figures, self.context
         with telemetry.waiting():  # the store and Appium: not the agent's own time
             artifacts = {
-                "pageSource": run.artifacts.put(run.observer.last_source.encode(), "application/xml"),
-                "screenshot": run.artifacts.put(run.device.screenshot_png(), "image/png"),
+                "pageSource": context.artifacts.put(context.observer.last_source.encode(), "application/xml"),
+                "screenshot": context.artifacts.put(context.device.screenshot_png(), "image/png"),
             }
         self.node.record(Run.record_screen, step_ordinal=step, screen_id=screen.screen_id,
                          activity=screen.activity, package=screen.package,
@@ -78,70 +78,70 @@ class ExplorationStep:
             figures.activities.add(screen.activity)
             self.node.record(Run.discover_screen, step_ordinal=step,
                              screen_id=screen.screen_id, activity=screen.activity)
-            self.findings.new_screen(step, screen, run.observer.last_source, artifacts)
+            self.findings.new_screen(step, screen, context.observer.last_source, artifacts)
         if self.goal and (screen_shows(screen, self.goal) or (new_screen and self.policy_sees_goal(step, screen))):
             return Stop.completed("goal_reached")
         return {"screenId": screen.screen_id, **artifacts}
 
     def policy_sees_goal(self, step: int, screen: Screen) -> bool:
         """A policy may judge a new screen against the goal too (the llm policy asks its model)."""
-        judge = getattr(self.run.policy, "goal_reached", None)
+        judge = getattr(self.context.policy, "goal_reached", None)
         reached = judge(screen) is True if judge else False
         self.record_llm_calls(step, None)
         return reached
 
     def choose(self, step: int, screen: Screen, actions: tuple[Action, ...]) -> Action | Stop:
-        action = self.run.policy.choose(screen, actions)
+        action = self.context.policy.choose(screen, actions)
         self.record_llm_calls(step, action.action_id if action else None)
         return Stop.completed("explored") if action is None else action
 
     def record_llm_calls(self, step: int, action_id: str | None) -> None:
         """One `agent.llm.called` per use of the model since the last look (policies without one have none)."""
-        take_calls = getattr(self.run.policy, "take_calls", None)
+        take_calls = getattr(self.context.policy, "take_calls", None)
         for call in take_calls() if take_calls else ():
-            self.run.figures.count_llm_call(call.cached, call.reason, call.prompt_tokens, call.completion_tokens)
+            self.context.figures.count_llm_call(call.cached, call.reason, call.prompt_tokens, call.completion_tokens)
             self.node.record(Run.record_llm_call, step_ordinal=step, purpose=call.purpose, model=call.model,
                              prompt_tokens=call.prompt_tokens, completion_tokens=call.completion_tokens,
                              latency_ms=call.latency_ms, cached=call.cached, outcome=call.outcome,
                              reason=call.reason, action_id=action_id, goal_reached=call.goal_reached)
 
     def act(self, step: int, screen: Screen, action: Action) -> None:
-        if not perform(self.run.device, action):
-            self.run.policy.reached_end(screen, action)  # spares the scroll that would find it out
+        if not perform(self.context.device, action):
+            self.context.policy.reached_end(screen, action)  # spares the scroll that would find it out
         self.node.record(Run.record_action, step_ordinal=step, screen_id=screen.screen_id,
                          action=public(action))
 
     def verify(self, step: int, before: Screen, action: Action) -> Screen | Stop:
-        observer = self.run.observer
+        observer = self.context.observer
         before_source = observer.last_source
         after = self.findings.after_action(step, before, before_source, action, observer.wait_idle())
-        self.run.policy.observe(before, action, after)
+        self.context.policy.observe(before, action, after)
         if not after.in_app(observer.package):
             dialog = system_dialog(after)
             after = self.node("RestartApp", step, lambda: self.restart_app(dialog), _screen_detail)
             if isinstance(after, Stop):
                 return after
-        self.run.journal.acted(before.screen_id, action.to_dict(), after.screen_id)
+        self.context.journal.acted(before.screen_id, action.to_dict(), after.screen_id)
         self._record_transition(step, before, action, after)
         return after
 
     def restart_app(self, dialog: str | None = None) -> Screen | Stop:
         """The app crashed or left the foreground: close Android's crash or ANR dialog if one shows (a
         dialog left open would cover the relaunched app on a device), bring the app back and look again."""
-        run = self.run
-        run.figures.restarts += 1
+        context = self.context
+        context.figures.restarts += 1
         if dialog is not None:
-            run.device.tap(DISMISS)
-        run.device.activate_app(run.package)
-        screen = run.observer.wait_idle()
-        if not screen.in_app(run.observer.package):
+            context.device.tap(DISMISS)
+        context.device.activate_app(context.package)
+        screen = context.observer.wait_idle()
+        if not screen.in_app(context.observer.package):
             return Stop.failed("app_launch_failed", "the app did not come back to the foreground")
-        run.journal.launched(screen.screen_id)
+        context.journal.launched(screen.screen_id)
         return screen
 
     def _record_transition(self, step: int, before: Screen, action: Action, after: Screen) -> None:
         key = (before.screen_id, action.action_id, after.screen_id)
-        figures, progress = self.run.figures, self.run.progress
+        figures, progress = self.context.figures, self.context.progress
         if key in figures.transitions:
             progress.record(new_screen=False, new_transition=False)
             return
@@ -152,22 +152,22 @@ class ExplorationStep:
                          action=public(action), to_screen=after.screen_id)
 
     def detect_progress(self) -> bool | Stop:
-        return Stop.completed("no_progress") if self.run.progress.stalled else False
+        return Stop.completed("no_progress") if self.context.progress.stalled else False
 
     def should_continue(self, step: int) -> Stop | None:
-        run = self.run
-        if step >= run.max_steps:
+        context = self.context
+        if step >= context.max_steps:
             return Stop.completed("max_steps")
-        if time.monotonic() - run.figures.started > run.settings.run_timeout_seconds:
+        if time.monotonic() - context.figures.started > context.settings.run_timeout_seconds:
             return Stop.completed("timeout")
         return None
 
     def recover(self, error: DeviceError) -> Screen | Stop:
         """Retry perception with backoff; the run fails after repeated errors (a retry that fails too
         counts as one). Cancel interrupts the wait."""
-        observer = self.run.observer
+        observer = self.context.observer
         while True:
-            self.run.figures.errors += 1
+            self.context.figures.errors += 1
             self.consecutive_errors += 1
             if self.consecutive_errors > MAX_CONSECUTIVE_ERRORS:
                 return Stop.failed("device_error", str(error))

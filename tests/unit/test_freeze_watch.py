@@ -24,9 +24,9 @@ class StillObserver:
 
 def watch() -> tuple[FindingsWatch, StillObserver]:
     observer = StillObserver()
-    run = SimpleNamespace(node=None, package=PKG, observer=observer, journal=FindingsJournal(),
+    context = SimpleNamespace(node=None, package=PKG, observer=observer, journal=FindingsJournal(),
                           device=SimpleNamespace(logcat=lambda: []))
-    return FindingsWatch(run), observer
+    return FindingsWatch(context), observer
 
 
 def test_a_declared_tap_that_changed_nothing_is_watched_once_and_starts_the_frozen_row():
