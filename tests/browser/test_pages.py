@@ -238,7 +238,7 @@ def test_with_api_keys_the_pages_ask_for_one_and_show_only_the_tenants_runs(serv
 PURPOSES = {"rank": "rank actions", "choose": "choose action", "goal": "goal check"}
 
 
-def test_an_llm_run_page_shows_its_policy_and_each_model_call(service, api, browser, shot):
+def test_an_llm_run_page_shows_its_policy_and_each_model_call(service, api, browser, shot, llm_proxy):
     run_id = start(service, api, "settings", maxSteps=3, policy="llm")
     open_run(browser, service.api_url, run_id)  # live or, if the run is quick, replayed: the same page
     events = read_stream(api, run_id)  # until the end

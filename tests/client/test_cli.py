@@ -182,7 +182,7 @@ def model_calls(url: str, run_id: str) -> list[dict[str, Any]]:
         return [event.data for event in client.events(run_id) if event.name == "agent.llm.called"]
 
 
-def test_an_llm_run_from_the_command_line_and_its_model_calls_in_get(url, appium_server):
+def test_an_llm_run_from_the_command_line_and_its_model_calls_in_get(url, appium_server, llm_proxy):
     done = runservice(*start_args(appium_server, "settings", max_steps=2), "--policy", "llm", "--wait", url=url,
                       timeout=LLM_RUN_SECONDS)
 

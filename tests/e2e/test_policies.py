@@ -75,7 +75,7 @@ def test_a_plugin_policy_can_say_that_a_screen_reaches_the_goal(api, appium_serv
     assert events[-1]["data"]["metrics"]["steps"] == 1
 
 
-def test_an_llm_run_asks_the_real_model_and_counts_its_tokens(api, appium_server):
+def test_an_llm_run_asks_the_real_model_and_counts_its_tokens(api, appium_server, llm_proxy):
     run_id = start(api, start_body(appium_server, policy="llm", inputs=LOGIN, maxSteps=6))
     events = read_stream(api, run_id)
 
