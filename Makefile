@@ -7,13 +7,27 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 LLM_INSTALLED := $(VENV)/.llm-installed
 
-.PHONY: run test test-real setup appium appium-setup web-setup apks-setup browser-setup llm llm-setup bench metrics clean
+.PHONY: run test test-unit test-integration test-e2e lint test-real setup appium appium-setup web-setup apks-setup browser-setup llm llm-setup bench metrics clean
 
 run: setup ## start PostgreSQL, Ray, Appium + simulator, the actors and the API (foreground)
 	$(PY) launcher.py
 
-test: setup browser-setup llm-setup ## run the whole test suite on real PostgreSQL, Ray, Appium, Chromium and a local model
+test: setup browser-setup llm-setup lint ## run the whole test suite on real PostgreSQL, Ray, Appium, Chromium and a local model
 	$(PY) -m pytest
+
+# The layers, each on its own (`make test` runs them all):
+test-unit: $(INSTALLED) lint ## the domain, the agent on an in-memory device, the client: no Ray, PostgreSQL, Node or model running
+	$(PY) -m pytest tests/unit
+
+test-integration: setup llm-setup ## PostgreSQL, the Appium simulator, the agent on it, the model client: no Ray, no HTTP API
+	$(PY) -m pytest tests/integration tests/sim
+
+test-e2e: setup browser-setup llm-setup ## the whole service through Ray Serve: HTTP, SSE, the client, the CLI, the pages, faults, a cluster
+	$(PY) -m pytest tests/e2e tests/client tests/browser tests/multinode
+
+lint: $(INSTALLED) ## the import layers (import-linter contracts in pyproject.toml) and ruff
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 
 # The real apps' material (DESIGN.md "Real apps") is not in the repository: REAL_APPS_DIR says where it is.
 REAL_APPS_DIR ?= $(CURDIR)/../shared/real-apps

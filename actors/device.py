@@ -81,7 +81,7 @@ class DeviceWorker:
             if run_id is not None:
                 try:
                     self._run(run_id)
-                except Exception:  # noqa: BLE001 - a bug in one run must not stop the device's loop
+                except Exception:
                     self.log.exception("run crashed the worker loop", extra={"runId": run_id})
 
     def _run(self, run_id: str) -> None:

@@ -76,7 +76,7 @@ class PagedProjectionRunner:
                     positions[index] = mine[-1][1].notification_id
                     if index == 0 and self.after_page:
                         self.after_page([event for event, _ in mine])
-        except BaseException as error:  # noqa: BLE001 - kept for close() and wait() to raise
+        except BaseException as error:
             self.error = error
         finally:
             self.is_interrupted.set()
@@ -162,7 +162,7 @@ class Projections:
     def _restart(self, runner: PagedProjectionRunner) -> PagedProjectionRunner:
         try:
             runner.close()  # joins its thread, closes its pool, re-raises its error
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.log.warning("runner stopped; restarting", extra={"error": str(error)[:300]})
         finally:
             for view in runner.views:
@@ -170,6 +170,6 @@ class Projections:
         while True:
             try:
                 return self.factory()
-            except Exception as error:  # noqa: BLE001 - the database is still down: try again
+            except Exception as error:
                 self.log.warning("runner restart failed", extra={"error": str(error)[:300]})
                 time.sleep(RESTART_BACKOFF_SECONDS)

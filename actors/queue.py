@@ -226,7 +226,7 @@ class JobQueue:
             self._report()
             try:
                 unfinished = await asyncio.to_thread(self.store.unfinished_run_ids)
-            except Exception as error:  # noqa: BLE001 - the database may be restarting; sweep again later
+            except Exception as error:
                 self.log.warning("sweep failed", extra={"error": str(error)[:300]})
             else:
                 self._offer(unfinished)
@@ -238,5 +238,5 @@ class JobQueue:
                 await asyncio.to_thread(self.store.leases.hold, run_id, args[0], self.core.lease_seconds)
             else:
                 await asyncio.to_thread(self.store.leases.release, run_id)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.log.warning("lease not persisted", extra={"runId": run_id, "error": str(error)[:300]})

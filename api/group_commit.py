@@ -52,7 +52,7 @@ class GroupCommit(Generic[Item, Result]):
             results = await self.commit([item for item, _ in batch])
             if len(results) != len(batch):
                 raise RuntimeError(f"a commit of {len(batch)} items answered {len(results)}")
-        except Exception as error:  # noqa: BLE001 - each caller gets it
+        except Exception as error:
             for _, future in batch:
                 if not future.done():  # not a caller that went away
                     future.set_exception(error)

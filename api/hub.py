@@ -131,7 +131,7 @@ class EventHub:
     async def _load(self, run_id: str, history: History) -> None:
         try:
             events = await asyncio.to_thread(self.runs.run_events, run_id)
-        except Exception as error:  # noqa: BLE001 - every waiter gets it (503 while the database is down)
+        except Exception as error:
             self._forget(run_id, history)
             history.loaded.set_exception(error)
             return
@@ -163,7 +163,7 @@ class EventHub:
                     self.position = page[-1].id
                     if frames := [frame for n in page if (frame := self._decode(n))]:
                         self.loop.call_soon_threadsafe(self._deliver_all, frames)
-            except Exception as error:  # noqa: BLE001 - the database restarts; streams must not die with it
+            except Exception as error:
                 self.log.warning("subscription lost; resubscribing", extra={"error": str(error)[:300]})
                 self.stopping.wait(RESUBSCRIBE_SECONDS)
 

@@ -118,7 +118,7 @@ class Bench:
 def _swallow_lease_lost(agent: AgentRun) -> None:
     try:
         agent.execute()
-    except Exception:  # noqa: BLE001 - LeaseLost, when taken over: the lost worker's fate
+    except Exception:
         pass
 
 

@@ -142,7 +142,7 @@ def run_phase(args: argparse.Namespace) -> None:
             ray.init(address="local", namespace=settings.ray_namespace, include_dashboard=False, num_cpus=2,
                      log_to_driver=False, resources=settings.device_resources())
             break
-        except Exception as error:  # noqa: BLE001 - "The current node timed out during startup"
+        except Exception as error:
             ray.shutdown()
             if attempt == 2 or "timed out" not in str(error):
                 raise

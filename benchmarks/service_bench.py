@@ -51,7 +51,7 @@ from bench_common import free_port, pct, table, wait_until  # noqa: E402
 from stream_opening import stream_opening  # noqa: E402
 import launcher  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from domain.run import Run
+from domain.run import Run  # noqa: E402
 
 PHASES = {
     "serve-default": {"devices": 0, "env": {}},
@@ -196,7 +196,7 @@ class StreamReader:
                             self.events.append({"id": int(sse.id), "event": sse.event, "data": json.loads(sse.data),
                                                 "at": now, "wall": wall})
                             self.changed.notify_all()
-        except BaseException as error:  # noqa: BLE001 - reported by the waiting side
+        except BaseException as error:
             self.error = error
         finally:
             with self.changed:

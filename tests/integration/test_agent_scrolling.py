@@ -14,7 +14,7 @@ from tests.integration.test_agent import assert_one_terminal, h  # noqa: F401 - 
 RECIPES = ("com.example.recipes", ".RecipesHomeActivity")
 
 
-def test_scrolling_and_long_presses_reach_every_activity_and_a_list_stays_one_screen(h):  # noqa: F811
+def test_scrolling_and_long_presses_reach_every_activity_and_a_list_stays_one_screen(h):
     finished = h.explore(sample_app("recipes"), RECIPES, max_steps=250)
     assert_one_terminal(finished, "run.completed", "completed", "explored")
     model = json.loads(open(sample_app("recipes")).read())
@@ -42,7 +42,7 @@ def test_scrolling_and_long_presses_reach_every_activity_and_a_list_stays_one_sc
     assert [t["fromScreen"] for t in imports] == [recipes]
 
 
-def test_each_perception_carries_the_screens_outline(h):  # noqa: F811
+def test_each_perception_carries_the_screens_outline(h):
     finished = h.explore(sample_app("recipes"), RECIPES, max_steps=3)
     first = finished.named("agent.screen.perceived")[0]
     assert 'Button#all_recipes "All recipes"' in first["elements"]

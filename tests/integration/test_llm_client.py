@@ -132,11 +132,11 @@ class CannedModel(ThreadingHTTPServer):
 class CannedHandler(BaseHTTPRequestHandler):
     server: CannedModel
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self._record(None)
         self._send(200, self.server.models)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._record(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
         self._send(self.server.status, self.server.answer)
 

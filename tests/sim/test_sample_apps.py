@@ -20,7 +20,7 @@ def reachable_screens(model):
     while queue:
         screen = model["screens"][queue.popleft()]
         elements = screen.get("elements", [])
-        for el in elements + [item for el in elements for item in el.get("items", [])]:
+        for el in elements + [item for parent in elements for item in parent.get("items", [])]:
             if el.get("enabled", True) is False or el.get("visible", True) is False:
                 continue
             for rule in el.get("onClick", []) + el.get("onLongClick", []):
@@ -84,7 +84,7 @@ def rules(model):
     """Every rule of every element and list item: (screen name, element id, rule)."""
     for name, screen in model["screens"].items():
         elements = screen.get("elements", [])
-        for el in elements + [item for el in elements for item in el.get("items", [])]:
+        for el in elements + [item for parent in elements for item in parent.get("items", [])]:
             for rule in el.get("onClick", []) + el.get("onLongClick", []):
                 yield name, el.get("id"), rule
 

@@ -69,7 +69,7 @@ def centre(element) -> tuple[int, int]:
 def test_a_list_shows_rows_items_and_is_scrollable(scroll_app):
     d = scroll_app()
     assert shown(d) == ["Recipe 0", "Recipe 1", "Recipe 2", "Recipe 3"]
-    node = source_tree(d).find(f".//*[@resource-id='com.example.scroll:id/recipes']")
+    node = source_tree(d).find(".//*[@resource-id='com.example.scroll:id/recipes']")
     assert node.get("scrollable") == "true" and len(list(node)) == 4
     assert by_id(d, "title").get_attribute("scrollable") == "false"
     assert by_id(d, "recipes").get_attribute("scrollable") == "true"

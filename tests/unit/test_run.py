@@ -538,7 +538,7 @@ def test_a_paused_run_does_not_start_and_records_nothing(started):
 
     with pytest.raises(IllegalTransition):
         run.start("device-1", LEASE)
-    for name, command in node_commands():
+    for _, command in node_commands():
         with pytest.raises(IllegalTransition):
             command(run)
     with pytest.raises(IllegalTransition):

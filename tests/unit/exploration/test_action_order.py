@@ -110,8 +110,9 @@ def tasks_page() -> str:
                  clickable=True),
             *extra,
         ))
-    minus = lambda y: node("android.widget.Button", rid="minus", desc="Negative", bounds=(940, y, 1080, y + 150),
-                           clickable=True)
+    def minus(y: int) -> str:
+        return node("android.widget.Button", rid="minus", desc="Negative", bounds=(940, y, 1080, y + 150),
+                    clickable=True)
     return hierarchy(frame(
         node("android.view.ViewGroup", rid="toolbar", bounds=row(0, 150), children=(
             node("android.widget.ImageButton", desc="Navigate up", bounds=(0, 0, 150, 150), clickable=True),
