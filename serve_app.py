@@ -14,7 +14,6 @@ from fastapi import FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from ray import serve
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from ulid import ULID
 
 from actors.placement import ON_HEAD, actor_name, placement_report
 from actors.queue import QUEUE_NAME
@@ -46,7 +45,7 @@ from domain.findings.run_facts import device_caps_of, run_for_report, run_for_te
 from domain.findings.generated_test import NoTestScript, finding_test_script
 from domain.graph_diff import diff_graphs
 from domain.recorded_app import NothingPerceived, recorded_app
-from domain.run import PAUSED, Run
+from domain.run import PAUSED, Run, run_id_of
 from domain.screen_graph import ScreenGraphProjection
 from storage.artifacts import ArtifactStore
 from storage.event_recorder import AsyncEventWriter
@@ -64,7 +63,7 @@ mount_static(api)  # the pages' scripts and styles (api/pages.py)
 
 def run_summary(run: Run) -> dict[str, Any]:
     return {
-        "runId": str(ULID.from_uuid(run.id)), "status": run.status, "createdAt": run.created_on,
+        "runId": run.run_id, "status": run.status, "createdAt": run.created_on,
         "updatedAt": run.modified_on, "goal": run.goal, "maxSteps": run.max_steps, "policy": run.policy,
         "app": {**run.app_config, "manifest": run.manifest},
         "workerId": run.worker_id, "attempt": run.attempt, "cancelRequestedAt": run.cancel_requested_at,
@@ -119,7 +118,7 @@ class RunApi:
         admission = await self.admissions.admit(command, idempotency_key)
         if not admission.created:
             response.status_code = 200
-        run_id = str(ULID.from_uuid(admission.run_id))
+        run_id = run_id_of(admission.run_id)
         return StartRunResponse(runId=run_id, createdAt=admission.created_at, streamUrl=f"/run/{run_id}/stream")
 
     @api.post("/run/{run_id}/cancel", response_model=CancelRunResponse)
@@ -127,14 +126,14 @@ class RunApi:
         self.database.check()
         run = self.runs.cancel_run(run_id, self.access.caller(request).tenant_id)
         logger_for("run", "cancel").info("Cancel requested", extra={"runId": run_id, "status": run.status})
-        return CancelRunResponse(runId=str(ULID.from_uuid(run.id)), cancelledAt=run.cancel_requested_at)
+        return CancelRunResponse(runId=run.run_id, cancelledAt=run.cancel_requested_at)
 
     @api.post("/run/{run_id}/pause", response_model=PauseRunResponse)
     def pause(self, run_id: str, request: Request) -> PauseRunResponse:
         """A queued run leaves the queue at once; a running one stops at its next node boundary."""
         self.database.check()
         run = self.runs.pause_run(run_id, self.access.caller(request).tenant_id)
-        run_id = str(ULID.from_uuid(run.id))
+        run_id = run.run_id
         if run.status == PAUSED:
             self.queue.drop.remote(run_id)  # a worker that took it already finds it paused and acks
         logger_for("run", "pause").info("Pause requested", extra={"runId": run_id, "status": run.status})
@@ -145,7 +144,7 @@ class RunApi:
         """A paused run is queued again and continues where it stopped, on any free device."""
         self.database.check()
         run = self.runs.resume_run(run_id, self.access.caller(request).tenant_id)
-        run_id = str(ULID.from_uuid(run.id))  # queued again: the JobQueue follows the log
+        run_id = run.run_id  # queued again: the JobQueue follows the log
         logger_for("run", "resume").info("Resumed", extra={"runId": run_id, "status": run.status})
         return ResumeRunResponse(runId=run_id)
 
@@ -279,18 +278,18 @@ class RunApi:
         return self.graph.get_graph(run_id)
 
     def _findings_of(self, run: Run) -> list[dict[str, Any]]:
-        return self._caught_up_findings(run).get_findings(str(ULID.from_uuid(run.id)))
+        return self._caught_up_findings(run).get_findings(run.run_id)
 
     def _finding_of(self, run: Run, finding_id: str) -> dict[str, Any] | None:
-        return self._caught_up_findings(run).get_finding(str(ULID.from_uuid(run.id)), finding_id)
+        return self._caught_up_findings(run).get_finding(run.run_id, finding_id)
 
     def _caught_up_findings(self, run: Run) -> FindingsView:
         """The findings view once it has every finding event the run had when asked (read-your-writes, as
         for the graph): a client that saw `agent.finding.reproduced` gets the finding's reproduction."""
-        position = self.runs.last_position(str(ULID.from_uuid(run.id)), FindingsProjection.topics)
+        position = self.runs.last_position(run.run_id, FindingsProjection.topics)
         if not self.findings.caught_up(self.runs.name, position):
             self.log.warning("findings view behind the run's events; answering with what it has",
-                             extra={"runId": str(ULID.from_uuid(run.id))})
+                             extra={"runId": run.run_id})
         return self.findings
 
     def _own_run(self, run_id: str, request: Request) -> Run:

@@ -16,7 +16,6 @@ from typing import Any
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
-from ulid import ULID
 
 from domain.run import CANCELED, COMPLETED, FAILED, PAUSED, QUEUED, RUNNING, Run
 
@@ -44,7 +43,7 @@ def _app_config_id(canonical_json: str) -> str:
 
 
 def run_id_of(domain_event: Any) -> str:
-    return str(ULID.from_uuid(domain_event.originator_id))
+    return run_id_of(domain_event.originator_id)
 
 
 # Nodes that come once exploring has ended: reproducing its findings, then stopping.

@@ -11,11 +11,17 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from ulid import ULID
 
 QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
 COMPLETED, FAILED, CANCELED = "completed", "failed", "canceled"
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
 OUTCOMES = frozenset({"SUCCESS", "FAILURE", "SKIPPED"})
+
+
+def run_id_of(uuid: UUID) -> str:
+    """The run's id as clients see it (a ULID) from the UUID the event store keys it by."""
+    return str(ULID.from_uuid(uuid))
 
 
 class RunError(Exception):
@@ -62,6 +68,10 @@ class Run(Aggregate):
         self.cancel_requested_at: datetime | None = None
         self.pause_requested = False
         self.stop_reason: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return run_id_of(self.id)
 
     @property
     def is_finished(self) -> bool:

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ulid import ULID
 
-from domain.run import Run
+from domain.run import Run, run_id_of
 
 EVENT_NAMES: dict[type, str] = {
     Run.Requested: "run.queued",
@@ -67,7 +66,7 @@ def to_wire(domain_event: Any) -> WireEvent:
     name = EVENT_NAMES[type(domain_event)]
     seq = domain_event.originator_version
     data: dict[str, Any] = {
-        "runId": str(ULID.from_uuid(domain_event.originator_id)),
+        "runId": run_id_of(domain_event.originator_id),
         "seq": seq,
         "ts": iso(domain_event.timestamp),
     }

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ulid import ULID
 
 from domain.run import Run
 from domain.sessions import session_capabilities
@@ -24,12 +23,12 @@ def device_caps_of(worker_id: str | None, devices: Mapping[str, Mapping[str, Any
 
 def run_for_test(run: Run, device_caps: Mapping[str, Any]) -> dict[str, Any]:
     """The run as test.py needs it: its app, its session's capabilities, and its inputs' keys only."""
-    return {"runId": str(ULID.from_uuid(run.id)), "app": dict(run.app_config),
+    return {"runId": run.run_id, "app": dict(run.app_config),
             "capabilities": session_capabilities(run.app_config, device_caps), "inputs": sorted(run.inputs)}
 
 
 def run_for_report(run: Run, last_event: Any | None) -> dict[str, Any]:
     """The run as report.xml needs it; the metrics are a completed run's (its last event says them)."""
     metrics = dict(last_event.metrics) if isinstance(last_event, Run.Completed) else {}
-    return {"runId": str(ULID.from_uuid(run.id)), "app": dict(run.app_config), "status": run.status,
+    return {"runId": run.run_id, "app": dict(run.app_config), "status": run.status,
             "stopReason": run.stop_reason, "metrics": metrics}
