@@ -16,40 +16,26 @@ from starlette.exceptions import HTTPException
 
 from api.apk_manifest import is_apk
 from api.database_gate import DatabaseUnavailable
+from api.models import error_body, refused_body
 from config.logging import logger_for
 from domain.application import InvalidRunId
 from domain.idempotency import IdempotencyConflict
 from domain.run import IllegalTransition, RunNotFound
 
-STATUS_CODES = {400: "invalid_argument", 401: "unauthenticated", 404: "not_found", 405: "method_not_allowed",
-                409: "failed_precondition", 413: "invalid_argument", 415: "invalid_argument",
-                500: "internal", 503: "unavailable"}
 log = logger_for("run", "errors")
 
 
 def error_response(status: int, message: str, details: Any = None) -> JSONResponse:
-    body = {"code": STATUS_CODES.get(status, "internal" if status >= 500 else "invalid_argument"),
-            "message": message, "details": details}
-    return JSONResponse(body, status_code=status)
-
-
-def _field(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts) or "body"
+    return JSONResponse(error_body(status, message, details), status_code=status)
 
 
 async def validation_failed(request: Request, error: RequestValidationError) -> JSONResponse:
-    problems = [{"field": _field(e["loc"]), "problem": e["msg"]} for e in error.errors()]
-    if any(e["type"] == "json_invalid" for e in error.errors()):
-        return error_response(400, "request body is not valid JSON", problems)
-    problems += await _access_problems(request, error.body, {p["field"] for p in problems})
-    names = ", ".join(dict.fromkeys(p["field"] for p in problems))
-    return error_response(400, f"invalid fields: {names}", problems)
+    return JSONResponse(refused_body(error.errors(), await _access_problems(request, error.body)), status_code=400)
 
 
-async def _access_problems(request: Request, body: Any, flagged: set[str]) -> list[dict[str, str]]:
+async def _access_problems(request: Request, body: Any) -> list[dict[str, str]]:
     """A body refused by the schema is also checked against the access rules (and an .apk against
-    its manifest), so one answer names every invalid field."""
+    its manifest), so one answer names every invalid field (refused_body keeps those the schema does not name)."""
     access = getattr(request.app.state, "access", None)
     if access is None or not isinstance(body, dict):
         return []
@@ -61,7 +47,7 @@ async def _access_problems(request: Request, body: Any, flagged: set[str]) -> li
         package, activity = (value if isinstance(value, str) else None
                              for value in (body.get("packageName"), body.get("appActivity")))
         found += (await asyncio.to_thread(access.apk_problems, apk, package, activity))[1]
-    return [p for p in found if p["field"] not in flagged]
+    return found
 
 
 def install_error_handlers(api: FastAPI) -> None:

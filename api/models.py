@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -13,6 +14,9 @@ from pydantic_core import PydanticCustomError
 from api.apk_manifest import ApkManifest, is_apk
 from domain.application import RunRequest
 
+STATUS_CODES = {400: "invalid_argument", 401: "unauthenticated", 404: "not_found", 405: "method_not_allowed",
+                409: "failed_precondition", 413: "invalid_argument", 415: "invalid_argument",
+                500: "internal", 503: "unavailable"}
 JAVA_PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 NonEmpty = Annotated[str, Field(min_length=1, max_length=4096)]
 
@@ -111,3 +115,28 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     details: object = None
+
+
+def error_body(status: int, message: str, details: Any = None) -> dict[str, Any]:
+    """Every failure's JSON (api/errors.py answers it with `status`)."""
+    return {"code": STATUS_CODES.get(status, "internal" if status >= 500 else "invalid_argument"),
+            "message": message, "details": details}
+
+
+def refused_body(errors: Sequence[Mapping[str, Any]], access_problems: Iterable[Mapping[str, str]] = ()
+                 ) -> dict[str, Any]:
+    """The 400 answering a request FastAPI refuses (`errors`: its RequestValidationError's), naming every
+    invalid field: the schema's, then the access problems of the fields it does not name. Pure: the unit
+    tests validate bodies against StartRunRequest with it, without Serve."""
+    problems = [{"field": _field(e["loc"]), "problem": e["msg"]} for e in errors]
+    if any(e["type"] == "json_invalid" for e in errors):
+        return error_body(400, "request body is not valid JSON", problems)
+    flagged = {p["field"] for p in problems}
+    problems += [dict(p) for p in access_problems if p["field"] not in flagged]
+    names = ", ".join(dict.fromkeys(p["field"] for p in problems))
+    return error_body(400, f"invalid fields: {names}", problems)
+
+
+def _field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"

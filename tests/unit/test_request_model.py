@@ -1,0 +1,178 @@
+"""`POST /run` bodies refused with 400, validated as the API does, without Serve.
+
+FastAPI validates the JSON body against StartRunRequest (validate_python, from_attributes, errors without
+urls, each loc under "body"); api/errors.py answers the errors with `refused_body`, adding the access
+problems (api/access.py: app roots, registered servers, policies) of the fields the schema does not name.
+`answer` does the same with settings built here. tests/e2e/test_http_api.py keeps a case through Serve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from api.access import Access
+from api.models import StartRunRequest, refused_body
+from config.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+APPIUM = "http://127.0.0.1:4723"
+
+
+@pytest.fixture(scope="module")
+def access() -> Access:
+    return Access(Settings(app_roots=(REPO / "apps",), appium_servers=(APPIUM,), api_keys=""))
+
+
+def start_body(**fields: Any) -> dict[str, Any]:
+    """As tests/fixtures/service.py's: the notes sample app on the registered server."""
+    body = {"apkPath": str(REPO / "apps" / "notes.json"), "appiumServerUrl": APPIUM,
+            "packageName": "com.example.notes", "appActivity": ".ConsentActivity", "maxSteps": 5}
+    return {**body, **fields}
+
+
+def schema_errors(body: Any) -> list[dict[str, Any]]:
+    """The errors of FastAPI's RequestValidationError for this JSON body (fastapi/_compat/v2.py, `validate`)."""
+    try:
+        StartRunRequest.model_validate(body, from_attributes=True)
+    except ValidationError as error:
+        return [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+    return []
+
+
+def answer(body: Any, access: Access) -> dict[str, Any] | None:
+    """The JSON of the 400 `POST /run` answers, or None for a body it takes. A body the schema takes is refused
+    by the handler with its access problems (serve_app.RunApi.start), one it refuses by api/errors.py with the
+    schema's errors and then the access problems (`_access_problems`: when the three fields are strings)."""
+    if not isinstance(body, dict):
+        return refused_body(schema_errors(body))
+    named = (body.get("apkPath"), body.get("appiumServerUrl"), body.get("policy", "dfs"))
+    found = access.problems(*named) if all(isinstance(value, str) for value in named) else []
+    errors = schema_errors(body)
+    return refused_body(errors, found) if errors or found else None
+
+
+def without(field: str) -> Callable[[dict], dict]:
+    return lambda body: {k: v for k, v in body.items() if k != field}
+
+
+def with_(**fields: Any) -> Callable[[dict], dict]:
+    return lambda body: {**body, **fields}
+
+
+# Moved from tests/e2e/test_http_api.py (which keeps two of them through Serve)
+INVALID_BODIES: dict[str, tuple[Callable[[dict], dict], list[str]]] = {
+    **{f"missing {f}": (without(f), [f]) for f in ("apkPath", "appiumServerUrl", "packageName", "appActivity")},
+    "empty apkPath": (with_(apkPath=""), ["apkPath"]),
+    "blank apkPath": (with_(apkPath="   "), ["apkPath"]),
+    "empty appActivity": (with_(appActivity=""), ["appActivity"]),
+    "ftp appiumServerUrl": (with_(appiumServerUrl="ftp://127.0.0.1:4723"), ["appiumServerUrl"]),
+    "appiumServerUrl not a url": (with_(appiumServerUrl="appium on my desk"), ["appiumServerUrl"]),
+    "appiumServerUrl not a string": (with_(appiumServerUrl=4723), ["appiumServerUrl"]),
+    "packageName one word": (with_(packageName="notes"), ["packageName"]),
+    "packageName empty part": (with_(packageName="com..example"), ["packageName"]),
+    "packageName digit first": (with_(packageName="1com.example"), ["packageName"]),
+    "packageName with a space": (with_(packageName="com.example notes"), ["packageName"]),
+    "maxSteps 0": (with_(maxSteps=0), ["maxSteps"]),
+    "maxSteps 1001": (with_(maxSteps=1001), ["maxSteps"]),
+    "maxSteps negative": (with_(maxSteps=-5), ["maxSteps"]),
+    "maxSteps string": (with_(maxSteps="5"), ["maxSteps"]),
+    "maxSteps true": (with_(maxSteps=True), ["maxSteps"]),
+    "maxSteps float": (with_(maxSteps=5.5), ["maxSteps"]),
+    "maxSteps null": (with_(maxSteps=None), ["maxSteps"]),
+    "goal 2001 chars": (with_(goal="g" * 2001), ["goal"]),
+    "goal not a string": (with_(goal=["open", "settings"]), ["goal"]),
+    "inputs number value": (with_(inputs={"username": 5}), ["inputs"]),
+    "inputs null value": (with_(inputs={"username": "alice", "password": None}), ["inputs"]),
+    "inputs nested value": (with_(inputs={"username": {"first": "alice"}}), ["inputs"]),
+    "inputs a list": (with_(inputs=["alice", "secret"]), ["inputs"]),
+    "unknown field": (with_(device="pixel-7"), ["device"]),
+    "snake_case field": (lambda b: {**without("maxSteps")(b), "max_steps": 5}, ["max_steps"]),
+    "apkPath outside the app roots": (with_(apkPath="/etc/passwd"), ["apkPath"]),
+    "apkPath relative": (with_(apkPath="apps/notes.json"), ["apkPath"]),
+    "apkPath escaping the app roots": (with_(apkPath=str(REPO / "apps" / ".." / "pyproject.toml")), ["apkPath"]),
+    "appiumServerUrl not registered": (with_(appiumServerUrl="http://127.0.0.1:9"), ["appiumServerUrl"]),
+    "unregistered server and maxSteps 0": (with_(appiumServerUrl="http://127.0.0.1:9", maxSteps=0),
+                                           ["appiumServerUrl", "maxSteps"]),
+    "several at once": (lambda b: {**without("appActivity")(b), "apkPath": "", "packageName": "bad",
+                                   "maxSteps": 0, "goal": "g" * 2001, "inputs": {"a": 1}, "colour": "red"},
+                        ["apkPath", "appActivity", "packageName", "maxSteps", "goal", "inputs", "colour"]),
+}
+
+
+@pytest.mark.parametrize("case", INVALID_BODIES, ids=list(INVALID_BODIES))
+def test_an_invalid_body_is_refused_naming_every_invalid_field(access, case):
+    make, fields = INVALID_BODIES[case]
+
+    body = answer(make(start_body()), access)
+
+    assert body is not None and set(body) == {"code", "message", "details"}
+    assert body["code"] == "invalid_argument"
+    named = [d["field"].split(".")[0] for d in body["details"]]
+    assert set(named) == set(fields), body["details"]
+    assert body["message"] == "invalid fields: " + ", ".join(dict.fromkeys(d["field"] for d in body["details"]))
+    for field in fields:
+        assert field in body["message"], (field, body["message"])
+    assert all(set(d) == {"field", "problem"} and d["problem"] for d in body["details"]), body["details"]
+
+
+def test_an_access_problem_is_named_once_with_the_schemas_problem():
+    """A field that both the schema and the access rules refuse is named by the schema only."""
+    errors = schema_errors(start_body(apkPath="   "))
+    access_problems = [{"field": "apkPath", "problem": "under the roots"},
+                       {"field": "appiumServerUrl", "problem": "registered"}]
+
+    body = refused_body(errors, access_problems)
+
+    assert body["message"] == "invalid fields: apkPath, appiumServerUrl"
+    assert body["details"] == [{"field": "apkPath", "problem": "Value error, must not be blank"},
+                               {"field": "appiumServerUrl", "problem": "registered"}]
+
+
+@pytest.mark.parametrize(("body", "problem"), [
+    (start_body(packageName="notes"), "Value error, must be a Java package name such as com.example.app"),
+    (without("packageName")(start_body()), "Field required (optional only when apkPath is an .apk)"),
+    (start_body(maxSteps=1001), "Input should be less than or equal to 1000"),
+    (start_body(maxSteps="5"), "Input should be a valid integer"),
+    (start_body(device="pixel-7"), "Extra inputs are not permitted"),
+], ids=["packageName", "packageName missing", "maxSteps", "maxSteps string", "unknown field"])
+def test_a_problem_is_said_in_words(access, body, problem):
+    assert [d["problem"] for d in answer(body, access)["details"]] == [problem]
+
+
+def test_the_details_name_an_inputs_entry_by_its_key(access):
+    details = answer(start_body(inputs={"username": "alice", "password": None}), access)["details"]
+    assert [d["field"] for d in details] == ["inputs.password"]
+
+
+@pytest.mark.parametrize("payload", [[], ["apkPath"], "a run please", 42, True],
+                         ids=["empty list", "list", "string", "number", "true"])
+def test_a_body_that_is_not_an_object_names_the_body(access, payload):
+    body = answer(payload, access)
+    assert body["message"] == "invalid fields: body" and [d["field"] for d in body["details"]] == ["body"]
+
+
+def test_invalid_json_is_said_so():
+    """FastAPI's error for a body it cannot parse (fastapi/routing.py): the access rules are not asked."""
+    errors = [{"type": "json_invalid", "loc": ("body", 31), "msg": "JSON decode error", "input": {},
+               "ctx": {"error": "Expecting value"}}]
+
+    body = refused_body(errors, [{"field": "apkPath", "problem": "under the roots"}])
+
+    assert body == {"code": "invalid_argument", "message": "request body is not valid JSON",
+                    "details": [{"field": "31", "problem": "JSON decode error"}]}
+
+
+@pytest.mark.parametrize("body", [
+    start_body(maxSteps=1, goal="g" * 2000),
+    start_body(maxSteps=1000, inputs={"username": "alice", "password": "secret"}),
+    without("maxSteps")(start_body()),
+    {**without("packageName")(without("appActivity")(start_body())), "apkPath": str(REPO / "apps" / "demo.apk")},
+], ids=["maxSteps 1 and a 2000-char goal", "maxSteps 1000 and inputs", "no maxSteps", "an apk names no app"])
+def test_the_limits_themselves_are_accepted(access, body):
+    assert answer(body, access) is None
+    assert StartRunRequest.model_validate(body).max_steps == body.get("maxSteps", 50)
