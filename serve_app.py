@@ -45,7 +45,7 @@ from domain.findings.run_facts import device_caps_of, run_for_report, run_for_te
 from domain.findings.generated_test import NoTestScript, finding_test_script
 from domain.graph_diff import diff_graphs
 from domain.recorded_app import NothingPerceived, recorded_app
-from domain.run import PAUSED, Run, run_id_of
+from domain.run import PAUSED, Run, run_id_from
 from domain.screen_graph import ScreenGraphProjection
 from storage.artifacts import ArtifactStore
 from storage.event_recorder import AsyncEventWriter
@@ -118,7 +118,7 @@ class RunApi:
         admission = await self.admissions.admit(command, idempotency_key)
         if not admission.created:
             response.status_code = 200
-        run_id = run_id_of(admission.run_id)
+        run_id = run_id_from(admission.run_id)
         return StartRunResponse(runId=run_id, createdAt=admission.created_at, streamUrl=f"/run/{run_id}/stream")
 
     @api.post("/run/{run_id}/cancel", response_model=CancelRunResponse)

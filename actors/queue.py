@@ -21,7 +21,7 @@ import ray
 from adapters import telemetry as metrics
 from actors.projector import Projections
 from config.logging import configure_logging, logger_for
-from domain.run import QUEUED, Run, run_id_of
+from domain.run import QUEUED, Run, run_id_from
 from storage.queue_store import QueueStore
 
 QUEUE_NAME = "job-queue"
@@ -125,7 +125,7 @@ def queued_by(event: Any) -> str | None:
     """The run an event queues: a request, or a resume from a pause (a withdrawn pause leaves the run with
     its worker, and a second worker must not take it over)."""
     if isinstance(event, Run.Requested) or (isinstance(event, Run.Resumed) and event.status == QUEUED):
-        return run_id_of(event.originator_id)
+        return run_id_from(event.originator_id)
     return None
 
 

@@ -25,7 +25,7 @@ from sse_starlette import ServerSentEvent
 from adapters import telemetry as metrics
 from config.logging import logger_for
 from domain.application import RunService, parse_run_id
-from domain.run import Run, RunNotFound, run_id_of
+from domain.run import Run, RunNotFound, run_id_from
 from domain.wire import WireEvent, to_wire
 from storage.log_follower import follow_pages
 
@@ -168,7 +168,7 @@ class EventHub:
 
     def _decode(self, notification: Any) -> tuple[str, Frame] | None:
         """The notification as its run's frame, if this process holds that run."""
-        run_id = run_id_of(notification.originator_id)
+        run_id = run_id_from(notification.originator_id)
         if run_id not in self.histories:
             return None
         domain_event = self.runs.mapper.to_domain_event(notification)

@@ -17,7 +17,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
-from domain.run import CANCELED, COMPLETED, FAILED, PAUSED, QUEUED, RUNNING, Run
+from domain.run import CANCELED, COMPLETED, FAILED, PAUSED, QUEUED, RUNNING, Run, run_id_from
 
 APP_CONFIG_NAMESPACE = uuid.UUID("6f1c1c8e-3f5e-4a59-9a35-6a8f4f2f0c11")
 TERMINAL_STATUS = {Run.Completed: COMPLETED, Run.Failed: FAILED, Run.Canceled: CANCELED}
@@ -43,7 +43,7 @@ def _app_config_id(canonical_json: str) -> str:
 
 
 def run_id_of(domain_event: Any) -> str:
-    return run_id_of(domain_event.originator_id)
+    return run_id_from(domain_event.originator_id)
 
 
 # Nodes that come once exploring has ended: reproducing its findings, then stopping.

@@ -19,7 +19,7 @@ TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
 OUTCOMES = frozenset({"SUCCESS", "FAILURE", "SKIPPED"})
 
 
-def run_id_of(uuid: UUID) -> str:
+def run_id_from(uuid: UUID) -> str:
     """The run's id as clients see it (a ULID) from the UUID the event store keys it by."""
     return str(ULID.from_uuid(uuid))
 
@@ -71,7 +71,7 @@ class Run(Aggregate):
 
     @property
     def run_id(self) -> str:
-        return run_id_of(self.id)
+        return run_id_from(self.id)
 
     @property
     def is_finished(self) -> bool:

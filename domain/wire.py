@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 
-from domain.run import Run, run_id_of
+from domain.run import Run, run_id_from
 
 EVENT_NAMES: dict[type, str] = {
     Run.Requested: "run.queued",
@@ -66,7 +66,7 @@ def to_wire(domain_event: Any) -> WireEvent:
     name = EVENT_NAMES[type(domain_event)]
     seq = domain_event.originator_version
     data: dict[str, Any] = {
-        "runId": run_id_of(domain_event.originator_id),
+        "runId": run_id_from(domain_event.originator_id),
         "seq": seq,
         "ts": iso(domain_event.timestamp),
     }
