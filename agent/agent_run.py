@@ -33,7 +33,7 @@ from config.worker_settings import WorkerSettings
 from domain.application import RunService
 from domain.exploration import ExplorationHistory, ExplorationPolicy, ProgressTracker, Screen
 from domain.findings.journal import FindingsJournal
-from domain.run import LeaseLost, RunAlreadyFinished
+from domain.run import LeaseLost, Run, RunAlreadyFinished
 
 # The event store cannot be reached: nothing can be recorded, so nothing is decided either.
 STORE_UNAVAILABLE = (StoreOperationalError, StoreInterfaceError, PsycopgOperationalError, PoolTimeout)
@@ -108,14 +108,14 @@ class AgentRun:
 
     def prepare_policy(self) -> None:
         """Built here, not in __init__: a plug-in that fails to load fails the run with its cause."""
-        events = self.runs.run_events(self.run_id) if self.version > 2 else []
+        events = self.runs.domain_events(self.run_id) if self.version > 2 else []
         self.restore_llm_usage(events)
         self.policy = build_policy(self.policy_name, seed=self.seed, package=self.app["packageName"], goal=self.goal,
                                    settings=self.settings, llm_calls_made=self.figures.llm_calls)
         self.continued = self.continue_from_history(events)
         self.journal = FindingsJournal.from_events(events)
 
-    def continue_from_history(self, events: list) -> bool:
+    def continue_from_history(self, events: list[Run.Event]) -> bool:
         """A run resumed after a pause, or taken over from a lost worker, goes on where it
         stopped: its step count, discoveries and the policy's knowledge come from its events.
         True when it had explored before (a fresh run has only its queued and started events)."""
@@ -128,15 +128,13 @@ class AgentRun:
         self.figures.transitions.update(history.transitions)
         # The steps without anything new go on counting too (NO_PROGRESS_STEPS).
         self.progress.steps_without_progress = max(0, self.figures.steps - history.last_progress_step)
-        return any(event.name == "agent.node.started" for event in events)
+        return any(isinstance(event, Run.NodeStarted) for event in events)
 
-    def restore_llm_usage(self, events: list) -> None:
+    def restore_llm_usage(self, events: list[Run.Event]) -> None:
         """The model requests and tokens a resumed run already spent count on: one budget per run."""
         for event in events:
-            if event.name == "agent.llm.called":
-                data = event.data
-                self.figures.count_llm_call(data["cached"], data["reason"], data["promptTokens"],
-                                            data["completionTokens"])
+            if isinstance(event, Run.LlmCalled):
+                self.figures.count_llm_call(event.cached, event.reason, event.prompt_tokens, event.completion_tokens)
 
     # Setup: step 0, or for a continued run the step it stopped at, its nodes marked "resumed"
 

@@ -182,6 +182,11 @@ class RunService(Application):
         """The run's domain events stored after `version` (what other writers added)."""
         return list(self.events.get(parse_run_id(run_id).to_uuid(), gt=version))
 
+    def domain_events(self, run_id: str) -> list[Run.Event]:
+        """The run's stored events as the aggregate's event objects, in order: what a run that continues
+        elsewhere, or a recorded app, is rebuilt from (`run_events` shows the same ones to clients)."""
+        return [e for e in self.events.get(parse_run_id(run_id).to_uuid()) if isinstance(e, Run.Event)]
+
     def run_events(self, run_id: str, after: int = 0) -> list[WireEvent]:
         """The run's events after sequence number `after`, as clients see them."""
         originator_id = parse_run_id(run_id).to_uuid()

@@ -7,16 +7,10 @@ knowledge, instead of exploring the app afresh.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
 
-
-class RecordedEvent(Protocol):
-    """A run event as clients see it (`domain.wire.WireEvent`): its SSE name and data."""
-
-    name: str
-    data: Mapping[str, Any]
+from domain.run import Run
 
 
 @dataclass
@@ -29,13 +23,30 @@ class ExplorationHistory:
     last_progress_step: int = 0  # the last step that found a new screen or transition
 
     @classmethod
-    def from_events(cls, events: Iterable[RecordedEvent]) -> ExplorationHistory:
+    def from_events(cls, events: Iterable[Run.Event]) -> ExplorationHistory:
+        """Rebuilt from the run's stored events (`RunService.domain_events`), in store order."""
         history = cls()
         perceived_at: dict[int, str] = {}  # step -> the screen perceived at it
         for event in events:
-            reader = _READERS.get(event.name)
-            if reader is not None:
-                reader(history, event.data, perceived_at)
+            match event:
+                case Run.ScreenPerceived():
+                    history.package_of[event.screen_id] = event.package
+                    perceived_at[event.step_ordinal] = event.screen_id
+                case Run.ScreenDiscovered():
+                    history.discovered[event.screen_id] = event.activity
+                    history.last_progress_step = event.step_ordinal
+                case Run.NodeFinished(node_name="EnumerateActions"):
+                    # EnumerateActions names the action ids it found (runs recorded before it did are
+                    # left out: their screens are enumerated again on the next visit).
+                    action_ids = event.detail.get("actionIds")
+                    screen = perceived_at.get(event.step_ordinal)
+                    if action_ids is not None and screen is not None:
+                        history.offered[screen] = set(action_ids)
+                case Run.ActionPerformed():
+                    history.tried.append((event.screen_id, event.action["action_id"]))
+                case Run.TransitionDiscovered():
+                    history.transitions.append((event.from_screen, event.action["action_id"], event.to_screen))
+                    history.last_progress_step = event.step_ordinal
         return history
 
     @property
@@ -43,39 +54,3 @@ class ExplorationHistory:
         """Every screen the run saw: perceived ones and those a transition led to."""
         return set(self.package_of) | {to for _, _, to in self.transitions}
 
-
-def _perceived(history: ExplorationHistory, data: Mapping[str, Any], perceived_at: dict[int, str]) -> None:
-    history.package_of[data["screenId"]] = data["package"]
-    perceived_at[data["stepOrdinal"]] = data["screenId"]
-
-
-def _discovered(history: ExplorationHistory, data: Mapping[str, Any], _: dict[int, str]) -> None:
-    history.discovered[data["screenId"]] = data["activity"]
-    history.last_progress_step = data["stepOrdinal"]
-
-
-def _enumerated(history: ExplorationHistory, data: Mapping[str, Any], perceived_at: dict[int, str]) -> None:
-    """EnumerateActions names the action ids it found (runs recorded before it did are
-    left out: their screens are enumerated again on the next visit)."""
-    action_ids = data["detail"].get("actionIds")
-    screen = perceived_at.get(data["stepOrdinal"])
-    if data["nodeName"] == "EnumerateActions" and action_ids is not None and screen is not None:
-        history.offered[screen] = set(action_ids)
-
-
-def _performed(history: ExplorationHistory, data: Mapping[str, Any], _: dict[int, str]) -> None:
-    history.tried.append((data["screenId"], data["action"]["action_id"]))
-
-
-def _transition(history: ExplorationHistory, data: Mapping[str, Any], _: dict[int, str]) -> None:
-    history.transitions.append((data["fromScreen"], data["action"]["action_id"], data["toScreen"]))
-    history.last_progress_step = data["stepOrdinal"]
-
-
-_READERS = {
-    "agent.screen.perceived": _perceived,
-    "graph.screen.discovered": _discovered,
-    "agent.node.finished": _enumerated,
-    "agent.action.performed": _performed,
-    "graph.transition.discovered": _transition,
-}

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.run import Run
+
 # Actions that keep the app on its screen but change what the next action meets: a form typed into,
 # a list scrolled to the item a route needs.
 PREPARING_KINDS = frozenset({"type", "scroll", "toggle"})
@@ -72,23 +74,21 @@ class FindingsJournal:
         return {from_id: self.led_on.get((from_id, action_id), []) for from_id, action_id, _ in route}
 
     @classmethod
-    def from_events(cls, events: Iterable[Any]) -> FindingsJournal:
-        """Rebuilt from a run's wire events (`name`, `data`)."""
+    def from_events(cls, events: Iterable[Run.Event]) -> FindingsJournal:
+        """Rebuilt from the run's stored events (`RunService.domain_events`), in store order."""
         journal = cls()
         pending: dict[int, tuple[str, dict[str, Any]]] = {}  # step -> the action taken there
         for event in events:
-            data = event.data
-            if event.name == "agent.node.finished" and data["nodeName"] in ("WaitIdle", "RestartApp") \
-                    and data["outcomeStatus"] == "SUCCESS" and "screenId" in data["detail"]:
-                journal.launched(data["detail"]["screenId"])
-            elif event.name == "agent.action.performed" and not data.get("reproducing"):
-                pending[data["stepOrdinal"]] = (data["screenId"], data["action"])
-            elif event.name == "agent.node.finished" and data["nodeName"] == "Verify" \
-                    and data["stepOrdinal"] in pending and "screenId" in data["detail"]:
-                screen_id, action = pending.pop(data["stepOrdinal"])
-                journal.acted(screen_id, action, data["detail"]["screenId"])
-            elif event.name == "agent.finding.detected":
-                journal.met(data["signature"], data["findingId"], data["kind"],
-                            (data["screenId"], data.get("actionId") or ""), data["activity"],
-                            data["details"].get("freezeSeconds"))
+            match event:
+                case Run.NodeFinished(node_name="WaitIdle" | "RestartApp", outcome_status="SUCCESS") \
+                        if "screenId" in event.detail:
+                    journal.launched(event.detail["screenId"])
+                case Run.ActionPerformed() if not event.reproducing:
+                    pending[event.step_ordinal] = (event.screen_id, event.action)
+                case Run.NodeFinished(node_name="Verify") if event.step_ordinal in pending and "screenId" in event.detail:
+                    screen_id, action = pending.pop(event.step_ordinal)
+                    journal.acted(screen_id, action, event.detail["screenId"])
+                case Run.FindingDetected():
+                    journal.met(event.signature, event.finding_id, event.kind, (event.screen_id, event.action_id or ""),
+                                event.activity, event.details.get("freezeSeconds"))
         return journal
