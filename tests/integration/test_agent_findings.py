@@ -49,7 +49,7 @@ def reproduced(finished: Finished) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def explored(h, tmp_path) -> Finished:  # noqa: F811
+def explored(h, tmp_path) -> Finished:
     return h.explore(buggy_app(tmp_path), APP, max_steps=40)
 
 
@@ -67,16 +67,6 @@ def test_a_crash_is_one_finding_with_its_exception_frames_and_evidence(h, explor
     dialog_source = h.artifacts.get(sync["artifacts"]["pageSource"])[0].decode()
     assert "android:id/aerr_close" in dialog_source  # what showed after the tap: Android's dialog
     assert explored.terminal.name == "run.completed"
-
-
-def test_a_crash_met_again_recurs_and_is_not_detected_twice(explored):
-    signatures = [f["signature"] for f in findings(explored)]
-    assert len(signatures) == len(set(signatures))
-    sync = next(f for f in findings(explored, "crash") if f["actionId"] == "tap:id/sync")
-    taps = [a for a in explored.named("agent.action.performed")
-            if a["action"]["action_id"] == "tap:id/sync" and not a["reproducing"]]
-    recurred = [r for r in explored.named("agent.finding.recurred") if r["findingId"] == sync["findingId"]]
-    assert len(recurred) == len(taps) - 1
 
 
 def test_a_crash_behind_a_form_is_reproduced_with_its_typing(explored):
@@ -109,24 +99,6 @@ def test_accessibility_findings_name_the_rule_and_the_element(explored):
     assert ("TouchTargetSizeCheck", "tap:id/tiny") in by_rule
     assert not any(rule == "TouchTargetSizeCheck" and action == "tap:id/sync" for rule, action in by_rule)
     assert all(f["findingId"] not in reproduced(explored) for f in findings(explored, "accessibility"))
-
-
-def test_a_flaky_crash_reproduces_only_sometimes(h, tmp_path):
-    """A crash on 60% of taps: among the sessions' seeds, the first whose exploration met it replays it
-    REPRODUCE_ATTEMPTS=8 times, and some replays crash and some do not."""
-    apk = buggy_app(tmp_path, probability=0.6)
-    for seed in range(6):
-        run_id = h.request(apk, APP, max_steps=12)
-        settings = Settings(database_url=h.database_url, reproduce_attempts=8).worker_settings()
-        AgentRun(h.runs, h.artifacts, settings, run_id, {**SIMULATOR_CAPS, "appium:simSeed": seed},
-                 worker_id=WORKER).execute()
-        finished = h.finished(run_id)
-        sync = [f for f in findings(finished, "crash") if f["actionId"] == "tap:id/sync"]
-        if sync:
-            break
-    result = reproduced(finished)[sync[0]["findingId"]]
-
-    assert result["attempts"] == 8 and 0 < result["reproduced"] < 8, result
 
 
 def test_without_logcat_a_crash_is_still_found_from_its_dialog_and_says_why(h, tmp_path):

@@ -1,0 +1,276 @@
+"""The agent without Appium or PostgreSQL: `FakeDevice`, a small app in memory behind the device port
+(adapters/device.py); `InMemoryArtifacts`; `fake_run`, a requested run on an in-memory RunService with
+an `AgentRun` on the fake device. Only what the agent's logic needs; gestures, real page sources and
+logcat, and the session stay with the simulator (tests/integration)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ulid import ULID
+
+from adapters.device import APP_STATE_FOREGROUND, DeviceError
+from agent.agent_run import AgentRun, DeviceOpener
+from config.worker_settings import WorkerSettings
+from domain.application import RunRequest, RunService
+from domain.wire import WireEvent
+from tests.unit.exploration.pagesource import PKG, frame, hierarchy, node, row
+
+LAUNCHER = "com.android.launcher3"
+SYSTEM = "android"  # the package of Android's crash dialog
+POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+APP_STATE_NOT_RUNNING, APP_STATE_BACKGROUND = 1, 3
+
+
+@dataclass(frozen=True)
+class El:
+    """An element; `cls` defaults to EditText (editable), Button (clickable) or TextView; `bounds` to a
+    150 px row by position (tall enough for the touch-target rule)."""
+    id: str
+    text: str = ""
+    cls: str = ""
+    clickable: bool = True
+    editable: bool = False
+    bounds: tuple[int, int, int, int] | None = None
+
+
+def label(element_id: str, text: str) -> El:
+    return El(element_id, text, clickable=False)
+
+
+@dataclass(frozen=True)
+class Page:
+    activity: str
+    elements: tuple[El, ...]
+    back: str | None = None  # the page back leads to; None: back leaves the app (in the background)
+
+
+@dataclass(frozen=True)
+class Crash:
+    """A transition target: the app dies, Android's crash dialog shows, logcat has the FATAL EXCEPTION."""
+    exception: str = "java.lang.IllegalStateException"
+    message: str = "token is null"
+    frames: tuple[str, ...] = (f"{PKG}.sync.SyncClient.push(SyncClient.java:88)",
+                               f"{PKG}.ui.HomeActivity.onSync(HomeActivity.java:41)")
+
+
+class FakeDevice:
+    """`transitions[(page, element id)]` is the page a tap there opens, or a `Crash`; a tap elsewhere
+    changes nothing (on a clickable element the agent then watches 3 s for a freeze: give each one a
+    transition). `calls` counts the port's calls; `fail(method, error)` makes its next call raise;
+    `on(method, n, hook)` runs `hook` at the n-th call (a user's cancel, another worker's takeover)."""
+
+    def __init__(self, pages: dict[str, Page], transitions: dict[tuple[str, str], str | Crash], start: str,
+                 package: str = PKG) -> None:
+        self.pages, self.transitions, self.start, self.package = pages, transitions, start, package
+        self.page: str | None = None  # in the foreground; None: the launcher (or the dialog over it)
+        self.background: str | None = None  # where the app, running but not shown, would resume
+        self.dialog = False
+        self.typed: dict[tuple[str, str], str] = {}
+        self.log: list[str] = []
+        self.taps: list[tuple[str, Any]] = []  # every tap's locator, in order
+        self.calls: Counter[str] = Counter()
+        self.failures: dict[str, list[Exception]] = {}
+        self.hooks: dict[tuple[str, int], Callable[[], Any]] = {}
+
+    def fail(self, method: str, error: Exception) -> None:
+        self.failures.setdefault(method, []).append(error)
+
+    def on(self, method: str, n: int, hook: Callable[[], Any]) -> None:
+        self.hooks[(method, n)] = hook
+
+    def _call(self, method: str) -> None:
+        self.calls[method] += 1
+        if hook := self.hooks.get((method, self.calls[method])):
+            hook()
+        if self.failures.get(method):
+            raise self.failures[method].pop(0)
+
+    # What the agent reads
+
+    def page_source(self) -> str:
+        self._call("page_source")
+        if self.dialog:
+            sys_node = lambda cls, rid, text, y: node(cls, rid=rid, text=text, bounds=row(y, 150), pkg=SYSTEM,  # noqa: E731
+                                                      clickable=cls.endswith("Button"))
+            return hierarchy(sys_node("android.widget.TextView", "alertTitle", "Shop keeps stopping", 900),
+                             sys_node("android.widget.Button", "aerr_app_info", "App info", 1050),
+                             sys_node("android.widget.Button", "aerr_close", "Close app", 1200))
+        if self.page is None:
+            return hierarchy(node("android.widget.TextView", text="Shop", desc="Shop", pkg=LAUNCHER, clickable=True))
+        views = [node(cls, rid=el.id, text=self.typed.get((self.page, el.id), el.text), bounds=bounds,
+                      clickable=el.clickable or el.editable, focusable=el.editable, pkg=self.package)
+                 for el, cls, bounds in self._elements()]
+        return hierarchy(frame(*views))
+
+    def _elements(self) -> list[tuple[El, str, tuple[int, int, int, int]]]:
+        elements = self.pages[self.page].elements if self.page else ()
+        return [(el, el.cls or ("android.widget.EditText" if el.editable else "android.widget.Button"
+                                if el.clickable else "android.widget.TextView"), el.bounds or row(200 + 200 * i, 150))
+                for i, el in enumerate(elements)]
+
+    def screenshot_png(self) -> bytes:
+        self._call("screenshot_png")
+        return b"\x89PNG\r\n\x1a\n" + str(self.page).encode()
+
+    def logcat(self) -> list[str]:
+        self._call("logcat")
+        lines, self.log = self.log, []
+        return lines
+
+    def screen_density(self) -> int | None:
+        self._call("screen_density")
+        return 420
+
+    def current_activity(self) -> str:
+        self._call("current_activity")
+        if self.dialog:
+            return "com.android.server.am.AppErrorDialog"
+        return self.pages[self.page].activity if self.page else ".Launcher"
+
+    def current_package(self) -> str:
+        self._call("current_package")
+        return SYSTEM if self.dialog else self.package if self.page else LAUNCHER
+
+    # The app
+
+    def is_app_installed(self, package: str) -> bool:
+        self._call("is_app_installed")
+        return True
+
+    def install_app(self, apk_path: str) -> None:
+        self._call("install_app")
+
+    def activate_app(self, package: str) -> None:
+        """Brings the app back where it was when it runs in the background, else launches its start page."""
+        self._call("activate_app")
+        self.dialog, self.page, self.background = False, self.background or self.start, None
+
+    def terminate_app(self, package: str) -> None:
+        self._call("terminate_app")
+        self.page = self.background = None
+
+    def app_state(self, package: str) -> int:
+        self._call("app_state")
+        if self.page is not None and not self.dialog:
+            return APP_STATE_FOREGROUND
+        return APP_STATE_BACKGROUND if self.background else APP_STATE_NOT_RUNNING
+
+    # Gestures
+
+    def tap(self, locator: tuple[str, Any]) -> None:
+        self._call("tap")
+        self.taps.append(locator)
+        if self.dialog:
+            self.dialog = locator != ("id", "android:id/aerr_close")
+            return
+        target = self.transitions.get((self.page, self._find(locator).id)) if self.page else None
+        if isinstance(target, Crash):
+            self._crash(target)
+        elif target is not None:
+            self.page = target
+
+    def type_text(self, locator: tuple[str, Any], text: str) -> None:
+        self._call("type_text")
+        self.typed[(self.page, self._find(locator).id)] = text
+
+    def back(self) -> None:
+        self._call("back")
+        if self.page is not None and not self.dialog:
+            back = self.pages[self.page].back
+            self.page, self.background = back, None if back else self.page
+
+    def long_press(self, locator: tuple[str, Any]) -> None:
+        self._call("long_press")
+        self._find(locator)
+
+    def scroll(self, locator: tuple[str, Any], direction: str) -> bool:
+        self._call("scroll")
+        return False
+
+    def quit(self) -> None:
+        self._call("quit")
+
+    def _find(self, locator: tuple[str, Any]) -> El:
+        kind, value = locator
+        for el, cls, (x1, y1, x2, y2) in reversed(self._elements()):
+            if ((kind == "id" and value == f"{self.package}:id/{el.id}")
+                    or (kind == "point" and x1 <= value[0] < x2 and y1 <= value[1] < y2)
+                    or (kind == "xpath" and f'@class="{cls}" and @text="{el.text}"' in value)):
+                return el
+        raise DeviceError(f"no element {locator!r} on {self.page}")
+
+    def _crash(self, crash: Crash) -> None:
+        """As logcat -v threadtime prints it: the app's FATAL EXCEPTION block, then the system's lines."""
+        pid = 4321
+        block = ["FATAL EXCEPTION: main", f"Process: {self.package}, PID: {pid}",
+                 f"{crash.exception}: {crash.message}", *(f"\tat {f}" for f in crash.frames),
+                 "\tat android.view.View.performClick(View.java:7448)"]
+        self.log += [f"12-02 10:00:00.{n:03d}  {pid}  {pid} E AndroidRuntime: {line}" for n, line in enumerate(block)]
+        self.log.append(f"12-02 10:00:01.000   583  1021 I ActivityManager: Process {self.package} has died")
+        self.page, self.background, self.dialog = None, None, True
+
+
+class InMemoryArtifacts:
+    def __init__(self) -> None:
+        self.stored: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, content: bytes, media_type: str) -> str:
+        key = f"{len(self.stored):032x}"
+        self.stored[key] = (content, media_type)
+        return key
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        return self.stored.get(key)
+
+
+def worker_settings(**overrides: Any) -> WorkerSettings:
+    values = dict(database_url="memory://", ray_namespace="test", log_level="INFO", lease_seconds=60.0,
+                  heartbeat_seconds=5.0, max_attempts=3, run_timeout_seconds=300.0, no_progress_steps=30,
+                  appium_timeout_seconds=5.0, appium_session_timeout_seconds=60.0)
+    return WorkerSettings(**{**values, **overrides})
+
+
+@dataclass
+class FakeRun:
+    """A run requested (through `api`, the API's RunService) and started for "w1"; `runs` is the worker's
+    RunService on the same in-memory store."""
+    device: FakeDevice
+    run_id: str
+    runs: RunService
+    api: RunService
+    settings: WorkerSettings
+    artifacts: InMemoryArtifacts = field(default_factory=InMemoryArtifacts)
+
+    def agent(self, worker: str = "w1", open_device: DeviceOpener | None = None, **options: Any) -> AgentRun:
+        opener = open_device or (lambda app, caps, settings: self.device)
+        return AgentRun(self.runs, self.artifacts, self.settings, self.run_id, {"appium:udid": "fake"},
+                        worker_id=worker, open_device=opener, **options)
+
+    def execute(self, worker: str = "w1", **options: Any) -> list[WireEvent]:
+        self.agent(worker, **options).execute()
+        return self.events()
+
+    def events(self) -> list[WireEvent]:
+        return self.api.run_events(self.run_id)
+
+
+def fake_run(device: FakeDevice, *, max_steps: int = 20, goal: str | None = None,
+             inputs: dict[str, str] | None = None, **settings: Any) -> FakeRun:
+    runs = RunService(env=POPO)
+
+    class SameStore(RunService):  # another process on the same database, as the API is
+        name = RunService.name
+
+        def construct_recorder(self):  # type: ignore[no-untyped-def]
+            return runs.recorder
+
+    api = SameStore(env=POPO)
+    run = api.request_run(RunRequest(apk_path="/apps/shop.apk", appium_server_url="http://fake", goal=goal,
+                                     package_name=device.package, app_activity=device.pages[device.start].activity,
+                                     max_steps=max_steps, inputs=inputs or {}))
+    run_id = str(ULID.from_uuid(run.id))
+    api.start_run(run_id, "w1", 60)
+    return FakeRun(device, run_id, runs, api, worker_settings(**settings))
