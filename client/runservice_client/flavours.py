@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-if TYPE_CHECKING:
-    from runservice_client.async_client import AsyncRunClient
-    from runservice_client.client import RunClient
+import httpx
+import tenacity
+
+from runservice_client import calls
+from runservice_client.errors import RunServiceError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -66,16 +68,25 @@ class AsyncParallel:
         return list(await asyncio.gather(*(one(item) for item in items)))
 
 
-def svg_source(client: RunClient) -> Callable[[str], str]:
+def svg_source(client: Any) -> Callable[[str], str]:
     """RunClient's graph_svg, which blocks already."""
     return client.graph_svg
 
 
-def async_svg_source(client: AsyncRunClient) -> Callable[[str], str]:
-    """Jupyter renders a run synchronously, inside the running loop: a short blocking request."""
+def async_svg_source(client: Any) -> Callable[[str], str]:
+    """Jupyter renders a run synchronously, inside the running loop: a short blocking request, retried as the
+    clients' own are (this module is below both clients: it cannot borrow RunClient)."""
     def graph_svg(run_id: str) -> str:
-        from runservice_client.client import RunClient  # not at the top: client.py imports this module
-
-        with RunClient(client.base_url, client.api_key, client.timeout, client.retries) as blocking:
-            return blocking.graph_svg(run_id)
+        call = calls.graph_svg(run_id)
+        with httpx.Client(base_url=client.base_url, headers=calls.auth_headers(client.api_key),
+                          timeout=client.timeout) as http:
+            def once() -> httpx.Response:
+                response = http.request(call.method, call.path)
+                if response.status_code >= 400:
+                    raise RunServiceError.from_response(response)
+                return response
+            try:
+                return calls.decode(call, tenacity.Retrying(**calls.retry_options(client.retries))(once))
+            except httpx.TransportError as error:
+                raise RunServiceError.unreachable(client.base_url, error) from None
     return graph_svg
