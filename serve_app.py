@@ -17,10 +17,11 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from actors.placement import ON_HEAD, actor_name, placement_report
 from actors.queue import QUEUE_NAME
-from api.access import Access
+from api.access import Access, Caller
 from api.admission import Admissions, IdempotencyKeyHeader
 from api.apk_manifest import is_apk
 from api.database_gate import DatabaseGate
+from api.dependencies import ReadyCaller
 from api.errors import error_response, install_error_handlers
 from api.diff_svg import render_diff_svg
 from api.graph_svg import render_svg, with_links
@@ -45,7 +46,7 @@ from domain.findings.run_facts import device_caps_of, run_for_report, run_for_te
 from domain.findings.generated_test import NoTestScript, finding_test_script
 from domain.graph_diff import diff_graphs
 from domain.recorded_app import NothingPerceived, recorded_app
-from domain.run import PAUSED, Run, run_id_from
+from domain.run import PAUSED, STATUSES, Run, run_id_from
 from domain.screen_graph import ScreenGraphProjection
 from storage.artifacts import ArtifactStore
 from storage.event_recorder import AsyncEventWriter
@@ -95,17 +96,15 @@ class RunApi:
         self.queue = ray.get_actor(QUEUE_NAME, namespace=settings.ray_namespace)
         self.admissions = Admissions(self.runs, AsyncEventWriter(self.runs.recorder, settings.database_url))
         self.database = DatabaseGate(settings.database_url)
+        api.state.database = self.database  # read by ReadyCaller (api/dependencies.py)
         self.log = logger_for("run", "api")
         if self.access.local_mode:
             self.log.warning("local mode: no API_KEYS configured, every caller is tenant 'local'")
 
     @api.post("/run", status_code=201, response_model=StartRunResponse)
-    async def start(self, body: StartRunRequest, request: Request, response: Response,
+    async def start(self, body: StartRunRequest, caller: ReadyCaller, response: Response,
                     idempotency_key: IdempotencyKeyHeader = None) -> StartRunResponse:
         """201 with a new run; 200 with the run an earlier request with this Idempotency-Key created."""
-        caller = self.access.caller(request)
-        if not self.database.available:
-            await asyncio.to_thread(self.database.check)  # looks again, off the event loop
         problems, manifest = self.access.problems(body.apk_path, str(body.appium_server_url), body.policy), None
         if is_apk(body.apk_path):  # its manifest: a file read and a parse (cached), off the event loop
             manifest, wrong = await asyncio.to_thread(self.access.apk_problems, body.apk_path, body.package_name,
@@ -122,17 +121,15 @@ class RunApi:
         return StartRunResponse(runId=run_id, createdAt=admission.created_at, streamUrl=f"/run/{run_id}/stream")
 
     @api.post("/run/{run_id}/cancel", response_model=CancelRunResponse)
-    def cancel(self, run_id: str, request: Request) -> CancelRunResponse:
-        self.database.check()
-        run = self.runs.cancel_run(run_id, self.access.caller(request).tenant_id)
+    def cancel(self, run_id: str, caller: ReadyCaller) -> CancelRunResponse:
+        run = self.runs.cancel_run(run_id, caller.tenant_id)
         logger_for("run", "cancel").info("Cancel requested", extra={"runId": run_id, "status": run.status})
         return CancelRunResponse(runId=run.run_id, cancelledAt=run.cancel_requested_at)
 
     @api.post("/run/{run_id}/pause", response_model=PauseRunResponse)
-    def pause(self, run_id: str, request: Request) -> PauseRunResponse:
+    def pause(self, run_id: str, caller: ReadyCaller) -> PauseRunResponse:
         """A queued run leaves the queue at once; a running one stops at its next node boundary."""
-        self.database.check()
-        run = self.runs.pause_run(run_id, self.access.caller(request).tenant_id)
+        run = self.runs.pause_run(run_id, caller.tenant_id)
         run_id = run.run_id
         if run.status == PAUSED:
             self.queue.drop.remote(run_id)  # a worker that took it already finds it paused and acks
@@ -140,24 +137,21 @@ class RunApi:
         return PauseRunResponse(runId=run_id)
 
     @api.post("/run/{run_id}/resume", response_model=ResumeRunResponse)
-    def resume(self, run_id: str, request: Request) -> ResumeRunResponse:
+    def resume(self, run_id: str, caller: ReadyCaller) -> ResumeRunResponse:
         """A paused run is queued again and continues where it stopped, on any free device."""
-        self.database.check()
-        run = self.runs.resume_run(run_id, self.access.caller(request).tenant_id)
+        run = self.runs.resume_run(run_id, caller.tenant_id)
         run_id = run.run_id  # queued again: the JobQueue follows the log
         logger_for("run", "resume").info("Resumed", extra={"runId": run_id, "status": run.status})
         return ResumeRunResponse(runId=run_id)
 
     @api.get("/run/{run_id}")
-    def get(self, run_id: str, request: Request) -> dict[str, Any]:
-        return run_summary(self._own_run(run_id, request))
+    def get(self, run_id: str, caller: ReadyCaller) -> dict[str, Any]:
+        return run_summary(self._own_run(run_id, caller))
 
     @api.get("/runs")
-    def list_runs(self, request: Request,
-                  status: str | None = Query(None, pattern="^(queued|running|paused|completed|failed|canceled)$"),
+    def list_runs(self, caller: ReadyCaller, status: str | None = Query(None, pattern=f"^({'|'.join(STATUSES)})$"),
                   limit: int = Query(50, ge=1, le=500), before: str | None = None) -> dict[str, Any]:
-        tenant_id = self.access.caller(request).tenant_id
-        self.database.check()
+        tenant_id = caller.tenant_id
         if before is not None:
             parse_run_id(before)
         rows = self.view.list_runs(tenant_id=tenant_id, status=status, limit=limit, before=before)
@@ -165,21 +159,18 @@ class RunApi:
 
     # Above every `/runs/{...}` route, so that "diff" is never taken for a run id.
     @api.get("/runs/diff")
-    def diff(self, request: Request, base: str = Query(...), head: str = Query(...)) -> dict[str, Any]:
+    def diff(self, caller: ReadyCaller, base: str = Query(...), head: str = Query(...)) -> dict[str, Any]:
         """UI drift from run `base` to run `head` (DESIGN.md, "Comparing two runs")."""
-        return self._drift(base, head, request)
+        return self._drift(base, head, caller)
 
     @api.get("/runs/diff.svg")
-    def diff_svg(self, request: Request, base: str = Query(...), head: str = Query(...)) -> Response:
-        return Response(render_diff_svg(self._drift(base, head, request)), media_type="image/svg+xml")
+    def diff_svg(self, caller: ReadyCaller, base: str = Query(...), head: str = Query(...)) -> Response:
+        return Response(render_diff_svg(self._drift(base, head, caller)), media_type="image/svg+xml")
 
     @api.get("/run/{run_id}/stream")
-    async def stream(self, run_id: str, request: Request, after: int | None = Query(None, ge=0),
+    async def stream(self, run_id: str, caller: ReadyCaller, after: int | None = Query(None, ge=0),
                      last_event_id: int | None = Header(None, ge=0)) -> Response:
-        tenant_id = self.access.caller(request).tenant_id
-        if not self.database.available:
-            await asyncio.to_thread(self.database.check)  # looks again, off the event loop
-        await self._hub().open(run_id, tenant_id)  # 401/404 before the stream starts; one read for all viewers
+        await self._hub().open(run_id, caller.tenant_id)  # 401/404 before the stream starts; one read for all viewers
         position = after if after is not None else (last_event_id or 0)
         logger_for("run", "stream").info("Stream opened", extra={"runId": run_id, "after": position})
         return EventSourceResponse(
@@ -188,21 +179,21 @@ class RunApi:
             ping_message_factory=lambda: ServerSentEvent(comment="keep-alive"))
 
     @api.get("/run/{run_id}/graph")
-    def graph(self, run_id: str, request: Request) -> dict[str, Any]:
-        return with_links(self._graph_of(run_id, request))
+    def graph(self, run_id: str, caller: ReadyCaller) -> dict[str, Any]:
+        return with_links(self._graph_of(run_id, caller))
 
     @api.get("/run/{run_id}/graph.svg")
-    def graph_svg(self, run_id: str, request: Request) -> Response:
-        return Response(render_svg(self._graph_of(run_id, request)), media_type="image/svg+xml")
+    def graph_svg(self, run_id: str, caller: ReadyCaller) -> Response:
+        return Response(render_svg(self._graph_of(run_id, caller)), media_type="image/svg+xml")
 
     @api.get("/run/{run_id}/findings")
-    def findings_of(self, run_id: str, request: Request) -> dict[str, Any]:
-        return {"findings": self._findings_of(self._own_run(run_id, request))}
+    def findings_of(self, run_id: str, caller: ReadyCaller) -> dict[str, Any]:
+        return {"findings": self._findings_of(self._own_run(run_id, caller))}
 
     @api.get("/run/{run_id}/findings/{finding_id}/test.py")
-    def finding_test(self, run_id: str, finding_id: str, request: Request) -> Response:
+    def finding_test(self, run_id: str, finding_id: str, caller: ReadyCaller) -> Response:
         """A standalone pytest test replaying a crash's or ANR's path; an accessibility finding has none (404)."""
-        run = self._own_run(run_id, request)
+        run = self._own_run(run_id, caller)
         finding = self._finding_of(run, finding_id)
         if finding is None:
             return error_response(404, f"no finding {finding_id} in run {run_id}")
@@ -215,17 +206,17 @@ class RunApi:
                         headers={"Content-Disposition": f'attachment; filename="test_finding_{finding_id}.py"'})
 
     @api.get("/run/{run_id}/report.xml")
-    def report(self, run_id: str, request: Request) -> Response:
+    def report(self, run_id: str, caller: ReadyCaller) -> Response:
         """JUnit XML for CI: a failing testcase per crash or ANR, one per accessibility rule, the exploration."""
-        run = self._own_run(run_id, request)
+        run = self._own_run(run_id, caller)
         last_event = next(iter(self.runs.events.get(run.id, desc=True, limit=1)), None)  # a completed run's metrics
         return Response(junit_report(run_for_report(run, last_event), self._findings_of(run)),
                         media_type="application/xml")
 
     @api.get("/run/{run_id}/app-model")
-    def app_model(self, run_id: str, request: Request) -> Response:
+    def app_model(self, run_id: str, caller: ReadyCaller) -> Response:
         """The run as a recorded app: one JSON file, page sources and screenshots inline (DESIGN.md "Real apps")."""
-        run = self._own_run(run_id, request)
+        run = self._own_run(run_id, caller)
         try:
             model = recorded_app(self.runs.events_after(run_id, 0), self.artifacts.get,
                                  run.app_config.get("packageName"))
@@ -234,8 +225,8 @@ class RunApi:
         return Response(json.dumps(model), media_type="application/json")
 
     @api.get("/run/{run_id}/artifacts/{artifact_id}")
-    def artifact(self, run_id: str, artifact_id: str, request: Request) -> Response:
-        self._own_run(run_id, request)
+    def artifact(self, run_id: str, artifact_id: str, caller: ReadyCaller) -> Response:
+        self._own_run(run_id, caller)
         found = self.artifacts.get(artifact_id)
         if found is None:
             return error_response(404, f"no artifact {artifact_id}")
@@ -265,13 +256,13 @@ class RunApi:
         """A no-op taking POST /run's body: the admission benchmark's baseline (same proxy, same parsing)."""
         return {"ok": True}
 
-    def _drift(self, base: str, head: str, request: Request) -> dict[str, Any]:
-        return diff_graphs(self._graph_of(base, request), self._graph_of(head, request))
+    def _drift(self, base: str, head: str, caller: Caller) -> dict[str, Any]:
+        return diff_graphs(self._graph_of(base, caller), self._graph_of(head, caller))
 
-    def _graph_of(self, run_id: str, request: Request) -> dict[str, Any]:
+    def _graph_of(self, run_id: str, caller: Caller) -> dict[str, Any]:
         """The run's graph with every event the run had when asked (read-your-writes: a client that saw
         `run.completed` gets the whole graph). 404 for an unknown run or another tenant's, not an empty graph."""
-        self._own_run(run_id, request)
+        self._own_run(run_id, caller)
         if not self.graph.caught_up(self.runs.name, self.runs.last_position(run_id, ScreenGraphProjection.topics)):
             self.log.warning("graph view behind the run's events; answering with what it has",
                              extra={"runId": run_id})
@@ -292,10 +283,8 @@ class RunApi:
                              extra={"runId": run.run_id})
         return self.findings
 
-    def _own_run(self, run_id: str, request: Request) -> Run:
-        tenant_id = self.access.caller(request).tenant_id
-        self.database.check()
-        return self.runs.get_run(run_id, tenant_id)
+    def _own_run(self, run_id: str, caller: Caller) -> Run:
+        return self.runs.get_run(run_id, caller.tenant_id)
 
     def _hub(self) -> EventHub:
         if self.hub is None:  # needs the replica's running event loop
@@ -315,9 +304,13 @@ class RunApi:
 
     @api.get("/runs/{run_id:ulid}", include_in_schema=False, response_model=dict[str, Any])
     def run_page(self, run_id: str, request: Request) -> Any:
-        """The run's page for a browser; for any other client, the run as `GET /run/{id}` answers it
-        (the same response model: the same JSON)."""
-        return page("run.html") if wants_html(request) else self.get(run_id, request)
+        """The run's page for a browser (its script asks the API with the key); for any other client, the run
+        as `GET /run/{id}` answers it (the same response model: the same JSON)."""
+        if wants_html(request):
+            return page("run.html")
+        caller = self.access.caller(request)
+        self.database.check()
+        return self.get(run_id, caller)
 
 
 def build_app(settings: Settings) -> Any:

@@ -15,6 +15,7 @@ from ulid import ULID
 
 QUEUED, RUNNING, PAUSED = "queued", "running", "paused"
 COMPLETED, FAILED, CANCELED = "completed", "failed", "canceled"
+STATUSES = (QUEUED, RUNNING, PAUSED, COMPLETED, FAILED, CANCELED)  # the runs table's and GET /runs?status=
 TERMINAL = frozenset({COMPLETED, FAILED, CANCELED})
 OUTCOMES = frozenset({"SUCCESS", "FAILURE", "SKIPPED"})
 

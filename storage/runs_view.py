@@ -15,8 +15,8 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from psycopg.sql import SQL, Identifier
 
 from domain.projections import RowChange
+from domain.run import STATUSES
 
-STATUSES = ("queued", "running", "paused", "completed", "failed", "canceled")
 RUN_COLUMNS = (
     "run_id", "tenant_id", "project_id", "app_config_id", "status", "created_at", "updated_at",
     "processing_by", "lease_expires_at", "heartbeat_at", "started_at", "finished_at",
