@@ -39,6 +39,8 @@ class RunRequest:
     project_id: str = "default"
     policy: str = "dfs"
     manifest: dict[str, Any] | None = None  # read from an .apk by the API, not sent: not part of the body's digest
+    permissions: str = "grant"
+    avoid: tuple[str, ...] = ()
 
     @property
     def app_config(self) -> dict[str, str]:
@@ -123,7 +125,7 @@ class RunService(Application):
             id=ULID().to_uuid(), app_config=request.app_config, goal=request.goal,
             max_steps=request.max_steps, inputs=dict(request.inputs),
             tenant_id=request.tenant_id, project_id=request.project_id, policy=request.policy,
-            manifest=request.manifest,
+            manifest=request.manifest, permissions=request.permissions, avoid=tuple(request.avoid),
         )
 
     def get_run(self, run_id: str, tenant_id: str | None = None) -> Run:

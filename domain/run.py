@@ -58,10 +58,12 @@ class Run(Aggregate):
         project_id: str,
         policy: str = "dfs",  # runs requested before policies could be chosen crawled depth-first
         manifest: dict[str, Any] | None = None,  # an APK's facts (package, versions); older events and app models: none
+        permissions: str = "grant",  # how the agent answers permission dialogs (older runs: grant, as a user would)
+        avoid: tuple[str, ...] = (),  # patterns of elements never acted on (`id/<name>`, `text:<regex>`)
     ) -> None:
         self.app_config, self.goal, self.max_steps = app_config, goal, max_steps
         self.inputs, self.tenant_id, self.project_id = inputs, tenant_id, project_id
-        self.policy, self.manifest = policy, manifest
+        self.policy, self.manifest, self.permissions, self.avoid = policy, manifest, permissions, tuple(avoid)
         self.status = QUEUED
         self.worker_id: str | None = None
         self.attempt = 0
@@ -128,6 +130,14 @@ class Run(Aggregate):
         self._check_holder(worker_id, action="record a new transition")
         self._transition_discovered(**fields)
 
+    def record_system_dialog(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a system dialog")
+        self._system_dialog_answered(**fields)
+
+    def record_app_left(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record leaving the app")
+        self._app_left(**fields)
+
     def record_llm_call(self, worker_id: str | None = None, **fields: Any) -> None:
         self._check_holder(worker_id, action="record a model call")
         self._llm_called(**fields)
@@ -183,9 +193,11 @@ class Run(Aggregate):
         if self.status == PAUSED or self.pause_requested:
             self._resumed(QUEUED if self.status == PAUSED else self.status)
 
-    def complete(self, stop_reason: str, metrics: dict[str, Any], worker_id: str | None = None) -> None:
+    def complete(self, stop_reason: str, metrics: dict[str, Any], worker_id: str | None = None,
+                 labels: tuple[str, ...] = ()) -> None:
+        """`labels`: what the run met besides the app (login_required, left_app, system_dialogs)."""
         self._check_holder(worker_id, action="complete")
-        self._completed(stop_reason, metrics)
+        self._completed(stop_reason, metrics, list(labels))
 
     def fail(self, stop_reason: str, error: str, worker_id: str | None = None) -> None:
         """Any unfinished run may fail (a queued one too: it may never get a device); a worker
@@ -245,7 +257,7 @@ class Run(Aggregate):
         self.status, self.pause_requested = status, False
 
     @event("Completed")
-    def _completed(self, stop_reason: str, metrics: dict[str, Any]) -> None:
+    def _completed(self, stop_reason: str, metrics: dict[str, Any], labels: list[str] = ()) -> None:  # type: ignore[assignment]
         self.status, self.stop_reason = COMPLETED, stop_reason
 
     @event("Failed")
@@ -290,19 +302,45 @@ class Run(Aggregate):
         step_ordinal: int
         screen_id: str
         activity: str
+        labels: list[str] = ()  # type: ignore[assignment]  # login, webview, blank, dialog; older events: none
 
     @event(ScreenDiscovered)
-    def _screen_discovered(self, step_ordinal: int, screen_id: str, activity: str) -> None:
+    def _screen_discovered(self, step_ordinal: int, screen_id: str, activity: str,
+                           labels: list[str] = ()) -> None:  # type: ignore[assignment]
         pass
 
     class TransitionDiscovered(Aggregate.Event):
         step_ordinal: int
         from_screen: str
         action: dict[str, Any]
-        to_screen: str
+        to_screen: str | None  # None: the action left the app (`left_to` names the package it opened)
+        left_to: str | None = None
 
     @event(TransitionDiscovered)
-    def _transition_discovered(self, step_ordinal: int, from_screen: str, action: dict[str, Any], to_screen: str) -> None:
+    def _transition_discovered(self, step_ordinal: int, from_screen: str, action: dict[str, Any],
+                               to_screen: str | None, left_to: str | None = None) -> None:
+        pass
+
+    # Besides the app (DESIGN.md "What real apps do to an agent"): the system's dialogs, other apps.
+
+    class SystemDialogAnswered(Aggregate.Event):
+        step_ordinal: int
+        kind: str  # permission
+        message: str
+        answer: str  # the button's text as tapped (or "back")
+
+    @event(SystemDialogAnswered)
+    def _system_dialog_answered(self, step_ordinal: int, kind: str, message: str, answer: str) -> None:
+        pass
+
+    class AppLeft(Aggregate.Event):
+        step_ordinal: int
+        package: str
+        activity: str
+        action_id: str | None  # the action that left the app
+
+    @event(AppLeft)
+    def _app_left(self, step_ordinal: int, package: str, activity: str, action_id: str | None) -> None:
         pass
 
     class LlmCalled(Aggregate.Event):
