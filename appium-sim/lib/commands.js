@@ -80,6 +80,9 @@ module.exports = {
   async click(elementId) {
     const rec = this.simElement(elementId);
     if (rec.recordedNode) return this.device.recordedAction({kind: 'tap', point: centre(rec.bounds)});
+    // a WebView (or a node of its exposed page) is clicked at the element's centre: the page's part there
+    const web = rec.webView ?? (rec.el && rec.el.web ? rec : null);
+    if (web) return this.device.webTap(web, ...centre(rec.bounds));
     this.device.click(rec);
   },
 
@@ -170,13 +173,16 @@ module.exports = {
 
   tapAt(x, y) {
     if (this.view().recorded) return this.device.recordedAction({kind: 'tap', point: [x, y]});
-    const rec = this.hitAt(x, y, (r) => (r.key !== undefined || r.launcherApp || r.dialogAction)
-      && (r.clickable || r.checkable || (r.el && r.el.editable)));
+    if (this.device.onKeyboard(x, y)) return; // the keyboard's window takes the touch
+    const rec = this.hitAt(x, y, (r) => (r.key !== undefined || r.launcherApp || r.dialogAction || r.permissionAction)
+      && (r.clickable || r.checkable || (r.el && (r.el.editable || r.el.web))));
+    if (rec && rec.el && rec.el.web && !rec.clickable) return this.device.webTap(rec, x, y);
     if (rec) this.device.click(rec);
   },
 
   longPressAt(x, y) {
     if (this.view().recorded) return this.device.recordedAction({kind: 'long_press', point: [x, y]});
+    if (this.device.onKeyboard(x, y)) return;
     const rec = this.hitAt(x, y, (r) => r.key !== undefined && r.longClickable);
     if (rec) this.device.longClick(rec);
   },
@@ -189,6 +195,7 @@ module.exports = {
       const direction = Math.abs(dy) >= Math.abs(dx) ? (dy > 0 ? 'down' : 'up') : (dx > 0 ? 'right' : 'left');
       return this.device.recordedAction({kind: 'scroll', point: from, direction});
     }
+    if (this.device.onKeyboard(from[0], from[1])) return; // a swipe on the keyboard
     const rec = this.hitAt(from[0], from[1], (r) => r.scrollable);
     if (!rec || Math.abs(dx) > Math.abs(dy)) return; // lists here scroll vertically only
     this.device.scroll(rec, dy > 0 ? 'down' : 'up', Math.abs(dy) / scrollHeight(rec));
@@ -327,18 +334,14 @@ module.exports = {
     return await this.pressKeyCode(keycode);
   },
 
+  /** `POST /appium/device/hide_keyboard` and `mobile: hideKeyboard`: whether a keyboard was hidden (focus stays). */
   async hideKeyboard() {
-    const app = this.device.fgApp;
-    if (app && app.visit.focused !== null) {
-      app.visit.focused = null;
-      this.device.changed();
-    }
-    return true;
+    return this.device.hideKeyboard();
   },
 
+  /** `GET /appium/device/is_keyboard_shown` and `mobile: isKeyboardShown`. */
   async isKeyboardShown() {
-    const app = this.device.fgApp;
-    return Boolean(app && app.visit.focused !== null);
+    return this.device.keyboardShown();
   },
 
   // --- apps -----------------------------------------------------------------
@@ -404,7 +407,8 @@ module.exports = {
     const shot = view.recorded && view.recorded.screenshot;
     const png = shot ? screenshotPng(shot) : null; // a recorded screenshot as recorded; else one drawn
     if (png) return png.toString('base64');
-    return renderPng(view, !this.device.fg || Boolean(this.device.dialog)).toString('base64');
+    const system = !this.device.fg || Boolean(this.device.dialog) || Boolean(this.device.permissionDialog());
+    return renderPng(view, system).toString('base64');
   },
 
   async getWindowHandle() {

@@ -10,6 +10,10 @@ const {SCREEN, VIEWPORT, DEFAULT_DENSITY, layoutScreen} = require('./layout');
 const {fullActivity} = require('./model');
 const {Logcat} = require('./logcat');
 const recorded = require('./recorded');
+const {PermissionState, permissionMethods, PERMISSION_PACKAGE, PERMISSION_ACTIVITY} = require('./permissions');
+const {keyboardMethods} = require('./keyboard');
+const {webMethods} = require('./web');
+const {otherAppMethods} = require('./otherapps');
 
 const LAUNCHER_PACKAGE = 'com.android.launcher3';
 const LAUNCHER_ACTIVITY = '.Launcher';
@@ -19,6 +23,7 @@ const APP_STATE = {NOT_INSTALLED: 0, NOT_RUNNING: 1, BACKGROUND: 3, FOREGROUND: 
 const TEMPLATE = /\{([A-Za-z0-9_.-]+)\}/g;
 const SHELL_UID = 2000; // `am start` from adb (how Appium activates an app)
 const FIRST_PID = 4213;
+const MAX_SHOW_DEPTH = 16; // onShow rules leading from screen to screen: a loop stops there
 
 class SimError extends Error {}
 
@@ -58,10 +63,14 @@ class App {
     for (const s of Object.values(model.screens)) {
       for (const el of s.elements) if (el.editable && el.id) this.editableIds.add(el.id);
     }
+    this.perms = new PermissionState(); // kept across processes, lost with the app (reinstall)
     this.stop();
   }
 
   stop() {
+    this.perms.processEnded();
+    this.request = null; // a permission dialog on screen: {queue, rule, handler, serial}
+    this.caller = null; // the app that opened this one (back from the first screen returns there)
     this.running = false;
     this.pid = null;
     this.stack = [];
@@ -107,7 +116,7 @@ class Device {
    * @param now     the clock ANRs are timed by
    * @param display {width, height} of the screen in px (a recorded app's, or 1080x2400)
    */
-  constructor({seed = 0, density = DEFAULT_DENSITY, now = Date.now, display = SCREEN} = {}) {
+  constructor({seed = 0, density = DEFAULT_DENSITY, now = Date.now, display = SCREEN, autoGrant = false} = {}) {
     this.display = {width: display.width, height: display.height};
     this.apps = new Map();
     this.fg = null; // package in the foreground, null = launcher
@@ -123,16 +132,25 @@ class Device {
     this.nextAppId = 150;
     this.dialog = null; // the system's crash or ANR dialog on screen: {kind, pkg, label, serial}
     this.freeze = null; // an app that stopped answering: {pkg, until, activity}, until its ANR is dealt with
+    this.autoGrant = autoGrant; // appium:autoGrantPermissions: every declared permission granted at install
+    this.launches = new Map(); // package -> processes started in this session (`when: {launch: n}`)
+    this.onceDone = new WeakSet(); // `once` rules that applied
+    this.keyboard = null; // the soft keyboard: {pkg, serial} of the screen visit it came up on
+    this.showDepth = 0;
   }
 
   changed() {
     this.version++;
   }
 
+  /** Install an app (again: its process ends, its state goes) and the other apps its model holds, if missing. */
   install(model) {
     const old = this.apps.get(model.package);
     if (old) this.terminate(model.package);
-    this.apps.set(model.package, new App(model, old ? old.uid - 10000 : this.nextAppId++));
+    const app = new App(model, old ? old.uid - 10000 : this.nextAppId++);
+    if (this.autoGrant) app.perms.grantAll(model.permissions ?? []);
+    this.apps.set(model.package, app);
+    for (const other of Object.values(model.otherApps ?? {})) if (!this.apps.has(other.package)) this.install(other);
     this.changed();
   }
 
@@ -177,7 +195,8 @@ class Device {
     const app = this.requireApp(pkg);
     if (this.inputBlocked() && this.freeze.pkg === pkg && screenName === null) return;
     if (this.dialog) this.dialogAction(this.dialog.kind === 'anr' ? 'close' : 'dismiss');
-    if (screenName !== null || !app.running) {
+    const fresh = screenName !== null || !app.running;
+    if (fresh) {
       if (app.running) this.terminate(pkg); // `am start -S`: the running process goes first
       this.logcat.started(app.proc, app.model.screens[screenName ?? app.model.start].activity, SHELL_UID);
       this.startProcess(app, screenName ?? app.model.start);
@@ -185,8 +204,10 @@ class Device {
       this.logcat.started(app.proc, app.visit.screen.activity, SHELL_UID);
     }
     this.toast = null;
+    this.keyboard = null;
     this.fg = pkg;
     this.changed();
+    if (fresh) this.shown(app);
   }
 
   /** A new process for the app, showing `screenName`. */
@@ -196,6 +217,7 @@ class Device {
     app.pid = this.nextPid;
     this.nextPid += 7 + (this.nextPid % 13); // pids grow, unevenly, as other processes take some
     app.stack = [this.newVisit(app, screenName)];
+    this.launches.set(app.model.package, (this.launches.get(app.model.package) ?? 0) + 1);
     this.logcat.processStarted(app.proc, app.visit.screen.activity);
     this.logcat.displayed(app.proc, app.visit.screen.activity, this.launchMs(app.visit));
   }
@@ -250,6 +272,7 @@ class Device {
 
   toLauncher() {
     this.fg = null;
+    this.keyboard = null;
     this.launcherSerial++;
     this.changed();
   }
@@ -270,6 +293,8 @@ class Device {
     if (this.inputBlocked()) return;
     this.toast = null;
     if (this.dialog) return this.dialogAction('back');
+    if (this.permissionDialog()) return this.answerPermission('deny'); // back answers deny
+    if (this.hideKeyboard()) return this.changed(); // back with the keyboard up only hides it
     const app = this.fgApp;
     if (app && app.visit.screen.recorded) return this.recordedAction({kind: 'back'});
     if (app) this.backIn(app);
@@ -333,8 +358,11 @@ class Device {
   }
 
   backIn(app) {
-    const {back} = app.visit.screen;
+    this.keyboard = null;
+    const top = app.visit;
+    const {back} = top.screen;
     if (back === null || (back === 'pop' && app.stack.length <= 1)) {
+      if (app.caller && this.returnToCaller(app)) return; // an opened app's first screen: back to its caller
       this.toLauncher(); // the task moves to the background, resumes where it was
     } else if (back === 'pop') {
       app.stack.pop();
@@ -343,10 +371,26 @@ class Device {
       if (idx >= 0) app.stack.length = idx + 1;
       else app.stack[app.stack.length - 1] = this.newVisit(app, back);
     }
+    if (app.visit !== top && !top.screen.recorded) this.shown(app);
+  }
+
+  /** The app's current screen was shown (launch, goto, back): the first of its `onShow` rules that fires applies. */
+  shown(app) {
+    const visit = app.visit;
+    if (!app.running || !visit || !visit.screen.onShow || app.request || this.showDepth >= MAX_SHOW_DEPTH) return;
+    const rule = visit.screen.onShow.find((r) => this.fires(app, visit, r));
+    if (!rule) return;
+    this.showDepth++;
+    try {
+      this.apply(app, visit, rule, 'onShow');
+    } finally {
+      this.showDepth--;
+    }
   }
 
   /** An uncaught exception on the main thread: the stack in logcat, the process gone, the crash dialog up. */
   crash(app, crash, handler) {
+    this.keyboard = null;
     this.logcat.crashed(app.proc, app.visit.screen.activity, crash, handler);
     app.stop(); // the next activation starts a new process at `start`
     this.showDialog('crash', app);
@@ -413,17 +457,21 @@ class Device {
     this.toast = null;
     this.changed();
     if (rec.dialogAction) return this.dialogAction(rec.dialogAction);
+    if (rec.permissionAction) return this.answerPermission(rec.permissionAction);
     if (rec.launcherApp) return this.activate(rec.launcherApp);
     if (rec.key === undefined || !rec.enabled) return;
     const app = this.fgApp;
     const visit = app.visit;
     const {el} = rec;
-    if (el.editable) visit.focused = rec.key;
+    if (el.editable) {
+      visit.focused = rec.key;
+      this.showKeyboard(app);
+    }
     if (!el.clickable && !el.checkable) return;
     if (el.checkable) {
       app.checked.set(`${visit.screen.name}#${rec.key}`, !app.isChecked(visit.screen, rec.key, el));
     }
-    const rule = el.onClick.find((r) => this.matches(app, visit, r.when));
+    const rule = el.onClick.find((r) => this.fires(app, visit, r));
     if (rule) this.apply(app, visit, rule, 'onClick');
   }
 
@@ -434,7 +482,7 @@ class Device {
     this.changed();
     if (rec.key === undefined || !rec.enabled) return;
     const app = this.fgApp;
-    const rule = rec.el.onLongClick.find((r) => this.matches(app, app.visit, r.when));
+    const rule = rec.el.onLongClick.find((r) => this.fires(app, app.visit, r));
     if (rule) this.apply(app, app.visit, rule, 'onLongClick');
   }
 
@@ -464,9 +512,16 @@ class Device {
     return sign > 0 ? visit.first[key] < last : sign < 0 && visit.first[key] > 0;
   }
 
+  /** Whether a rule applies now: its `when` matches, and a `once` rule has not applied yet. */
+  fires(app, visit, rule) {
+    return !(rule.once && this.onceDone.has(rule)) && this.matches(app, visit, rule.when);
+  }
+
   matches(app, visit, when) {
     if (!when) return true;
     return Object.entries(when).every(([id, want]) => {
+      if (id === 'launch') return (this.launches.get(app.model.package) ?? 0) === want;
+      if (id.startsWith('permission:')) return (app.perms.isGranted(id.slice('permission:'.length)) ? 'granted' : 'denied') === want;
       if (typeof want === 'boolean') {
         const i = visit.screen.elements.findIndex((e) => e.id === id && e.checkable);
         return i >= 0 && app.isChecked(visit.screen, String(i), visit.screen.elements[i]) === want;
@@ -483,11 +538,14 @@ class Device {
    * nothing else happens; not drawn, the rule's other effects apply. An `anr` rule only hangs the app.
    */
   apply(app, visit, rule, handler) {
+    if (rule.once) this.onceDone.add(rule);
+    if (rule.request) return this.request(app, rule, handler);
     if (rule.crash && this.draw() < rule.crash.probability) return this.crash(app, rule.crash, handler);
     if (rule.anr) return this.hang(app, rule.anr);
     if (rule.set) Object.assign(visit.sets, rule.set);
     if (rule.toast !== undefined) this.toast = {text: app.fill(rule.toast), pkg: app.model.package};
     if (rule.goto) {
+      this.keyboard = null;
       const from = visit.screen.activity;
       app.stack.push(this.newVisit(app, rule.goto));
       // `set` may name elements of the screen it leads to
@@ -497,7 +555,9 @@ class Device {
       }
       if (target.screen.activity !== from) this.opened(app, target);
     }
-    if (rule.back) this.backIn(app);
+    if (rule.back) this.backIn(app); // shows the screen it returns to (its onShow)
+    else if (rule.goto) this.shown(app);
+    if (rule.open) this.openApp(app, rule.open, rule.screen ?? null);
   }
 
   /** The app started one of its activities: ActivityManager's lines for it. */
@@ -517,6 +577,7 @@ class Device {
     if (!el.enabled) throw new SimError(`Element '${rec.resourceId || rec.className}' is disabled`);
     this.toast = null;
     visit.focused = rec.key;
+    this.showKeyboard(app);
     if (el.id) {
       visit.typed[el.id] = text;
       app.lastTyped[el.id] = text;
@@ -534,14 +595,18 @@ class Device {
 
   currentActivity() {
     if (this.dialog) return DIALOG_ACTIVITY[this.dialog.kind];
+    if (this.permissionDialog()) return PERMISSION_ACTIVITY;
     return this.fgApp ? this.fgApp.visit.screen.activity : LAUNCHER_ACTIVITY;
   }
 
   currentPackage() {
     if (this.dialog) return SYSTEM_PACKAGE;
+    if (this.permissionDialog()) return PERMISSION_PACKAGE;
     return this.fg ?? LAUNCHER_PACKAGE;
   }
 }
+
+Object.assign(Device.prototype, permissionMethods, keyboardMethods, webMethods, otherAppMethods);
 
 module.exports = {
   Device, App, SimError, APP_STATE, LAUNCHER_PACKAGE, LAUNCHER_ACTIVITY, SYSTEM_PACKAGE, DIALOG_ACTIVITY, SCREEN,

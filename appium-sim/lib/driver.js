@@ -56,6 +56,7 @@ const desiredCapConstraints = {
   // false: the log command refuses logcat, as a UiAutomator2 server started without the adb_shell
   // feature does on a device farm; agents must cope without stack traces.
   simLogcat: {isBoolean: true},
+  autoGrantPermissions: {isBoolean: true}, // as UiAutomator2: every permission the app declares, granted at install
 };
 
 // Appium's log command (`driver.get_log("logcat")`), as the UiAutomator2 driver names the type.
@@ -126,7 +127,7 @@ class SimulatorDriver extends BaseDriver {
       }
     }
     this.model = model;
-    this.device = new Device({seed: caps.simSeed ?? 0, density, display: model.display});
+    this.device = new Device({seed: caps.simSeed ?? 0, density, display: model.display, autoGrant: caps.autoGrantPermissions === true});
     if (caps.simInstalled === false) return;
     this.device.install(model);
     if (caps.autoLaunch === false) return;

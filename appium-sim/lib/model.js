@@ -7,6 +7,8 @@ const path = require('node:path');
 const {SCREEN} = require('./layout');
 const {ModelError, isObj, fail, str, parseCrash, fullActivity} = require('./validation');
 const {parseRecorded} = require('./recorded');
+const {parsePermissions, parseRequest} = require('./permissions');
+const {parseWeb} = require('./web');
 
 const JAVA_PACKAGE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 const DEFAULT_ANR_SECONDS = 5; // Android's input dispatching timeout
@@ -34,21 +36,20 @@ function parseBounds(v, where) {
 }
 
 /**
- * `ctx` says where a rule sits: {screenNames, pkg, activity, elementId, handler ("onClick" | "onLongClick")},
- * what `crash: true` needs to name a frame in the app's package.
+ * `ctx` says where a rule sits: {screenNames, pkg, activity, elementId, handler ("onClick" | "onLongClick" |
+ * "onShow")}, what `crash: true` needs to name a frame in the app's package; `permissions` (declared) and
+ * `apps` (package -> screen names of the apps it may open) check `request` and `open`.
  */
 function parseRule(raw, where, ctx) {
   const {screenNames} = ctx;
   if (!isObj(raw)) fail(where, 'a rule must be an object');
   const rule = {};
-  if (raw.when !== undefined) {
-    if (!isObj(raw.when)) fail(`${where}.when`, 'must be an object of element id -> typed value');
-    rule.when = {};
-    for (const [id, val] of Object.entries(raw.when)) {
-      if (typeof val === 'boolean') rule.when[id] = val;
-      else rule.when[id] = str(val, `${where}.when.${id}`);
-    }
+  if (raw.when !== undefined) rule.when = parseWhen(raw.when, `${where}.when`, ctx);
+  if (raw.once !== undefined && raw.once !== null) {
+    if (typeof raw.once !== 'boolean') fail(`${where}.once`, `must be true or false, got ${JSON.stringify(raw.once)}`);
+    if (raw.once) rule.once = true;
   }
+  if (raw.request !== undefined && raw.request !== null) return parseRequestRule(raw, rule, where, ctx);
   if (raw.goto !== undefined && raw.goto !== null) {
     const target = str(raw.goto, `${where}.goto`, {allowNumber: false});
     if (!screenNames.has(target)) fail(`${where}.goto`, `unknown screen "${target}" (screens: ${[...screenNames].join(', ')})`);
@@ -68,6 +69,57 @@ function parseRule(raw, where, ctx) {
   const anr = parseAnr(raw.anr, `${where}.anr`);
   if (anr) rule.anr = anr;
   if (raw.toast !== undefined && raw.toast !== null) rule.toast = str(raw.toast, `${where}.toast`);
+  if (raw.open !== undefined && raw.open !== null) {
+    const pkg = str(raw.open, `${where}.open`, {allowNumber: false});
+    const screens = ctx.apps.get(pkg);
+    if (!screens) {
+      const known = [...ctx.apps.keys()];
+      fail(`${where}.open`, `unknown app "${pkg}": the model's otherApps does not define it (otherApps: ${known.length ? known.join(', ') : 'none'})`);
+    }
+    rule.open = pkg;
+    if (raw.screen !== undefined && raw.screen !== null) {
+      const screen = str(raw.screen, `${where}.screen`, {allowNumber: false});
+      if (!screens.has(screen)) fail(`${where}.screen`, `unknown screen "${screen}" of ${pkg} (screens: ${[...screens].join(', ')})`);
+      rule.screen = screen;
+    }
+  }
+  return rule;
+}
+
+/** Typed values by element id; `launch` (a number: the n-th launch); `permission:<name>` ("granted" | "denied"). */
+function parseWhen(raw, where, ctx) {
+  if (!isObj(raw)) fail(where, 'must be an object of element id -> typed value');
+  const when = {};
+  for (const [id, val] of Object.entries(raw)) {
+    if (id === 'launch') {
+      if (!Number.isInteger(val) || val < 1) fail(`${where}.launch`, `must be a launch number (1, 2, ...), got ${JSON.stringify(val)}`);
+      when[id] = val;
+    } else if (id.startsWith('permission:')) {
+      const perm = id.slice('permission:'.length);
+      if (!ctx.permissions.includes(perm)) {
+        fail(`${where}.${id}`, `permission "${perm}" is not declared in the model's permissions (permissions: ${ctx.permissions.join(', ') || 'none'})`);
+      }
+      if (val !== 'granted' && val !== 'denied') fail(`${where}.${id}`, `must be "granted" or "denied", got ${JSON.stringify(val)}`);
+      when[id] = val;
+    } else if (typeof val === 'boolean') {
+      when[id] = val;
+    } else {
+      when[id] = str(val, `${where}.${id}`);
+    }
+  }
+  return when;
+}
+
+/** `{request: [...], granted: [rules], denied: [rules]}`: what follows the answers goes in those rules. */
+function parseRequestRule(raw, rule, where, ctx) {
+  for (const key of ['goto', 'set', 'back', 'toast', 'crash', 'anr', 'open']) {
+    if (raw[key] !== undefined && raw[key] !== null) {
+      fail(`${where}.${key}`, 'a request rule does nothing else: put what follows the answer in its granted or denied rules');
+    }
+  }
+  rule.request = parseRequest(raw.request, `${where}.request`, ctx.permissions);
+  rule.granted = parseRules(raw.granted, `${where}.granted`, ctx);
+  rule.denied = parseRules(raw.denied, `${where}.denied`, ctx);
   return rule;
 }
 
@@ -112,6 +164,7 @@ function parseElement(raw, where, ctx) {
     || CLICKABLE_CLASSES.has(el.className) || el.checkable || el.editable);
   el.bounds = raw.bounds === undefined || raw.bounds === null ? null : parseBounds(raw.bounds, `${where}.bounds`);
   parseItems(el, raw, where, ctx);
+  el.web = parseWeb(raw.web, where, el.className, raw.exposed, (rules, at) => parseRules(rules, at, {...elCtx, handler: 'onClick'}));
   return el;
 }
 
@@ -156,15 +209,55 @@ function parseModel(doc, {dir = process.cwd()} = {}) {
   const screenNames = new Set(Object.keys(doc.screens));
   const start = str(doc.start, 'start', {allowNumber: false});
   if (!screenNames.has(start)) fail('start', `unknown screen "${start}" (screens: ${[...screenNames].join(', ')})`);
-  const label = typeof doc.label === 'string' && doc.label ? doc.label
-    : typeof doc.name === 'string' && doc.name ? doc.name : pkg.split('.').pop();
+  const label = labelOf(doc, pkg);
   const common = {package: pkg, versionCode: doc.versionCode ?? 1, versionName, start, label};
   if (format === 'recorded') {
     return {...common, recorded: true, ...parseRecorded(doc, dir, {pkg, start})};
   }
+  // the apps rules may open: otherApps, by package, with their screen names (checked before any rule)
+  const othersRaw = doc.otherApps ?? {};
+  if (!isObj(othersRaw)) fail('otherApps', 'must be an object of package -> app model');
+  const apps = new Map();
+  for (const [other, raw] of Object.entries(othersRaw)) {
+    const where = `otherApps.${other}`;
+    if (!JAVA_PACKAGE.test(other)) fail(where, `"${other}" is not a Java package name like com.android.chrome`);
+    if (other === pkg) fail(where, 'is the app itself');
+    if (!isObj(raw)) fail(where, 'must be an app model (start, screens)');
+    if (raw.format !== undefined && raw.format !== null) fail(`${where}.format`, 'other apps are generated models (no format)');
+    if (!isObj(raw.screens) || Object.keys(raw.screens).length === 0) fail(`${where}.screens`, 'must be a non-empty object of screen name -> screen');
+    apps.set(other, new Set(Object.keys(raw.screens)));
+  }
+  const generated = (raw, appPkg, at) => {
+    const screenNames = new Set(Object.keys(raw.screens));
+    const permissions = parsePermissions(raw.permissions, `${at}permissions`);
+    const opens = new Map([...apps].filter(([p]) => p !== appPkg));
+    const screens = parseScreens(raw.screens, at, {screenNames, pkg: appPkg, permissions, apps: opens});
+    return {recorded: false, screens, permissions, transitions: [], display: {width: SCREEN.width, height: SCREEN.height}};
+  };
+  const otherApps = {};
+  for (const [other, raw] of Object.entries(othersRaw)) {
+    const where = `otherApps.${other}`;
+    const otherStart = str(raw.start, `${where}.start`, {allowNumber: false});
+    if (!apps.get(other).has(otherStart)) fail(`${where}.start`, `unknown screen "${otherStart}" (screens: ${[...apps.get(other)].join(', ')})`);
+    otherApps[other] = {
+      package: other, versionCode: 1, versionName: '', start: otherStart, label: labelOf(raw, other),
+      ...generated(raw, other, `${where}.`), otherApps: {},
+    };
+  }
+  return {...common, ...generated(doc, pkg, ''), otherApps};
+}
+
+function labelOf(doc, pkg) {
+  return typeof doc.label === 'string' && doc.label ? doc.label
+    : typeof doc.name === 'string' && doc.name ? doc.name : pkg.split('.').pop();
+}
+
+/** A generated app's screens; `at` prefixes the places errors name ("" or "otherApps.<pkg>."). */
+function parseScreens(rawScreens, at, ctx) {
+  const {screenNames} = ctx;
   const screens = {};
-  for (const [name, raw] of Object.entries(doc.screens)) {
-    const where = `screens.${name}`;
+  for (const [name, raw] of Object.entries(rawScreens)) {
+    const where = `${at}screens.${name}`;
     if (!isObj(raw)) fail(where, 'a screen must be an object');
     const activity = str(raw.activity, `${where}.activity`, {allowNumber: false});
     if (!activity.trim()) fail(`${where}.activity`, 'must not be empty');
@@ -179,12 +272,14 @@ function parseModel(doc, {dir = process.cwd()} = {}) {
     if (raw.scrollable !== undefined && typeof raw.scrollable !== 'boolean') {
       fail(`${where}.scrollable`, `must be true or false, got ${JSON.stringify(raw.scrollable)}`);
     }
+    const screenCtx = {...ctx, activity};
     screens[name] = {
       name, activity, back, scrollable: raw.scrollable ?? false,
-      elements: elements.map((e, i) => parseElement(e, `${where}.elements[${i}]`, {screenNames, pkg, activity})),
+      elements: elements.map((e, i) => parseElement(e, `${where}.elements[${i}]`, screenCtx)),
+      onShow: parseRules(raw.onShow, `${where}.onShow`, {...screenCtx, elementId: name, handler: 'onShow'}),
     };
   }
-  return {...common, recorded: false, screens, transitions: [], display: {width: SCREEN.width, height: SCREEN.height}};
+  return screens;
 }
 
 const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');

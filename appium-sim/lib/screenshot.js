@@ -53,7 +53,7 @@ class Canvas {
 
 function nodeColor(n) {
   if (n.className === 'android.widget.Toast') return COLORS.toast;
-  if (n.system) return n.resourceId === 'android:id/parentPanel' ? COLORS.light : null; // the dialog's card
+  if (n.system) return n.card ? COLORS.light : null; // the dialog's card
   if (n.launcherApp) return COLORS.icon;
   if (!n.enabled) return COLORS.disabled;
   if (n.checkable && n.checked) return COLORS.checkedOn;
@@ -64,7 +64,7 @@ function nodeColor(n) {
 
 function drawNode(c, n) {
   if (n.index === undefined && !n.launcherApp && !n.system && !n.recordedNode && n.className !== 'android.widget.Toast') return;
-  if (n.system && !n.text && n.resourceId !== 'android:id/parentPanel') return; // a dialog's inner layouts
+  if (n.system && !n.text && !n.card) return; // a dialog's inner layouts
   const [x1, y1, x2, y2] = n.bounds.map((v) => v / SCALE);
   const bg = nodeColor(n);
   if (bg) c.fill(x1, y1, x2, y2, bg);
@@ -72,6 +72,14 @@ function drawNode(c, n) {
   const label = n.password && n.text ? '•'.repeat(n.text.length) : n.text || n.hint || n.desc;
   const dark = n.className === 'android.widget.Toast';
   if (label) c.text(label, x1 + 4, Math.max(y1 + 2, (y1 + y2 - GLYPH_H) / 2), x2 - 2, dark ? COLORS.light : COLORS.text);
+  // a web page is drawn whether or not its accessibility tree is exposed
+  if (n.el && n.el.web) for (const part of n.el.web.parts) drawWebPart(c, part.box, part.text);
+}
+
+function drawWebPart(c, box, text) {
+  const [x1, y1, x2, y2] = box.map((v) => v / SCALE);
+  c.outline(x1, y1, x2, y2, COLORS.outline);
+  if (text) c.text(text, x1 + 4, Math.max(y1 + 2, (y1 + y2 - GLYPH_H) / 2), x2 - 2, COLORS.text);
 }
 
 // An explorer comes back to the same screens again and again, and drawing and deflating one costs
@@ -84,7 +92,8 @@ function pictureKey(view, launcher) {
   return JSON.stringify([launcher, view.width, view.height, view.records.map((n) => [
     n.index !== undefined || Boolean(n.recordedNode), Boolean(n.launcherApp), Boolean(n.system), n.className, n.resourceId,
     n.enabled, n.checkable, n.checked, Boolean((n.el && n.el.editable) || (n.recordedNode && n.editable)), n.clickable,
-    n.focused, n.password, n.text, n.hint, n.desc, n.bounds,
+    n.focused, n.password, n.text, n.hint, n.desc, n.bounds, Boolean(n.card),
+    n.el && n.el.web ? n.el.web.parts.map((p) => [p.box, p.text]) : null,
   ])]);
 }
 

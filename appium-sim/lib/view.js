@@ -5,17 +5,11 @@ const {SCREEN, layoutScreen} = require('./layout');
 const {LAUNCHER_PACKAGE, SYSTEM_PACKAGE} = require('./device');
 const {reescape} = require('./pagesource');
 
-const FULL = [0, 0, SCREEN.width, SCREEN.height];
-const CONTENT = [0, SCREEN.statusBar, SCREEN.width, SCREEN.height - SCREEN.navBar];
+const {node, FULL} = require('./node');
+const {permissionRoots} = require('./permissions');
+const {webChildren} = require('./web');
 
-function node(props) {
-  return {
-    className: 'android.widget.FrameLayout', pkg: '', text: '', desc: '', hint: '', resourceId: '',
-    checkable: false, checked: false, clickable: false, enabled: true, focusable: false, focused: false,
-    longClickable: false, password: false, scrollable: false, selected: false, bounds: FULL,
-    children: [], ...props,
-  };
-}
+const CONTENT = [0, SCREEN.statusBar, SCREEN.width, SCREEN.height - SCREEN.navBar];
 
 /** The system's parts (launcher icons, dialogs, bars) on a display other than 1080 px wide: scaled to it. */
 function metrics(device) {
@@ -66,6 +60,7 @@ function appChildren(device, app) {
     if (!box) return;
     const n = elementNode(device, app, {el, key: String(i), index: i, handle: `${prefix}.e${i}`, bounds: box});
     if (el.items) n.children = itemNodes(device, app, el, i, full, clip, prefix);
+    if (el.web) n.children = webChildren(n, (text) => app.fill(text));
     out.push(n);
   });
   if (!screen.scrollable) return {handlePrefix: prefix, pkg, children: out};
@@ -177,7 +172,7 @@ function dialogRoots(device) {
     children: [sys({handle: `${prefix}.p3`, className: 'android.widget.LinearLayout', bounds: area, children: buttons})],
   });
   const panel = sys({
-    handle: `${prefix}.p0`, className: 'android.widget.LinearLayout', resourceId: 'android:id/parentPanel', bounds: box,
+    handle: `${prefix}.p0`, className: 'android.widget.LinearLayout', resourceId: 'android:id/parentPanel', bounds: box, card: true,
     children: [topPanel, custom],
   });
   return {pkg: SYSTEM_PACKAGE, roots: [sys({handle: `${prefix}.c0`, bounds: box, children: [panel]})]};
@@ -203,7 +198,9 @@ function windowRoots(device) {
 
 /** Build the node tree of what is on screen now. */
 function buildView(device) {
-  const {pkg, roots, recorded = null} = device.dialog ? dialogRoots(device) : windowRoots(device);
+  const permissions = device.permissionDialog();
+  const {pkg, roots, recorded = null} = device.dialog ? dialogRoots(device)
+    : permissions ? permissionRoots(permissions) : windowRoots(device);
   // flatten in document order; `last` = index of the last descendant (for scoped finds)
   const records = [];
   const walk = (n, parent) => {

@@ -16,6 +16,10 @@ NOTES = "com.example.notes"
 SETTINGS = "com.example.settings"
 SHOP = "com.example.shop"
 RECIPES = "com.example.recipes"
+SNAP = "com.example.snap"
+CHROME = "com.android.chrome"
+PERMISSION_CONTROLLER = "com.android.permissioncontroller"
+GRANT_ACTIVITY = "com.android.permissioncontroller.permission.ui.GrantPermissionsActivity"
 LAUNCHER = "com.android.launcher3"
 SYSTEM = "android"  # the package of the crash and ANR dialogs
 CRASH_DIALOG = "com.android.server.am.AppErrorDialog"
@@ -108,3 +112,21 @@ def tagged(lines: list[str], tag: str) -> list[str]:
         if m and m.group(4).strip() == tag:
             out.append(m.group(5))
     return out
+
+
+def toasts(driver: Any) -> list[str]:
+    """The texts of the toasts on screen (a toast lasts until the next action)."""
+    return [n.get("text") for n in source_tree(driver).iter("android.widget.Toast")]
+
+
+def permission_dialog(driver: Any) -> dict[str, Any] | None:
+    """The permission controller's dialog on screen: its message and its buttons (short id -> text), or None."""
+    tree = source_tree(driver)
+    prefix = f"{PERMISSION_CONTROLLER}:id/"
+    message = tree.find(f".//*[@resource-id='{prefix}permission_message']")
+    if message is None:
+        return None
+    buttons = {n.get("resource-id")[len(prefix):]: n.get("text") for n in tree.iter("android.widget.Button")
+               if n.get("resource-id", "").startswith(prefix)}
+    packages = {n.get("package") for n in tree.iter() if n.get("package")}
+    return {"message": message.get("text"), "buttons": buttons, "packages": packages}

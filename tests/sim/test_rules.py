@@ -69,6 +69,7 @@ def test_back_null_sends_the_app_to_background_and_resume_keeps_the_screen(drive
     d = driver_for("notes")
     by_id(d, "accept").click()
     by_id(d, "username").send_keys("alice")
+    d.hide_keyboard()  # typing showed it: the first back would only hide it, as on a phone
     d.back()  # login has "back": null
     assert d.query_app_state(NOTES) == 3
     assert d.current_package == LAUNCHER
@@ -102,6 +103,7 @@ def test_typed_text_is_kept_per_screen_visit(driver_for):
     by_id(d, "query").send_keys("milk")
     by_id(d, "go").click()
     assert by_id(d, "results").text == "Results for milk: none"  # set with a template
+    d.hide_keyboard()
     d.back()
     by_id(d, "search").click()  # a new visit starts empty
     assert by_id(d, "query").text == ""
