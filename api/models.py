@@ -5,20 +5,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import (AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, ValidationInfo,
+                      field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
 from api.apk_manifest import ApkManifest, is_apk
 from domain.application import RunRequest
+from domain.exploration.avoid import MAX_PATTERNS, parse_pattern
 
 STATUS_CODES = {400: "invalid_argument", 401: "unauthenticated", 404: "not_found", 405: "method_not_allowed",
                 409: "failed_precondition", 413: "invalid_argument", 415: "invalid_argument",
                 500: "internal", 503: "unavailable"}
 JAVA_PACKAGE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 NonEmpty = Annotated[str, Field(min_length=1, max_length=4096)]
+# `id/<name>` or `text:<regex>` (domain/exploration/avoid.py); a bad one is named by its index and in words
+AvoidPatternText = Annotated[str, AfterValidator(lambda pattern: parse_pattern(pattern).source)]
 
 
 class StartRunRequest(BaseModel):
@@ -34,6 +37,10 @@ class StartRunRequest(BaseModel):
     inputs: dict[Annotated[str, Field(min_length=1, max_length=200)], Annotated[str, Field(max_length=2000)]] = Field(
         default_factory=dict, max_length=100)
     policy: str = Field("dfs", min_length=1, max_length=100)  # which ones are installed: api/access.py
+    # How the agent answers Android's permission dialogs, and the elements it never acts on (DESIGN.md
+    # "What real apps do to an agent")
+    permissions: Literal["grant", "deny"] = "grant"
+    avoid: list[AvoidPatternText] = Field(default_factory=list, max_length=MAX_PATTERNS)
 
     @model_validator(mode="before")
     @classmethod
@@ -70,7 +77,7 @@ class StartRunRequest(BaseModel):
             package_name=self.package_name or manifest.package,
             app_activity=self.app_activity or manifest.launchable_activity, max_steps=self.max_steps,
             goal=self.goal, inputs=self.inputs, tenant_id=tenant_id, project_id=project_id, policy=self.policy,
-            manifest=manifest and manifest.facts(),
+            manifest=manifest and manifest.facts(), permissions=self.permissions, avoid=tuple(self.avoid),
         )
 
 

@@ -53,14 +53,18 @@ class AsyncRunClient:
             self, apk_path: str, appium_server_url: str, package_name: str | None = None,
             app_activity: str | None = None, max_steps: int | None = None, goal: str | None = None,
             inputs: dict[str, str] | None = None, idempotency_key: str | None = None,
-            policy: str | None = None) -> Run:
+            policy: str | None = None, permissions: str | None = None,
+            avoid: Iterable[str] | None = None) -> Run:
         """Starts a run. `package_name` and `app_activity` may be left out for an .apk: the service reads
         them from its manifest. The same `idempotency_key` (made up when not given) answers the same run,
         so the retries on 503 and connection errors never start a second one. `policy` chooses each
-        action: "dfs" (the service's default), "random", "llm", or a plug-in installed on the service."""
+        action: "dfs" (the service's default), "random", "llm", or a plug-in installed on the service.
+        `permissions` answers Android's permission dialogs: "grant" (the service's default) or "deny";
+        `avoid` (at most 50) names elements never acted on: "id/<name>" (a resource id's name) or
+        "text:<regex>" (a text or content-desc, in full, ignoring case)."""
         spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
                 "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs,
-                "policy": policy}
+                "policy": policy, "permissions": permissions, "avoid": avoid}
         return self._run(await self._call(calls.start(spec, idempotency_key)))
 
     async def start_many(self, specs: Iterable[dict[str, Any]]) -> list[Run]:

@@ -20,7 +20,7 @@ STREAM_READ_SECONDS = 60
 MAX_IDLE_DROPS = 5
 START_FIELDS = {"apk_path": "apkPath", "appium_server_url": "appiumServerUrl", "package_name": "packageName",
                 "app_activity": "appActivity", "max_steps": "maxSteps", "goal": "goal", "inputs": "inputs",
-                "policy": "policy"}
+                "policy": "policy", "permissions": "permissions", "avoid": "avoid"}
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,10 @@ class Call:
 
 def start(spec: dict[str, Any], idempotency_key: str | None) -> Call:
     """POST /run. A key is made up when none is given, so the client's own retries never start a second run.
-    A field left None is not sent: the service's default applies (policy "dfs", 50 steps)."""
+    A field left None is not sent: the service's default applies (policy "dfs", 50 steps, permissions "grant")."""
     body = {START_FIELDS[name]: value for name, value in spec.items() if value is not None}
+    if "avoid" in body:  # any iterable of patterns is a JSON list; one string is one pattern, not its letters
+        body["avoid"] = [body["avoid"]] if isinstance(body["avoid"], str) else list(body["avoid"])
     key = idempotency_key or str(uuid.uuid4())
     return Call("POST", "/run", json=body, headers={"Idempotency-Key": key})
 

@@ -115,6 +115,11 @@ def finding_kinds(_: Any, __: Any, value: str | None) -> tuple[str, ...]:
               help="Text to type into a field (by id, hint or content-desc); repeatable.")
 @click.option("--policy", help="What chooses each action: dfs (the service's default), random, llm, "
               "or a plug-in installed on the service.")
+@click.option("--permissions", type=click.Choice(["grant", "deny"]),
+              help="How the agent answers Android's permission dialogs (the service's default: grant).")
+@click.option("--avoid", "avoid", multiple=True, metavar="PATTERN",
+              help="An element never acted on: id/<name> (its resource id's name) or text:<regex> (its text or "
+              "content-desc, in full, ignoring case); repeatable, at most 50.")
 @click.option("--idempotency-key", help="Starting again with the same key answers the same run.")
 @click.option("--wait", is_flag=True, help="Show a progress bar until the run ends; exit 0 only if it completed.")
 @click.option("--fail-on", callback=finding_kinds, metavar="KINDS",
@@ -125,12 +130,14 @@ def finding_kinds(_: Any, __: Any, value: str | None) -> tuple[str, ...]:
 @reports_errors
 def start(client: RunClient, apk: str, appium: str, package: str | None, activity: str | None,
           max_steps: int | None, goal: str | None, inputs: dict[str, str], policy: str | None,
-          idempotency_key: str | None, wait: bool, fail_on: tuple[str, ...], as_json: bool) -> None:
+          permissions: str | None, avoid: tuple[str, ...], idempotency_key: str | None, wait: bool,
+          fail_on: tuple[str, ...], as_json: bool) -> None:
     """Start a run and print its id."""
     if fail_on and not wait:
         raise click.UsageError("--fail-on needs --wait: the findings are known once the run ends")
     apk = apk if "://" in apk or os.path.isabs(apk) else os.path.abspath(apk)  # the service wants absolute paths
-    run = client.start(apk, appium, package, activity, max_steps, goal, inputs or None, idempotency_key, policy)
+    run = client.start(apk, appium, package, activity, max_steps, goal, inputs or None, idempotency_key, policy,
+                       permissions, list(avoid) or None)
     if not wait:
         return emit(run) if as_json else click.echo(run.id)
     if not as_json:
@@ -174,8 +181,8 @@ def list_runs(client: RunClient, status: str | None, limit: int, as_json: bool) 
 @click.pass_obj
 @reports_errors
 def get(client: RunClient, run_id: str, as_json: bool) -> None:
-    """Show a run's state, its policy, its metrics once it finished, and its calls to a language model
-    (requests, tokens, fallbacks by reason) so far."""
+    """Show a run's state, its policy, how it answers permission dialogs and what it avoids, its metrics once
+    it finished, and its calls to a language model (requests, tokens, fallbacks by reason) so far."""
     run = client.get(run_id)
     usage = client.llm_usage(run_id)
     click.echo(json.dumps({**run, "llm": usage}, default=str) if as_json else "\n".join(run_lines(run, usage)))

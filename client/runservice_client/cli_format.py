@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from runservice_client.models import Finding, Run, RunEvent
@@ -32,13 +33,19 @@ def compact(value: Any) -> str:
 
 
 def run_lines(run: Run, llm: dict[str, Any] | None = None) -> list[str]:
-    lines = [f"{key}: {value}" for key, value in run.items()
+    lines = [f"{key}: {shown(value)}" for key, value in run.items()
              if key != "metrics" and value is not None and not isinstance(value, dict)]
     lines += [f"app.{key}: {value}" for key, value in (run.get("app") or {}).items()]
     lines += [f"metrics.{key}: {value}" for key, value in run.metrics.items()]
     if llm and (llm["calls"] or run.policy == "llm"):
         lines += llm_lines(llm)
     return lines
+
+
+def shown(value: Any) -> str:
+    """A field's value on its `key: value` line; a list (the run's avoid patterns, whose regexes may hold commas
+    and spaces) as JSON: `avoid: ["id/sign_out", "text:delete.*"]`."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list) else str(value)
 
 
 def llm_lines(llm: dict[str, Any]) -> list[str]:

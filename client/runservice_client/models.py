@@ -60,6 +60,16 @@ class Run(dict):
         return self.get("policy")
 
     @property
+    def permissions(self) -> str | None:
+        """How the agent answers permission dialogs ("grant" or "deny"); None in start's answer."""
+        return self.get("permissions")
+
+    @property
+    def avoid(self) -> list[str]:
+        """The patterns of elements the run never acts on ("id/<name>", "text:<regex>"); [] in start's answer."""
+        return list(self.get("avoid") or ())
+
+    @property
     def metrics(self) -> dict[str, Any]:
         return self.get("metrics") or {}
 

@@ -9,6 +9,7 @@ problems (api/access.py: app roots, registered servers, policies) of the fields 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from pydantic import ValidationError
 from api.access import Access
 from api.models import StartRunRequest, refused_body
 from config.settings import Settings
+from domain.application import RunRequest
+from domain.idempotency import body_digest
 
 REPO = Path(__file__).resolve().parents[2]
 APPIUM = "http://127.0.0.1:4723"
@@ -90,6 +93,20 @@ INVALID_BODIES: dict[str, tuple[Callable[[dict], dict], list[str]]] = {
     "inputs null value": (with_(inputs={"username": "alice", "password": None}), ["inputs"]),
     "inputs nested value": (with_(inputs={"username": {"first": "alice"}}), ["inputs"]),
     "inputs a list": (with_(inputs=["alice", "secret"]), ["inputs"]),
+    "permissions ask": (with_(permissions="ask"), ["permissions"]),
+    "permissions upper case": (with_(permissions="DENY"), ["permissions"]),
+    "permissions null": (with_(permissions=None), ["permissions"]),
+    "permissions a bool": (with_(permissions=False), ["permissions"]),
+    "avoid bad regex": (with_(avoid=["id/sign_out", "text:["]), ["avoid"]),
+    "avoid empty regex": (with_(avoid=["text:"]), ["avoid"]),
+    "avoid bare name": (with_(avoid=["sign_out"]), ["avoid"]),
+    "avoid id without a name": (with_(avoid=["id/"]), ["avoid"]),
+    "avoid a number": (with_(avoid=[5]), ["avoid"]),
+    "avoid null item": (with_(avoid=[None]), ["avoid"]),
+    "avoid a string": (with_(avoid="id/sign_out"), ["avoid"]),
+    "avoid an object": (with_(avoid={"id": "sign_out"}), ["avoid"]),
+    "avoid null": (with_(avoid=None), ["avoid"]),
+    "avoid 51 patterns": (with_(avoid=[f"id/item_{i}" for i in range(51)]), ["avoid"]),
     "unknown field": (with_(device="pixel-7"), ["device"]),
     "snake_case field": (lambda b: {**without("maxSteps")(b), "max_steps": 5}, ["max_steps"]),
     "apkPath outside the app roots": (with_(apkPath="/etc/passwd"), ["apkPath"]),
@@ -176,3 +193,72 @@ def test_invalid_json_is_said_so():
 def test_the_limits_themselves_are_accepted(access, body):
     assert answer(body, access) is None
     assert StartRunRequest.model_validate(body).max_steps == body.get("maxSteps", 50)
+
+
+# What real apps do to an agent (DESIGN.md): the permissions answer and the patterns of what not to touch
+
+@pytest.mark.parametrize(("avoid", "details"), [
+    (["id/sign_out", "text:["], [{"field": "avoid.1", "problem": "Value error, avoid pattern 'text:[' is not a valid "
+                                                                  "regex: unterminated character set at position 0"}]),
+    (["text:(delete"], [{"field": "avoid.0", "problem": "Value error, avoid pattern 'text:(delete' is not a valid "
+                                                        "regex: missing ), unterminated subpattern at position 0"}]),
+    (["sign_out"], [{"field": "avoid.0",
+                     "problem": "Value error, avoid pattern 'sign_out' is neither id/<name> nor text:<regex>"}]),
+    (["id/sign out"], [{"field": "avoid.0", "problem": "Value error, avoid pattern 'id/sign out': id/<name> needs a "
+                                                       "resource name (letters, digits, '_' or '.'), as in id/sign_out"}]),
+    (["id/a", 7, "text:ok", "nope"], [{"field": "avoid.1", "problem": "Input should be a valid string"},
+                                      {"field": "avoid.3", "problem": "Value error, avoid pattern 'nope' is neither "
+                                                                      "id/<name> nor text:<regex>"}]),
+    ([f"id/item_{i}" for i in range(51)],
+     [{"field": "avoid", "problem": "List should have at most 50 items after validation, not 51"}]),
+    ("id/sign_out", [{"field": "avoid", "problem": "Input should be a valid list"}]),
+], ids=["bad regex", "unbalanced regex", "another form", "id with a space", "a number and another form", "51",
+        "a string"])
+def test_a_bad_avoid_pattern_is_named_with_its_index_and_in_words(access, avoid, details):
+    body = answer(start_body(avoid=avoid), access)
+
+    assert body["details"] == details
+    assert body["message"] == "invalid fields: " + ", ".join(d["field"] for d in details)
+
+
+@pytest.mark.parametrize("permissions", ["ask", "DENY", None, ""], ids=repr)
+def test_permissions_is_grant_or_deny(access, permissions):
+    body = answer(start_body(permissions=permissions), access)
+
+    assert body["details"] == [{"field": "permissions", "problem": "Input should be 'grant' or 'deny'"}]
+
+
+def test_a_bad_avoid_pattern_is_named_with_the_other_invalid_fields(access):
+    body = answer(start_body(permissions="ask", avoid=["text:*"], maxSteps=0), access)
+
+    assert [d["field"] for d in body["details"]] == ["maxSteps", "permissions", "avoid.0"]
+    assert "'text:*'" in body["details"][2]["problem"] and "nothing to repeat" in body["details"][2]["problem"]
+
+
+def test_permissions_and_avoid_reach_the_run_request(access):
+    body = start_body(permissions="deny", avoid=["id/sign_out", "text:delete (account|everything)", "id/buy.now"])
+
+    assert answer(body, access) is None
+    command = StartRunRequest.model_validate(body).to_command("acme", "default")
+
+    assert command.permissions == "deny"
+    assert command.avoid == ("id/sign_out", "text:delete (account|everything)", "id/buy.now")
+
+
+def test_left_out_they_are_grant_and_nothing_avoided_as_the_domain_defaults():
+    command = StartRunRequest.model_validate(start_body()).to_command("acme", "default")
+
+    defaults = {f.name: f.default for f in fields(RunRequest)}
+    assert (command.permissions, command.avoid) == ("grant", ()) == (defaults["permissions"], defaults["avoid"])
+    # so a key used before these fields existed keeps its digest: the defaults are left out of it
+    said = StartRunRequest.model_validate(start_body(permissions="grant", avoid=[])).to_command("acme", "default")
+    assert body_digest(said) == body_digest(command)
+    denied = StartRunRequest.model_validate(start_body(permissions="deny")).to_command("acme", "default")
+    assert body_digest(denied) != body_digest(command)
+
+
+def test_50_avoid_patterns_are_accepted(access):
+    patterns = [f"id/item_{i}" for i in range(25)] + [f"text:item {i}.*" for i in range(25)]
+
+    assert answer(start_body(avoid=patterns), access) is None
+    assert StartRunRequest.model_validate(start_body(avoid=patterns)).avoid == patterns
