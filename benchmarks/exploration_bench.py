@@ -8,7 +8,7 @@ reads the figures back from the run's own events:
   (`graph.screen.discovered` events, their `stepOrdinal` and `activity`);
 - steps to a goal: a run with a goal quoting a text deep in the app stops with
   `goal_reached`; the `run.completed` metrics say at which step;
-- time per step: wall time of each `ExplorationStep.run`, split by timing wrappers
+- time per step: wall time of each `ExplorationStep.run_step`, split by timing wrappers
   put around the Device methods (Appium), RunService writes/reads (event store),
   ArtifactStore.put (artifacts), the observer's idle sleeps and the model's answers;
 - with `--policies ...,llm`: the local model server (scripts/llm_server.py) is started too, and
@@ -162,11 +162,11 @@ class StepTiming:
 
 
 class StepTimer:
-    """Wraps ExplorationStep.run: one StepTiming per exploration step, with the clock's deltas."""
+    """Wraps ExplorationStep.run_step: one StepTiming per exploration step, with the clock's deltas."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock, self.steps = clock, []
-        original = exploration.ExplorationStep.run
+        original = exploration.ExplorationStep.run_step
         timer = self
 
         def run(step_self: Any, step: int, screen: Any) -> Any:
@@ -180,8 +180,8 @@ class StepTimer:
                 timer.steps.append(StepTiming(wall, {k: after_s.get(k, 0.0) - before_s.get(k, 0.0) for k in after_s},
                                               after_c - before_c))
 
-        exploration.ExplorationStep.run = run
-        clock._restore.append(lambda: setattr(exploration.ExplorationStep, "run", original))
+        exploration.ExplorationStep.run_step = run
+        clock._restore.append(lambda: setattr(exploration.ExplorationStep, "run_step", original))
 
 
 def install_timers(clock: Clock) -> StepTimer:
