@@ -166,6 +166,15 @@ class Device:
             args = {**self._gesture_target(locator, point=False), "direction": direction, "percent": SCROLL_PERCENT}
             return bool(self.driver.execute_script("mobile: scrollGesture", args))
 
+    def is_keyboard_shown(self) -> bool:
+        with translated_errors():
+            return bool(self.driver.is_keyboard_shown())
+
+    def hide_keyboard(self) -> None:
+        """UiAutomator2 hides it without a back press (a back would leave the screen if it were hidden already)."""
+        with translated_errors():
+            self.driver.hide_keyboard()
+
     def _gesture_target(self, locator: tuple[str, Any], point: bool) -> dict[str, Any]:
         """`elementId` of the located element; a "point" locator as x/y, or as a small area around it."""
         kind, value = locator

@@ -2,8 +2,9 @@
 
 Setup: EnsureDevice, ProvisionApp, LaunchOrAttach, WaitIdle (step 0).
 Loop, one stepOrdinal each: Perceive, EnumerateActions, ChooseAction, Act, Verify,
-DetectProgress, ShouldContinue; RestartApp when the app left the foreground,
-RecoverFromError after a transient Appium error. Stop ends every run with
+DetectProgress, ShouldContinue; RestartApp when the app crashed or went to the background,
+ReturnToApp (inside Verify) when an action opened another app, RecoverFromError after a transient
+Appium error. Permission dialogs are answered wherever the agent looks (agent/surroundings.py). Stop ends every run with
 exactly one terminal event.
 
 The device and the artifact store are parameters: the worker gives an Appium session and
@@ -29,9 +30,13 @@ from agent.outcome import Interrupted, Stop
 from agent.policies import build_policy
 from agent.reproduction import Reproduction
 from agent.step import ExplorationStep
+from agent.surroundings import Surroundings
 from config.worker_settings import WorkerSettings
 from domain.application import RunService
 from domain.exploration import ExplorationHistory, ExplorationPolicy, ProgressTracker, Screen
+from domain.exploration.avoid import parse_avoid
+from domain.exploration.offer import ElementPattern
+from domain.exploration.system import PERMISSION_PACKAGES
 from domain.findings.journal import FindingsJournal
 from domain.run import LeaseLost, Run, RunAlreadyFinished
 
@@ -40,6 +45,11 @@ STORE_UNAVAILABLE = (StoreOperationalError, StoreInterfaceError, PsycopgOperatio
 SETUP_ERRORS = {DeviceUnavailable: "device_unavailable", AppNotFound: "app_not_found", AppLaunchFailed: "app_launch_failed"}
 # (app, device capabilities, settings) -> an open device session
 DeviceOpener = Callable[[dict[str, str], dict[str, Any], WorkerSettings], DevicePort]
+
+
+def avoid_patterns(patterns: tuple[str, ...]) -> tuple[ElementPattern, ...]:
+    """The run's `avoid`, parsed (POST /run refused bad ones already)."""
+    return tuple(parse_avoid(patterns)) if patterns else ()
 
 
 def open_appium_device(app: dict[str, str], device_caps: dict[str, Any], settings: WorkerSettings) -> DevicePort:
@@ -59,6 +69,7 @@ class AgentRun:
         self.device_caps, self.worker_id, self.open_device = device_caps, worker_id, open_device
         run = runs.get_run(run_id)
         self.app, self.goal, self.max_steps, self.inputs = run.app_config, run.goal, run.max_steps, run.inputs
+        self.permissions, self.avoid = run.permissions, avoid_patterns(run.avoid)
         self.node = NodeRunner(runs, run_id, worker_id)
         self.progress = ProgressTracker(settings.no_progress_steps)
         self.figures = RunFigures(steps=run.last_step)
@@ -67,6 +78,7 @@ class AgentRun:
         self.continued = False
         self.device: DevicePort | None = None
         self.observer: Observer | None = None
+        self.surroundings: Surroundings | None = None
 
     def execute(self) -> None:
         try:
@@ -104,12 +116,12 @@ class AgentRun:
             package=self.app["packageName"], goal=self.goal, max_steps=self.max_steps, inputs=self.inputs,
             settings=self.settings, device=self.device, observer=self.observer, node=self.node,
             artifacts=self.artifacts, policy=self.policy, journal=self.journal, figures=self.figures,
-            progress=self.progress)
+            progress=self.progress, surroundings=self.surroundings, avoid=self.avoid)
 
     def prepare_policy(self) -> None:
         """Built here, not in __init__: a plug-in that fails to load fails the run with its cause."""
         events = self.runs.domain_events(self.run_id) if self.version > 2 else []
-        self.restore_llm_usage(events)
+        self.restore_counts(events)
         self.policy = build_policy(self.policy_name, seed=self.seed, package=self.app["packageName"], goal=self.goal,
                                    settings=self.settings, llm_calls_made=self.figures.llm_calls)
         self.continued = self.continue_from_history(events)
@@ -126,15 +138,19 @@ class AgentRun:
         self.figures.screens.update(history.discovered)
         self.figures.activities.update(history.discovered.values())
         self.figures.transitions.update(history.transitions)
+        self.figures.exits.update(history.left)
         # The steps without anything new go on counting too (NO_PROGRESS_STEPS).
         self.progress.steps_without_progress = max(0, self.figures.steps - history.last_progress_step)
         return any(isinstance(event, Run.NodeStarted) for event in events)
 
-    def restore_llm_usage(self, events: list[Run.Event]) -> None:
-        """The model requests and tokens a resumed run already spent count on: one budget per run."""
+    def restore_counts(self, events: list[Run.Event]) -> None:
+        """The model requests and tokens a resumed run already spent count on: one budget per run; so do
+        the other apps it opened and the dialogs it answered."""
         for event in events:
             if isinstance(event, Run.LlmCalled):
                 self.figures.count_llm_call(event.cached, event.reason, event.prompt_tokens, event.completion_tokens)
+            self.figures.app_left += isinstance(event, Run.AppLeft)
+            self.figures.system_dialogs += isinstance(event, Run.SystemDialogAnswered)
 
     # Setup: step 0, or for a continued run the step it stopped at, its nodes marked "resumed"
 
@@ -144,7 +160,8 @@ class AgentRun:
             self.node("EnsureDevice", step, self.ensure_device, lambda _: mark)
             self.node("ProvisionApp", step, self.provision_app, lambda _: mark)
             self.node("LaunchOrAttach", step, self.launch_or_attach, lambda _: mark)
-            screen = self.node("WaitIdle", step, self.observer.wait_idle, lambda s: {"screenId": s.screen_id, **mark})
+            screen, _ = self.node("WaitIdle", step, lambda: self.surroundings.look(step),
+                                  lambda look: {"screenId": look[0].screen_id, **mark})
         except DeviceError as error:
             return Stop.failed(SETUP_ERRORS.get(type(error), "device_error"), str(error))
         self.journal.launched(screen.screen_id)
@@ -153,6 +170,7 @@ class AgentRun:
     def ensure_device(self) -> None:
         self.device = self.open_device(self.app, self.device_caps, self.settings)
         self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested, self.node.flush)
+        self.surroundings = Surroundings(self.device, self.observer, self.node, self.figures, self.permissions)
 
     def provision_app(self) -> None:
         if not self.device.is_app_installed(self.app["packageName"]):
@@ -162,7 +180,7 @@ class AgentRun:
         package = self.app["packageName"]
         if self.device.app_state(package) != APP_STATE_FOREGROUND:
             self.device.activate_app(package)
-        if self.device.current_package() != package:
+        if self.device.current_package() not in (package, *PERMISSION_PACKAGES):  # a dialog at launch: answered next
             raise AppLaunchFailed(f"{package} is not in the foreground after launch")
 
     # The loop
@@ -182,7 +200,7 @@ class AgentRun:
     def stop(self, stop: Stop) -> None:
         step, worker, metrics = max(self.figures.steps, self.node.last_step), self.worker_id, self.figures.as_dict()
         ends = {
-            "completed": lambda run: run.complete(stop.stop_reason, metrics, worker),
+            "completed": lambda run: run.complete(stop.stop_reason, metrics, worker, labels=self.figures.labels()),
             "canceled": lambda run: run.confirm_cancel(worker_id=worker),
             "failed": lambda run: run.fail(stop.stop_reason, stop.error, worker),
         }

@@ -10,8 +10,10 @@ from adapters.device import DevicePort
 from agent.figures import RunFigures
 from agent.node_runner import NodeRunner
 from agent.observer import Observer
+from agent.surroundings import Surroundings
 from config.worker_settings import WorkerSettings
 from domain.exploration import ExplorationPolicy, ProgressTracker
+from domain.exploration.offer import ElementPattern
 from domain.findings.journal import FindingsJournal
 
 
@@ -39,3 +41,5 @@ class RunContext:
     journal: FindingsJournal
     figures: RunFigures
     progress: ProgressTracker
+    surroundings: Surroundings
+    avoid: tuple[ElementPattern, ...] = ()  # the run's avoid patterns, parsed

@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.exploration.labels import run_labels
+
 
 @dataclass
 class RunFigures:
@@ -22,11 +24,18 @@ class RunFigures:
     llm_calls: int = 0  # model requests sent (cached answers are not requests)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    app_left: int = 0  # times an action opened another app
+    system_dialogs: int = 0  # permission dialogs answered
+    login_required: bool = False  # a login screen the run had no inputs for
+    exits: set[tuple[str, str]] = field(default_factory=set)  # (from screen, action) that opened another app
 
     def count_llm_call(self, cached: bool, reason: str | None, prompt_tokens: int, completion_tokens: int) -> None:
         self.llm_calls += not cached and reason != "budget"  # neither sent a request
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens
+
+    def labels(self) -> tuple[str, ...]:
+        return run_labels(self.login_required, self.app_left, self.system_dialogs)
 
     def as_dict(self) -> dict[str, Any]:
         return {"steps": self.steps, "screensDiscovered": len(self.screens),
@@ -34,4 +43,5 @@ class RunFigures:
                 "restarts": self.restarts, "errors": self.errors,
                 "llmCalls": self.llm_calls, "promptTokens": self.prompt_tokens,
                 "completionTokens": self.completion_tokens,
+                "appLeft": self.app_left, "systemDialogs": self.system_dialogs,
                 "durationMs": round((time.monotonic() - self.started) * 1000)}

@@ -62,11 +62,11 @@ class Reproduction:
 
     def _attempt(self, finding_id: str, steps: list[dict[str, Any]]) -> bool:
         """One replay from a fresh launch: True when the same signature showed again."""
-        device, observer = self.context.device, self.context.observer
+        device, surroundings = self.context.device, self.context.surroundings
         try:
             device.terminate_app(self.package)
             device.activate_app(self.package)
-            observer.wait_idle()
+            surroundings.look(self.step, record=False)  # permission dialogs answered as the run did
             self.findings.read_logcat()  # what came before this attempt is not its evidence
             for step in steps:
                 if self.node.cancel_requested():
@@ -75,7 +75,7 @@ class Reproduction:
                 perform(device, _action(step, self.context.inputs))
                 self.node.record(Run.record_action, step_ordinal=self.step, screen_id=step["fromScreen"],
                                  action=_public(step), reproducing=finding_id)
-                observer.wait_idle()
+                surroundings.look(self.step, record=False)
             return self._showed(finding_id, steps[-1])
         except DeviceError:
             return False  # the attempt could not be replayed: it did not reproduce the finding

@@ -11,9 +11,11 @@ from adapters.device import DeviceError, DeviceUnavailable, perform
 from agent.context import RunContext
 from agent.findings_watch import FindingsWatch
 from agent.outcome import Stop, cancelled
-from domain.exploration import Action, Screen, enumerate_actions, goal_text, screen_shows
+from agent.verification import Verification, public, screen_detail
+from domain.exploration import Action, Screen, goal_text, screen_shows
+from domain.exploration.labels import screen_labels
+from domain.exploration.offer import Offer, offer
 from domain.exploration.outline import outline
-from domain.findings.dialogs import DISMISS, system_dialog
 from domain.run import Run
 
 MAX_CONSECUTIVE_ERRORS = 3
@@ -25,10 +27,13 @@ class ExplorationStep:
         self.context, self.node, self.findings = context, context.node, findings
         self.goal = goal_text(context.goal) if context.goal else None
         self.consecutive_errors = 0
+        self.step = 0  # the step under way
+        self.verification = Verification(context, findings)
 
     def run_step(self, step: int, screen: Screen) -> Screen | Stop:
         """Returns the screen the next step starts from, or how the run stops here."""
         started, waited = time.perf_counter(), telemetry.waited()
+        self.step = step
         try:
             after = self._step(step, screen)
             self.node.flush()
@@ -36,7 +41,7 @@ class ExplorationStep:
             return Stop.failed("device_unavailable", str(error))
         except DeviceError as error:
             failure = error  # `error` is unbound when the except block ends
-            return self.node("RecoverFromError", step, lambda: self.recover(failure), _screen_detail)
+            return self.node("RecoverFromError", step, lambda: self.recover(failure), screen_detail)
         finally:
             telemetry.step_done(self.context.udid, started, waited)
         self.consecutive_errors = 0
@@ -46,13 +51,12 @@ class ExplorationStep:
         perceived = self.node("Perceive", step, lambda: self.perceive(step, screen), lambda d: d)
         if isinstance(perceived, Stop):
             return perceived
-        actions = self.node("EnumerateActions", step, lambda: enumerate_actions(screen, self.context.inputs),
-                            _actions_detail)
-        action = self.node("ChooseAction", step, lambda: self.choose(step, screen, actions), _action_detail)
+        offered = self.node("EnumerateActions", step, lambda: self.enumerate(screen), _offer_detail)
+        action = self.node("ChooseAction", step, lambda: self.choose(step, screen, offered.actions), _action_detail)
         if isinstance(action, Stop):
             return action
-        self.node("Act", step, lambda: self.act(step, screen, action))
-        after = self.node("Verify", step, lambda: self.verify(step, screen, action), _screen_detail)
+        self.node("Act", step, lambda: self.act(step, screen, action), lambda hidden: {"keyboardHidden": True} if hidden else {})
+        after = self.node("Verify", step, lambda: self.verification(step, screen, action), screen_detail)
         if isinstance(after, Stop):
             return after
         stalled = self.node("DetectProgress", step, self.detect_progress, lambda stalled: {"stalled": stalled})
@@ -76,8 +80,8 @@ class ExplorationStep:
         if new_screen:
             figures.screens.add(screen.screen_id)
             figures.activities.add(screen.activity)
-            self.node.record(Run.discover_screen, step_ordinal=step,
-                             screen_id=screen.screen_id, activity=screen.activity)
+            self.node.record(Run.discover_screen, step_ordinal=step, screen_id=screen.screen_id,
+                             activity=screen.activity, labels=screen_labels(screen))
             self.findings.new_screen(step, screen, context.observer.last_source, artifacts)
         if self.goal and (screen_shows(screen, self.goal) or (new_screen and self.policy_sees_goal(step, screen))):
             return Stop.completed("goal_reached")
@@ -89,6 +93,13 @@ class ExplorationStep:
         reached = judge(screen) is True if judge else False
         self.record_llm_calls(step, None)
         return reached
+
+    def enumerate(self, screen: Screen) -> Offer:
+        """What the screen offers less what the run keeps its hands off (its avoid patterns, guesses at a
+        password); a password field without an input is what makes the run's `login_required`."""
+        offered = offer(screen, self.context.inputs, self.context.avoid)
+        self.context.figures.login_required |= offered.login_wall
+        return offered
 
     def choose(self, step: int, screen: Screen, actions: tuple[Action, ...]) -> Action | Stop:
         action = self.context.policy.choose(screen, actions)
@@ -105,51 +116,13 @@ class ExplorationStep:
                              latency_ms=call.latency_ms, cached=call.cached, outcome=call.outcome,
                              reason=call.reason, action_id=action_id, goal_reached=call.goal_reached)
 
-    def act(self, step: int, screen: Screen, action: Action) -> None:
+    def act(self, step: int, screen: Screen, action: Action) -> bool:
+        """Performs the action; True when the keyboard it brought up was hidden."""
         if not perform(self.context.device, action):
             self.context.policy.reached_end(screen, action)  # spares the scroll that would find it out
         self.node.record(Run.record_action, step_ordinal=step, screen_id=screen.screen_id,
                          action=public(action))
-
-    def verify(self, step: int, before: Screen, action: Action) -> Screen | Stop:
-        observer = self.context.observer
-        before_source = observer.last_source
-        after = self.findings.after_action(step, before, before_source, action, observer.wait_idle())
-        self.context.policy.observe(before, action, after)
-        if not after.in_app(observer.package):
-            dialog = system_dialog(after)
-            after = self.node("RestartApp", step, lambda: self.restart_app(dialog), _screen_detail)
-            if isinstance(after, Stop):
-                return after
-        self.context.journal.acted(before.screen_id, action.to_dict(), after.screen_id)
-        self._record_transition(step, before, action, after)
-        return after
-
-    def restart_app(self, dialog: str | None = None) -> Screen | Stop:
-        """The app crashed or left the foreground: close Android's crash or ANR dialog if one shows (a
-        dialog left open would cover the relaunched app on a device), bring the app back and look again."""
-        context = self.context
-        context.figures.restarts += 1
-        if dialog is not None:
-            context.device.tap(DISMISS)
-        context.device.activate_app(context.package)
-        screen = context.observer.wait_idle()
-        if not screen.in_app(context.observer.package):
-            return Stop.failed("app_launch_failed", "the app did not come back to the foreground")
-        context.journal.launched(screen.screen_id)
-        return screen
-
-    def _record_transition(self, step: int, before: Screen, action: Action, after: Screen) -> None:
-        key = (before.screen_id, action.action_id, after.screen_id)
-        figures, progress = self.context.figures, self.context.progress
-        if key in figures.transitions:
-            progress.record(new_screen=False, new_transition=False)
-            return
-        new_screen = after.screen_id not in figures.screens
-        figures.transitions.add(key)
-        progress.record(new_screen=new_screen, new_transition=True)
-        self.node.record(Run.discover_transition, step_ordinal=step, from_screen=before.screen_id,
-                         action=public(action), to_screen=after.screen_id)
+        return self.context.surroundings.hide_keyboard(action)
 
     def detect_progress(self) -> bool | Stop:
         return Stop.completed("no_progress") if self.context.progress.stalled else False
@@ -174,8 +147,8 @@ class ExplorationStep:
             self.node.flush()  # what happened so far is visible while the agent waits
             self._interruptible_sleep(RETRY_BACKOFF_SECONDS[self.consecutive_errors - 1])
             try:
-                screen = observer.wait_idle()
-                return screen if screen.in_app(observer.package) else self.restart_app()
+                screen = observer.wait_idle()  # a permission dialog is answered once the app is relaunched
+                return screen if screen.in_app(observer.package) else self.verification.restart_app(self.step)
             except DeviceUnavailable as lost:
                 return Stop.failed("device_unavailable", str(lost))
             except DeviceError as again:
@@ -189,19 +162,10 @@ class ExplorationStep:
             time.sleep(min(0.05, deadline - time.monotonic()))
 
 
-def _screen_detail(screen: Screen) -> dict[str, Any]:
-    return {"screenId": screen.screen_id, "activity": screen.activity}
-
-
-def public(action: Action) -> dict[str, Any]:
-    """The action as events show it: typed text stays out (it may be a password from `inputs`);
-    the label already masks password fields."""
-    return {key: value for key, value in action.to_dict().items() if key != "text"}
-
-
-def _actions_detail(actions: tuple[Action, ...]) -> dict[str, Any]:
+def _offer_detail(offered: Offer) -> dict[str, Any]:
     """The ids let a run that continues elsewhere know what this screen offered (ExplorationHistory)."""
-    return {"actions": len(actions), "actionIds": [action.action_id for action in actions]}
+    return {"actions": len(offered.actions), "actionIds": [action.action_id for action in offered.actions],
+            "avoided": offered.avoided}
 
 
 def _action_detail(action: Action) -> dict[str, Any]:

@@ -88,7 +88,7 @@ def _columns(e: Any) -> dict[str, Any]:
 def _counters(e: Any) -> dict[str, int]:
     if isinstance(e, Run.ScreenDiscovered):
         return {"screens_discovered": 1}
-    if isinstance(e, Run.TransitionDiscovered):
+    if isinstance(e, Run.TransitionDiscovered) and e.to_screen is not None:  # an exit is no edge of the graph
         return {"transitions_discovered": 1}
     if isinstance(e, Run.FindingDetected):  # met again, a finding recurs: it is counted once
         return {"findings": 1}

@@ -2,7 +2,9 @@
 
 A screen row comes from ScreenPerceived (a visit, the latest artifacts, the
 outline's lines of every visit together: a list shows more as it scrolls) and
-ScreenDiscovered; a transition row from TransitionDiscovered. Rows depend only
+ScreenDiscovered; a transition row from TransitionDiscovered. A transition that left the app
+(`to_screen` None, `left_to` the other app) is no edge: other apps' screens are not the app's
+(the run's `agent.app.left` events say where it went). Rows depend only
 on the events and their order, so dropping the tables and replaying the event
 store rebuilds them identically. The Postgres view in `storage/graph_view.py`
 applies a page of them with its tracking record.
@@ -90,7 +92,7 @@ def build_graph(events: Iterable[Any]) -> tuple[list[Row], list[Row]]:
             fact = screen_fact(e)
             key = (fact.run_id, fact.screen_id)
             screens[key] = merge_screen(screens.get(key), fact)
-        elif isinstance(e, Run.TransitionDiscovered):
+        elif isinstance(e, Run.TransitionDiscovered) and e.to_screen is not None:
             row = transition_row(e)
             transitions.setdefault(transition_key(row), row)
     return list(screens.values()), list(transitions.values())
@@ -110,9 +112,9 @@ class ScreenGraphProjection(Projection[Any]):
         for e, tracking in page:
             if isinstance(e, (Run.ScreenPerceived, Run.ScreenDiscovered)):
                 facts.append((tracking.notification_id, screen_fact(e)))
-            elif isinstance(e, Run.TransitionDiscovered):
+            elif isinstance(e, Run.TransitionDiscovered) and e.to_screen is not None:
                 facts.append((tracking.notification_id, transition_row(e)))
-        self.view.apply(facts, page[-1][1])
+        self.view.apply(facts, page[-1][1])  # a page of exits only still moves the tracking on
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.process_page([(domain_event, tracking)])

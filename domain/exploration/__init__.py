@@ -29,6 +29,11 @@ One step of the device worker::
   `ProgressTracker` says when no new screen or transition has appeared for
   `limit` steps; `goal_text`/`screen_shows` tell when a goal ("open
   'Settings'") is on screen.
+- Besides the app (DESIGN.md "What real apps do to an agent"): `system.py` tells the permission
+  controller's dialogs (and how a run answers them) and other apps from the app; `offer.py` keeps
+  back what a run does not touch (its `avoid` patterns, guessed passwords on a login wall);
+  `webview.py` finds web content shown as an empty box (enumerate_actions taps a grid over it,
+  `tap@<x>,<y>`, after the declared actions); `labels.py` labels screens and runs.
 - `ExplorationHistory.from_events` reads what a run explored back from its
   events; `policy.restore(history)` continues from there (a resumed run, or
   one taken over from a lost worker).

@@ -13,6 +13,7 @@ from domain.exploration.elements import Element
 from domain.exploration.inputs import text_for
 from domain.exploration.locators import Locator, LocatorIndex
 from domain.exploration.screen import Screen
+from domain.exploration.webview import grid_points, is_web_area
 
 KINDS = ("tap", "type", "toggle", "long_press", "scroll", "back")
 # List items of one shape lead to one kind of screen: try the first few, not all 48.
@@ -21,6 +22,7 @@ KINDS = ("tap", "type", "toggle", "long_press", "scroll", "back")
 MAX_LIST_ITEMS = 3
 SCROLL_DIRECTION = "down"  # lists open at their top: more can only come from below
 _MAX_NAME_IN_ID = 40
+Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Action:
 
 
 BACK = Action(kind="back", label="back", action_id="back")
+Offered = tuple[Action, Element | None]  # an action and the element it acts on (None: back)
 
 
 def list_group(action_id: str) -> str | None:
@@ -78,19 +81,46 @@ def _plain(value: object) -> object:
 
 def enumerate_actions(screen: Screen, inputs: Mapping[str, str] | None = None) -> tuple[Action, ...]:
     """What the screen offers, in the order to try it: type into fields, toggle checkables, tap clickables,
-    long-press long-clickables and scroll scrollables (in `try_order`'s order); then a tap on each leaf view that no
-    touchable view covers, top to bottom; then back."""
+    long-press long-clickables and scroll scrollables (in `try_order`'s order); then taps on a grid over each
+    WebView the page source shows as an empty box; then a tap on each leaf view that no touchable view covers,
+    top to bottom; then back."""
+    return tuple(action for action, _ in enumerate_offers(screen, inputs))
+
+
+def enumerate_offers(screen: Screen, inputs: Mapping[str, str] | None = None) -> tuple[Offered, ...]:
+    """`enumerate_actions`, each action with the element it acts on (None for back): the rules that keep
+    some actions back (domain/exploration/offer.py) judge the element."""
     elements = screen.elements
     kinds = {i: offered for i, element in enumerate(elements) if (offered := _kinds(element))}
     declared = list(kinds)
-    uncovered = _uncovered_leaves(elements, kinds)
+    leaves = _uncovered_leaves(elements, kinds)
+    web = [i for i in leaves if is_web_area(elements[i])]  # tapped on a grid, not once at the centre
+    uncovered = [i for i in leaves if i not in web]
     keys = _identity_keys(elements, declared + uncovered)  # declared first: their ids stay as they were
     locators = LocatorIndex(elements)
-    actions = [_action(elements[i], kind, keys[i], locators.locator(i), inputs)
-               for i in try_order(elements, declared) for kind in kinds[i]]
-    actions += [replace(_action(elements[i], "tap", keys[i], locators.locator(i), inputs), declared=False)
-                for i in top_to_bottom(elements, uncovered)]
-    return (*actions, BACK)
+    offers = [(_action(elements[i], kind, keys[i], locators.locator(i), inputs), elements[i])
+              for i in try_order(elements, declared) for kind in kinds[i]]
+    offers += _web_taps(elements, web, _covering(elements, kinds))
+    offers += [(replace(_action(elements[i], "tap", keys[i], locators.locator(i), inputs), declared=False), elements[i])
+               for i in top_to_bottom(elements, uncovered)]
+    return (*offers, (BACK, None))
+
+
+def _web_taps(elements: tuple[Element, ...], web: list[int], covering: list[Box]) -> list[Offered]:
+    """Undeclared taps on points of each web area that no touchable view covers; ids relative to the WebView."""
+    offers: list[Offered] = []
+    seen: Counter[str] = Counter()
+    for i in top_to_bottom(elements, web):
+        element = elements[i]
+        for x, y in grid_points(element):
+            if any(_holds(box, (x, y)) for box in covering):
+                continue
+            key = f"tap@{x - element.bounds[0]},{y - element.bounds[1]}"
+            action_id = key if seen[key] == 0 else f"{key}~{seen[key]}"  # a second WebView's same point
+            seen[key] += 1
+            offers.append((Action(kind="tap", target=("point", (x, y)), label=f"tap web content at {x},{y}",
+                                  action_id=action_id, declared=False), element))
+    return offers
 
 
 def _offered(element: Element) -> bool:
@@ -113,13 +143,17 @@ def _uncovered_leaves(elements: tuple[Element, ...], kinds: Mapping[int, list[st
     toggle or long press holds the leaf's centre; `kinds`: the declared actions' kinds by element).
     Custom views, WebViews, Flutter, React Native and game canvases draw controls that do not say they
     are clickable: like DroidBot, the crawl taps these too (DESIGN.md "Real apps")."""
-    covering = [elements[i].bounds for i, offered in kinds.items() if set(offered) - {"scroll"}]
+    covering = _covering(elements, kinds)
     return [i for i, element in enumerate(elements)
             if element.leaf and i not in kinds and _offered(element)
             and not any(_holds(box, element.center) for box in covering)]
 
 
-def _holds(box: tuple[int, int, int, int], point: tuple[int, int]) -> bool:
+def _covering(elements: tuple[Element, ...], kinds: Mapping[int, list[str]]) -> list[Box]:
+    return [elements[i].bounds for i, offered in kinds.items() if set(offered) - {"scroll"}]
+
+
+def _holds(box: Box, point: tuple[int, int]) -> bool:
     return box[0] <= point[0] < box[2] and box[1] <= point[1] < box[3]
 
 

@@ -20,6 +20,7 @@ class ExplorationHistory:
     offered: dict[str, set[str]] = field(default_factory=dict)  # action ids a screen offered, last time
     tried: list[tuple[str, str]] = field(default_factory=list)  # (screen, action id) per action performed
     transitions: list[tuple[str, str, str]] = field(default_factory=list)  # (from, action id, to)
+    left: set[tuple[str, str]] = field(default_factory=set)  # (from, action id) that opened another app
     last_progress_step: int = 0  # the last step that found a new screen or transition
 
     @classmethod
@@ -44,6 +45,9 @@ class ExplorationHistory:
                         history.offered[screen] = set(action_ids)
                 case Run.ActionPerformed():
                     history.tried.append((event.screen_id, event.action["action_id"]))
+                case Run.TransitionDiscovered(to_screen=None):  # left the app: no screen of its graph
+                    history.left.add((event.from_screen, event.action["action_id"]))
+                    history.last_progress_step = event.step_ordinal
                 case Run.TransitionDiscovered():
                     history.transitions.append((event.from_screen, event.action["action_id"], event.to_screen))
                     history.last_progress_step = event.step_ordinal

@@ -12,6 +12,7 @@ from domain.exploration.actions import Action, list_group
 from domain.exploration.graph import ScreenGraph
 from domain.exploration.history import ExplorationHistory
 from domain.exploration.screen import Screen
+from domain.exploration.system import other_app
 
 # Fill the form, press buttons, open long-press menus, see what scrolling reveals; leave; flip switches when back.
 # Taps lead to new screens; toggles rarely do. Scrolling comes before leaving: what it reveals is this screen's.
@@ -38,16 +39,21 @@ class ExplorationPolicy(Protocol):
 
 
 class RandomPolicy:
-    """The baseline: any enumerated action, uniformly; never claims to be done."""
+    """The baseline: any enumerated action, uniformly, but one that left the app only when nothing
+    else is offered (each exit costs a trip back); never claims to be done."""
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng = random.Random(seed)
+        self._left: set[tuple[str, str]] = set()  # (screen, action) that opened another app
 
     def choose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
-        return self._rng.choice(list(actions)) if actions else None
+        staying = [a for a in actions if (screen.screen_id, a.action_id) not in self._left]
+        return self._rng.choice(staying or list(actions)) if actions else None
 
     def observe(self, screen: Screen, action: Action, after: Screen) -> None:
-        """Nothing to learn: the next choice is as random as the first."""
+        """Only which actions leave the app: otherwise the next choice is as random as the first."""
+        if other_app(after, screen.package) is not None:
+            self._left.add((screen.screen_id, action.action_id))
 
     def reached_end(self, screen: Screen, action: Action) -> None:
         """Scrolling on is as good as anything else."""
@@ -56,7 +62,7 @@ class RandomPolicy:
         return False
 
     def restore(self, history: ExplorationHistory) -> None:
-        """Nothing to rebuild."""
+        self._left = set(history.left)
 
 
 class DepthFirstPolicy:

@@ -8,7 +8,8 @@ Shapes assumed (camelCase, as GET /run/{id}/findings and GET /run/{id} serve the
         a step as domain/findings/reproduction.py makes it: kind, target and the typed text's
         "text" or "inputKey" are needed here, not only the actionId/label/screens the list shows
     run = {"runId", "app": {"apkPath", "packageName", "appActivity", "appiumServerUrl"},
-           "capabilities": {...} (the device's, e.g. "appium:udid"), "inputs": [key, ...] (keys, never values)}
+           "capabilities": {...} (the device's, e.g. "appium:udid"), "inputs": [key, ...] (keys, never values),
+           "permissions": "grant" | "deny" (how the run answered permission dialogs; "grant" when absent)}
 
 The generated file is fixed code plus data written with repr(), a valid Python literal
 for any text (quotes, newlines, unicode), so no label can break it. It imports
@@ -22,6 +23,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from domain.exploration.system import PERMISSION_PACKAGES
+from domain.findings.reproduction import permission_buttons
 from domain.sessions import session_capabilities
 
 REPRODUCIBLE_KINDS = ("crash", "anr")
@@ -55,6 +58,8 @@ def finding_test_script(finding: Mapping[str, Any], run: Mapping[str, Any]) -> s
         "INPUT_KEYS": sorted({step["inputKey"] for step in steps if step.get("inputKey")}),
         "REPLAYS": FLAKY_REPLAYS if is_flaky(reproduction) else 1,
         "SETTLE_SECONDS": settle_seconds(finding["kind"], details),
+        "PERMISSION_BUTTONS": permission_buttons(run.get("permissions") or "grant"),
+        "PERMISSION_PACKAGES": sorted(PERMISSION_PACKAGES),
     }
     literals = {name: _literal(_plain(value)) for name, value in values.items()}
     literals["STEPS"] = "\n".join(f"    {_plain(step)!r}," for step in steps)  # one per line, to read
@@ -104,7 +109,8 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-_PLACEHOLDER = re.compile(r"__(FINDING|CAPABILITIES|APPIUM_URL|APP_PACKAGE|INPUT_KEYS|STEPS|REPLAYS|SETTLE_SECONDS)__")
+_PLACEHOLDER = re.compile(r"__(FINDING|CAPABILITIES|APPIUM_URL|APP_PACKAGE|INPUT_KEYS|STEPS|REPLAYS|SETTLE_SECONDS"
+                          r"|PERMISSION_BUTTONS|PERMISSION_PACKAGES)__")
 
 TEMPLATE = '''"""Makes a finding of a run-service run happen again; generated from the run's events.
 
@@ -144,6 +150,10 @@ __STEPS__
 ]
 REPLAYS = __REPLAYS__  # more than 1 for a flaky finding: each replay is a chance for it to show
 SETTLE_SECONDS = __SETTLE_SECONDS__  # after the last step; an ANR shows only after its freeze
+# A permission dialog that shows is answered as the run answered it: these buttons by preference, else back (deny).
+PERMISSION_BUTTONS = __PERMISSION_BUTTONS__
+PERMISSION_PACKAGES = __PERMISSION_PACKAGES__
+MAX_DIALOGS = 6  # in a row: a request for several permissions shows one dialog each
 SESSION_TIMEOUT = 300  # seconds: starting a session installs and launches the app
 COMMAND_TIMEOUT = 60  # seconds per command, so a silent server cannot hang the test
 FIND_SECONDS = 10  # an element may take a moment to show after a screen change
@@ -218,6 +228,7 @@ def failure(problem, replay):
 def replay_steps(driver, inputs):
     for number, step in enumerate(STEPS, 1):
         try:
+            answer_permissions(driver)
             perform(driver, step, inputs)
         except WebDriverException as error:
             # The bug may strike before the last step; else the path is gone (the app changed).
@@ -225,9 +236,23 @@ def replay_steps(driver, inputs):
     return None
 
 
+def answer_permissions(driver):
+    for _ in range(MAX_DIALOGS):
+        if driver.current_package not in PERMISSION_PACKAGES:
+            return
+        buttons = (found for name in PERMISSION_BUTTONS for found in driver.find_elements(AppiumBy.ID, name))
+        button = next(buttons, None)
+        if button is None:
+            driver.back()
+        else:
+            button.click()
+        time.sleep(POLL_SECONDS)
+
+
 def wait_for_problem(driver):
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
+        answer_permissions(driver)
         problem = problem_now(driver)
         if problem or time.monotonic() >= deadline:
             return problem

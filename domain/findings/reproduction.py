@@ -11,6 +11,9 @@ findings projection and the generated test.py:
 
 Action dicts are `Action.to_dict()`; the text of a type action may be missing (events leave it
 out) or carry `inputKey` already.
+
+A replay answers the permission dialogs that show as the run did (`permission_buttons`): the same
+steps meet the same dialogs, and an answer that differs sends the app elsewhere.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from domain.exploration.actions import BACK
 from domain.exploration.graph import ScreenGraph
+from domain.exploration.system import PERMISSION_PACKAGES, permission_button_names
 
 Step = dict[str, Any]
 ActionDict = Mapping[str, Any]
@@ -52,6 +56,13 @@ def reproduction_steps(
         steps += [step(done, from_id, from_id, inputs) for done in visit_actions.get(from_id, ())]
         steps.append(step(action, from_id, to_id, inputs))
     return steps
+
+
+def permission_buttons(permissions: str) -> list[str]:
+    """The resource ids of the buttons that answer a permission dialog as a run with `permissions` (grant or
+    deny) did, by preference, for either controller package; none showing: back answers deny."""
+    return [f"{package}:id/{name}" for name in permission_button_names(permissions)
+            for package in sorted(PERMISSION_PACKAGES)]
 
 
 def _route(transitions: Iterable[tuple[str, str, str]], start: str, goal: str,

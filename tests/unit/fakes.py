@@ -20,6 +20,10 @@ from tests.unit.exploration.pagesource import PKG, frame, hierarchy, node, row
 
 LAUNCHER = "com.android.launcher3"
 SYSTEM = "android"  # the package of Android's crash dialog
+CONTROLLER = "com.android.permissioncontroller"
+WEBVIEW = "android.webkit.WebView"
+KEYBOARD_TOP = 1440  # the keyboard covers the bottom 40% of the 2400 px display
+FOREGROUND_ONLY = frozenset({"CAMERA", "RECORD_AUDIO", "ACCESS_FINE_LOCATION"})  # "while using the app"
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 APP_STATE_NOT_RUNNING, APP_STATE_BACKGROUND = 1, 3
 
@@ -34,6 +38,8 @@ class El:
     clickable: bool = True
     editable: bool = False
     bounds: tuple[int, int, int, int] | None = None
+    password: bool = False
+    web: tuple[tuple[tuple[int, int, int, int], str], ...] = ()  # a WebView's parts: (box, the page a tap opens)
 
 
 def label(element_id: str, text: str) -> El:
@@ -48,6 +54,23 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Ask:
+    """A transition target: the permission controller asks for each permission in turn; then the app goes
+    to `granted` when all were granted, else to `denied` (None: it stays where it was)."""
+    permissions: tuple[str, ...] = ("CAMERA",)
+    granted: str | None = None
+    denied: str | None = None
+
+
+@dataclass(frozen=True)
+class Other:
+    """A transition target: another app comes over ours; back walks its `depth` screens, then our app is back."""
+    package: str = "com.android.chrome"
+    activity: str = "com.google.android.apps.chrome.Main"
+    depth: int = 1
+
+
+@dataclass(frozen=True)
 class Crash:
     """A transition target: the app dies, Android's crash dialog shows, logcat has the FATAL EXCEPTION."""
     exception: str = "java.lang.IllegalStateException"
@@ -57,14 +80,23 @@ class Crash:
 
 
 class FakeDevice:
-    """`transitions[(page, element id)]` is the page a tap there opens, or a `Crash`; a tap elsewhere
-    changes nothing (on a clickable element the agent then watches 3 s for a freeze: give each one a
-    transition). `calls` counts the port's calls; `fail(method, error)` makes its next call raise;
+    """`transitions[(page, element id)]` is the page a tap there opens, or a `Crash`, an `Ask` (permission
+    dialogs) or an `Other` app; a tap elsewhere changes nothing (on a clickable element the agent then
+    watches 3 s for a freeze: give each one a transition). `on_launch` asks for permissions at a fresh
+    launch. Typing shows the keyboard, which takes the taps on the bottom 40% of the display.
+    `calls` counts the port's calls; `fail(method, error)` makes its next call raise;
     `on(method, n, hook)` runs `hook` at the n-th call (a user's cancel, another worker's takeover)."""
 
-    def __init__(self, pages: dict[str, Page], transitions: dict[tuple[str, str], str | Crash], start: str,
-                 package: str = PKG) -> None:
+    def __init__(self, pages: dict[str, Page], transitions: dict[tuple[str, str], str | Crash | Ask | Other],
+                 start: str, package: str = PKG, on_launch: Ask | None = None) -> None:
         self.pages, self.transitions, self.start, self.package = pages, transitions, start, package
+        self.on_launch = on_launch
+        self.asking: list[tuple[str, Ask]] = []  # the permissions still to ask, each with its request
+        self.answers: list[tuple[str, str]] = []  # (permission, "granted" | "denied"), in order
+        self.other: Other | None = None  # another app over ours
+        self.other_depth = 0
+        self.keyboard = False
+        self.swallowed: list[tuple[str, Any]] = []  # taps the keyboard took
         self.page: str | None = None  # in the foreground; None: the launcher (or the dialog over it)
         self.background: str | None = None  # where the app, running but not shown, would resume
         self.dialog = False
@@ -98,10 +130,17 @@ class FakeDevice:
             return hierarchy(sys_node("android.widget.TextView", "alertTitle", "Shop keeps stopping", 900),
                              sys_node("android.widget.Button", "aerr_app_info", "App info", 1050),
                              sys_node("android.widget.Button", "aerr_close", "Close app", 1200))
+        if self.asking:
+            return self._permission_source(self.asking[0][0])
+        if self.other:
+            return hierarchy(node("android.widget.EditText", rid="url_bar", text="example.com/terms", bounds=row(100),
+                                  pkg=self.other.package, clickable=True),
+                             node(WEBVIEW, rid="content", bounds=(0, 250, 1080, 2400), pkg=self.other.package))
         if self.page is None:
             return hierarchy(node("android.widget.TextView", text="Shop", desc="Shop", pkg=LAUNCHER, clickable=True))
         views = [node(cls, rid=el.id, text=self.typed.get((self.page, el.id), el.text), bounds=bounds,
-                      clickable=el.clickable or el.editable, focusable=el.editable, pkg=self.package)
+                      clickable=(el.clickable or el.editable) and cls != WEBVIEW, focusable=el.editable,
+                      password=el.password, pkg=self.package)
                  for el, cls, bounds in self._elements()]
         return hierarchy(frame(*views))
 
@@ -128,11 +167,17 @@ class FakeDevice:
         self._call("current_activity")
         if self.dialog:
             return "com.android.server.am.AppErrorDialog"
+        if self.asking:
+            return f"{CONTROLLER}.permission.ui.GrantPermissionsActivity"
+        if self.other:
+            return self.other.activity
         return self.pages[self.page].activity if self.page else ".Launcher"
 
     def current_package(self) -> str:
         self._call("current_package")
-        return SYSTEM if self.dialog else self.package if self.page else LAUNCHER
+        if self.dialog or self.asking or self.other:
+            return SYSTEM if self.dialog else CONTROLLER if self.asking else self.other.package
+        return self.package if self.page else LAUNCHER
 
     # The app
 
@@ -146,7 +191,10 @@ class FakeDevice:
     def activate_app(self, package: str) -> None:
         """Brings the app back where it was when it runs in the background, else launches its start page."""
         self._call("activate_app")
-        self.dialog, self.page, self.background = False, self.background or self.start, None
+        fresh = self.page is None and self.background is None
+        self.dialog, self.page, self.background, self.other = False, self.page or self.background or self.start, None, None
+        if fresh and self.on_launch:
+            self._ask(self.on_launch)
 
     def terminate_app(self, package: str) -> None:
         self._call("terminate_app")
@@ -154,7 +202,7 @@ class FakeDevice:
 
     def app_state(self, package: str) -> int:
         self._call("app_state")
-        if self.page is not None and not self.dialog:
+        if self.page is not None and not self.dialog and not self.other:
             return APP_STATE_FOREGROUND
         return APP_STATE_BACKGROUND if self.background else APP_STATE_NOT_RUNNING
 
@@ -166,19 +214,84 @@ class FakeDevice:
         if self.dialog:
             self.dialog = locator != ("id", "android:id/aerr_close")
             return
-        target = self.transitions.get((self.page, self._find(locator).id)) if self.page else None
+        if self.asking:
+            self._answer("allow" in str(locator[1]))
+            return
+        if self.other or self.page is None:
+            return  # another app's taps are not the app's
+        element = self._find(locator)
+        if self.keyboard and self._point(locator, element)[1] >= KEYBOARD_TOP:
+            self.swallowed.append(locator)  # the keyboard took it
+            return
+        self._open(self._target(locator, element))
+
+    def _target(self, locator: tuple[str, Any], element: El) -> str | Crash | Ask | Other | None:
+        point = self._point(locator, element)
+        parts = [page for (x1, y1, x2, y2), page in element.web if x1 <= point[0] < x2 and y1 <= point[1] < y2]
+        return parts[0] if parts else self.transitions.get((self.page, element.id))
+
+    def _open(self, target: str | Crash | Ask | Other | None) -> None:
         if isinstance(target, Crash):
             self._crash(target)
+        elif isinstance(target, Ask):
+            self._ask(target)
+        elif isinstance(target, Other):
+            self.other, self.other_depth, self.keyboard = target, target.depth, False
         elif target is not None:
-            self.page = target
+            self.page, self.keyboard = target, False  # leaving the screen hides the keyboard
+
+    def _point(self, locator: tuple[str, Any], element: El) -> tuple[int, int]:
+        if locator[0] == "point":
+            return tuple(locator[1])
+        (x1, y1, x2, y2) = next(bounds for el, _, bounds in self._elements() if el is element)
+        return (x1 + x2) // 2, (y1 + y2) // 2
+
+    def _ask(self, ask: Ask) -> None:
+        granted = {permission for permission, answer in self.answers if answer == "granted"}
+        self.asking = [(permission, ask) for permission in ask.permissions if permission not in granted]
+        if not self.asking:
+            self._open(ask.granted)
+
+    def _answer(self, allow: bool) -> None:
+        permission, ask = self.asking.pop(0)
+        self.answers.append((permission, "granted" if allow else "denied"))
+        if not self.asking:
+            granted = {p for p, answer in self.answers if answer == "granted"}
+            self._open(ask.granted if set(ask.permissions) <= granted else ask.denied)
+
+    def _permission_source(self, permission: str) -> str:
+        buttons = ([("permission_allow_foreground_only_button", "WHILE USING THE APP"),
+                    ("permission_allow_one_time_button", "ONLY THIS TIME")]
+                   if permission in FOREGROUND_ONLY else [("permission_allow_button", "ALLOW")])
+        views = [node("android.widget.TextView", rid="permission_message", text=f"Allow Shop to use {permission}?",
+                      bounds=row(900, 150), pkg=CONTROLLER)]
+        views += [node("android.widget.Button", rid=rid, text=text, bounds=row(1100 + 150 * i, 150), pkg=CONTROLLER,
+                       clickable=True) for i, (rid, text) in enumerate([*buttons, ("permission_deny_button", "DENY")])]
+        return hierarchy(*views)
 
     def type_text(self, locator: tuple[str, Any], text: str) -> None:
         self._call("type_text")
         self.typed[(self.page, self._find(locator).id)] = text
+        self.keyboard = True
+
+    def is_keyboard_shown(self) -> bool:
+        self._call("is_keyboard_shown")
+        return self.keyboard
+
+    def hide_keyboard(self) -> None:
+        self._call("hide_keyboard")
+        self.keyboard = False
 
     def back(self) -> None:
         self._call("back")
-        if self.page is not None and not self.dialog:
+        if self.asking:
+            self._answer(False)  # back answers deny
+        elif self.other:
+            self.other_depth -= 1
+            self.other = self.other if self.other_depth > 0 else None
+        elif self.keyboard:
+            self.keyboard = False  # back with the keyboard up only hides it
+        elif self.page is not None and not self.dialog:
             back = self.pages[self.page].back
             self.page, self.background = back, None if back else self.page
 
@@ -258,7 +371,8 @@ class FakeRun:
 
 
 def fake_run(device: FakeDevice, *, max_steps: int = 20, goal: str | None = None,
-             inputs: dict[str, str] | None = None, **settings: Any) -> FakeRun:
+             inputs: dict[str, str] | None = None, permissions: str = "grant", avoid: tuple[str, ...] = (),
+             **settings: Any) -> FakeRun:
     runs = RunService(env=POPO)
 
     class SameStore(RunService):  # another process on the same database, as the API is
@@ -270,7 +384,8 @@ def fake_run(device: FakeDevice, *, max_steps: int = 20, goal: str | None = None
     api = SameStore(env=POPO)
     run = api.request_run(RunRequest(apk_path="/apps/shop.apk", appium_server_url="http://fake", goal=goal,
                                      package_name=device.package, app_activity=device.pages[device.start].activity,
-                                     max_steps=max_steps, inputs=inputs or {}))
+                                     max_steps=max_steps, inputs=inputs or {}, permissions=permissions,
+                                     avoid=avoid))
     run_id = str(ULID.from_uuid(run.id))
     api.start_run(run_id, "w1", 60)
     return FakeRun(device, run_id, runs, api, worker_settings(**settings))
