@@ -14,7 +14,7 @@ figures are read back from the runs' own events:
 - steps to the first crash (the `stepOrdinal` of the first crash finding), the reproduction rate
   (`agent.finding.reproduced`: reproduced / attempts over crash and ANR findings), findings per run;
 - the cost of reading logcat every step: a timer around `adapters.appium.Device.logcat` (and around
-  `ExplorationStep.verify`, which reads it) in this process gives its share of each step; and, after
+  `Verification`, the Verify node's work, which reads it) in this process gives its share of each step; and, after
   those runs, per app `--pairs` pairs of dfs runs (seed 0, the same path), one with `Device.logcat`
   returning [] without asking the device and one reading it, alternating: the step time without the
   read, in the same bench run.
@@ -38,7 +38,7 @@ from typing import Any, Iterator
 from exploration_bench import APPS, CAPS, RunResult, StepTiming, explore, load_average, mean, ms, start_stack
 from bench_common import table
 from adapters import appium as appium_module
-from agent import step as exploration
+from agent import verification
 
 
 @dataclass(frozen=True)
@@ -122,10 +122,10 @@ def read_findings(runs: Any, result: RunResult, logcat: bool) -> Run:
 # Timing: the logcat read's share of each step, and a run without it.
 
 def install_logcat_timers(clock: Any) -> None:
-    """Device.logcat and ExplorationStep.verify timed on their own (`nested`: also inside the step's other
+    """Device.logcat and the Verify node (Verification) timed on their own (`nested`: also inside the step's other
     timed calls), so each StepTiming says how long its Verify and its logcat read took."""
     clock.wrap(appium_module.Device, "logcat", "logcat", nested=True)
-    clock.wrap(exploration.ExplorationStep, "verify", "verify", nested=True)
+    clock.wrap(verification.Verification, "__call__", "verify", nested=True)
 
 
 @contextmanager
