@@ -170,7 +170,7 @@ class Device {
     const app = this.apps.get(pkg);
     if (!app) return APP_STATE.NOT_INSTALLED;
     if (!app.running) return APP_STATE.NOT_RUNNING;
-    return this.fg === pkg && !this.dialog ? APP_STATE.FOREGROUND : APP_STATE.BACKGROUND;
+    return this.fg === pkg && !this.dialog && !recorded.inOtherApp(app) ? APP_STATE.FOREGROUND : APP_STATE.BACKGROUND;
   }
 
   requireApp(pkg) {
@@ -201,6 +201,7 @@ class Device {
       this.logcat.started(app.proc, app.model.screens[screenName ?? app.model.start].activity, SHELL_UID);
       this.startProcess(app, screenName ?? app.model.start);
     } else {
+      recorded.backToApp(app); // another app's recorded screens over it go: the app's own task comes back
       this.logcat.started(app.proc, app.visit.screen.activity, SHELL_UID);
     }
     this.toast = null;
@@ -328,7 +329,7 @@ class Device {
       return this.crash(app, t.crash, action.kind === 'long_press' ? 'onLongClick' : 'onClick');
     }
     if (t.to === null || t.to === visit.screen.name) return;
-    if (action.kind === 'back') {
+    if (action.kind === 'back' || recorded.isSystemDialog(visit.screen)) { // an answered dialog goes, as back
       // back to a screen on the stack returns to that visit; to another, it takes the top's place
       const idx = app.stack.findLastIndex((v) => v.screen.name === t.to);
       if (idx >= 0) app.stack.length = idx + 1;
@@ -602,7 +603,7 @@ class Device {
   currentPackage() {
     if (this.dialog) return SYSTEM_PACKAGE;
     if (this.permissionDialog()) return PERMISSION_PACKAGE;
-    return this.fg ?? LAUNCHER_PACKAGE;
+    return recorded.shownPackage(this.fgApp) ?? this.fg ?? LAUNCHER_PACKAGE; // a recorded dialog's, other app's
   }
 }
 

@@ -15,6 +15,9 @@ const DIRECTIONS = new Set(['up', 'down', 'left', 'right']);
 const LOCATOR_KEYS = ['resource-id', 'text', 'content-desc', 'class'];
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const MAX_JPEG_MB = 256;
+// A recorded screen's `package`: the system's permission dialog over the app, or another app it opened
+const PERMISSION_PACKAGES = new Set(['com.android.permissioncontroller', 'com.google.android.permissioncontroller']);
+const JAVA_PACKAGE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 
 /**
  * A file a model names: relative to the model's folder and inside it (no absolute path, no `..`, no
@@ -185,7 +188,9 @@ function parseRecorded(doc, dir, {pkg, start}) {
     }
     const recorded = pageSourceOf(raw.pageSource, dir, `${where}.pageSource`);
     recorded.screenshot = screenshotOf(raw.screenshot, dir, `${where}.screenshot`);
-    screens[name] = {name, activity, back: 'pop', scrollable: false, elements: [], recorded};
+    const shownPkg = screenPackage(raw.package, `${where}.package`, pkg);
+    if (shownPkg && name === start) fail(where, `is the start screen: the app's first screen is its own, not ${shownPkg}'s`);
+    screens[name] = {name, activity, back: 'pop', scrollable: false, elements: [], recorded, package: shownPkg};
   }
   let transitions = doc.transitions ?? [];
   if (!Array.isArray(transitions)) fail('transitions', 'must be a list of {from, action, to | crash}');
@@ -195,6 +200,46 @@ function parseRecorded(doc, dir, {pkg, start}) {
   for (const [name, list] of bySource) screens[name].transitions = list;
   const first = screens[start].recorded;
   return {screens, transitions, display: {width: first.width, height: first.height}};
+}
+
+/** A screen's `package`: null when it is the app's (absent, or the model's own package). */
+function screenPackage(raw, where, pkg) {
+  if (raw === undefined || raw === null) return null;
+  const value = str(raw, where, {allowNumber: false});
+  if (!JAVA_PACKAGE.test(value)) fail(where, `"${value}" is not a Java package name like com.android.permissioncontroller`);
+  return value === pkg ? null : value;
+}
+
+/** A recorded screen of the permission controller: the system's dialog over the app, in the app's task. */
+function isSystemDialog(screen) {
+  return Boolean(screen && screen.package && PERMISSION_PACKAGES.has(screen.package));
+}
+
+/** A recorded screen of another app the app opened (a browser): over the app, which waits below. */
+function isOtherApp(screen) {
+  return Boolean(screen && screen.package && !PERMISSION_PACKAGES.has(screen.package));
+}
+
+/** The package a running recorded app shows when its screen is not its own (a dialog, another app), else null. */
+function shownPackage(app) {
+  const visit = app && app.running ? app.visit : null;
+  return visit && visit.screen.recorded ? visit.screen.package : null;
+}
+
+/** Whether the app in front shows another app's recorded screen (the app itself is then in the background). */
+function inOtherApp(app) {
+  return Boolean(app && app.running && app.visit && app.visit.screen.recorded && isOtherApp(app.visit.screen));
+}
+
+/**
+ * Activating the app while another app's screens are over it brings the app's own task back: the
+ * screen that opened them. Returns whether any went.
+ */
+function backToApp(app) {
+  if (!app.running || !app.stack) return false;
+  const before = app.stack.length;
+  while (app.stack.length > 1 && isOtherApp(app.stack[app.stack.length - 1].screen)) app.stack.pop();
+  return app.stack.length !== before;
 }
 
 const nodeCache = new WeakMap(); // transition -> the node it acts on (screens do not change)
@@ -213,9 +258,12 @@ function transitionNode(screen, t) {
 
 /**
  * The first transition of the screen that an action matches: the same kind (a scroll: the same
- * direction) on the same node. `action` is {kind, point, direction}; back has no point.
+ * direction) on the same node. `action` is {kind, point, direction}; back has no point. Back on
+ * another app's screen matches none: it returns to the screen below (the app's that opened it).
  */
 function matchTransition(screen, action) {
+  // back from another app's screen walks the stack (the app screen that opened it), whatever was recorded
+  if (action.kind === 'back' && isOtherApp(screen)) return null;
   const node = action.kind === 'back' ? null : landsOn(screen.recorded, action.kind, action.point);
   return screen.transitions.find((t) => t.action.kind === action.kind
     && (action.kind !== 'scroll' || t.action.direction === action.direction)
@@ -227,4 +275,7 @@ function canScroll(screen, direction) {
   return screen.transitions.some((t) => t.action.kind === 'scroll' && t.action.direction === direction);
 }
 
-module.exports = {parseRecorded, matchTransition, canScroll, screenshotPng, centre};
+module.exports = {
+  parseRecorded, matchTransition, canScroll, screenshotPng, centre,
+  PERMISSION_PACKAGES, isSystemDialog, isOtherApp, shownPackage, inOtherApp, backToApp,
+};

@@ -9,7 +9,10 @@ read DroidBot's states as screens: `parse_screen(state.page_source, ...)`).
     state.page_source                       # UiAutomator2's <hierarchy>; BrokenFile when it is no state
 
 States that share a `state_str_content_free` are one screen, shown as the first of them (by time);
-the events recorded from any of them are its transitions. A screen's page source is UiAutomator2's
+the events recorded from any of them are its transitions. States of the permission controller (system
+dialogs over the app) and of other apps (a browser, an account chooser) are screens marked with their
+`package`, not the app's: the simulator serves them as a phone shows them. The launcher's and the system
+UI's are no screen (the simulator draws its own launcher). A screen's page source is UiAutomator2's
 `<hierarchy>` built from its view list, without the views the user cannot see (as UiAutomator2 leaves
 them out); its screenshot is copied. What cannot be read (a missing or broken
 state, screenshot or event file; a state whose views are no tree) or is no transition (HOME, intents,
@@ -33,6 +36,12 @@ NOT_TRANSITIONS = {"intent": "an intent", "kill_app": "a kill-app event", "exit"
                    "manual": "a manual event", "spawn": "a spawn event"}
 IMAGE_TYPES = {b"\xff\xd8\xff": ".jpg", b"\x89PNG\r\n\x1a\n": ".png"}
 EXAMPLES = 3  # files a summarised warning names
+# The system's dialogs over the app (DESIGN.md "What real apps do to an agent"): screens marked with their package
+PERMISSION_PACKAGES = frozenset({"com.android.permissioncontroller", "com.google.android.permissioncontroller"})
+# The system's own screens: no screen of a recorded app (back from the app's first screen shows the launcher)
+LAUNCHER_PACKAGES = frozenset({"com.android.launcher", "com.android.launcher3", "com.google.android.apps.nexuslauncher",
+                               "com.sec.android.app.launcher", "com.miui.home", "com.huawei.android.launcher"})
+SYSTEM_PACKAGES = frozenset({"android", "com.android.systemui"})
 T = TypeVar("T")
 
 
@@ -108,14 +117,19 @@ def read_droidbot(folder: Path) -> Imported:
     app_states = app_states_of(states, package, warnings)
     if not app_states:
         raise NotDroidBotOutput(f"{folder}: no readable state of {package or 'the app'}")
+    shown = [state for state in states if state.package == package or is_foreign(state.package)]
     events = read_events(folder, warnings)
-    screens, names = group_screens(app_states)
+    screens, names = group_screens(shown)
+    warn_foreign_screens(shown, names, package, warnings)
     model = {"format": "recorded", "package": package,
              "start": names[start_state(app_states, events, package).state_str], "screens": {},
-             "transitions": transitions(events, names, {s.state_str: s for s in app_states}, warnings)}
+             "transitions": transitions(events, names, {s.state_str: s for s in shown}, warnings)}
     files: dict[str, bytes] = {}
     for name, first in screens.items():
-        model["screens"][name] = {"activity": first.activity, "pageSource": f"screens/{name}.xml"}
+        model["screens"][name] = {"activity": first.activity, "pageSource": f"screens/{name}.xml"} \
+            if first.package == package else {  # a system dialog or another app: its package, its full activity
+                "activity": _full_activity(first.activity, first.package), "package": first.package,
+                "pageSource": f"screens/{name}.xml"}
         files[f"screens/{name}.xml"] = first.page_source.encode("utf-8")
         if shot := read_screenshot(folder, first, utg, warnings):
             model["screens"][name]["screenshot"] = f"screens/{name}{shot[1]}"
@@ -133,12 +147,33 @@ def warn_missing_states(utg: dict[str, Any], states: list[State], warnings: Warn
 
 
 def app_states_of(states: list[State], package: str, warnings: Warnings) -> list[State]:
-    """The app's states: the launcher or another app DroidBot saw is no screen of it."""
+    """The app's own states. The launcher's and the system UI's are no screen at all (left out, with a
+    warning); the permission controller's and other apps' are screens, but not the app's."""
     mine = [state for state in states if state.package == package]
-    if others := sorted({state.package for state in states} - {package}):
-        warnings.file("states", f"{len(states) - len(mine)} of other packages ({', '.join(others)}) "
-                      "are not the app's: left out")
+    left_out = [state for state in states if state.package != package and not is_foreign(state.package)]
+    if left_out:
+        warnings.file("states", f"{len(left_out)} of the launcher or the system UI "
+                      f"({', '.join(sorted({state.package or '?' for state in left_out}))}) are no screen: left out")
     return mine
+
+
+def is_foreign(package: str) -> bool:
+    """A package whose states are screens of a recorded app without being the app's: a system dialog over it
+    (the permission controller) or another app it opened. Not the launcher nor the system UI."""
+    return bool(package) and package not in LAUNCHER_PACKAGES and not package.endswith(".launcher") \
+        and package not in SYSTEM_PACKAGES
+
+
+def warn_foreign_screens(states: list[State], names: dict[str, str], package: str, warnings: Warnings) -> None:
+    """How many states were system dialogs over the app and how many other apps', and the screens they became."""
+    dialogs = [state for state in states if state.package in PERMISSION_PACKAGES]
+    others = [state for state in states if state.package != package and state.package not in PERMISSION_PACKAGES]
+    for found, what in ((dialogs, "system dialogs (the permission controller's)"), (others, "other apps'")):
+        if found:
+            screens = sorted({names[state.state_str] for state in found}, key=lambda name: int(name[1:]))
+            warnings.file("states", f"{len(found)} are {what} ({', '.join(sorted({s.package for s in found}))}), "
+                          f"not the app's: screen{'s' if len(screens) > 1 else ''} {', '.join(screens)}, "
+                          "marked with their package")
 
 
 def read_utg(folder: Path) -> dict[str, Any]:
@@ -212,16 +247,17 @@ def read_events(folder: Path, warnings: Warnings) -> list[tuple[str, dict[str, A
 
 
 def group_screens(states: list[State]) -> tuple[dict[str, State], dict[str, str]]:
-    """Screens by content-free state (named s0, s1, ... as first seen), each shown as its first state;
-    and each state_str's screen."""
+    """Screens by package and content-free state (named s0, s1, ... as first seen), each shown as its first
+    state; and each state_str's screen."""
     screens: dict[str, State] = {}
-    by_content: dict[str, str] = {}
+    by_content: dict[tuple[str, str], str] = {}
     names: dict[str, str] = {}
     for state in states:
-        if state.content_free not in by_content:
-            by_content[state.content_free] = f"s{len(screens)}"
-            screens[by_content[state.content_free]] = state
-        names[state.state_str] = by_content[state.content_free]
+        key = (state.package, state.content_free)
+        if key not in by_content:
+            by_content[key] = f"s{len(screens)}"
+            screens[by_content[key]] = state
+        names[state.state_str] = by_content[key]
     return screens, names
 
 
@@ -341,6 +377,10 @@ def _read_file(path: Path, folder: Path, warnings: Warnings, read: Callable[[byt
 
 def _where(path: Path, folder: Path) -> str:
     return str(path.relative_to(folder))
+
+
+def _full_activity(activity: str, package: str) -> str:
+    return package + activity if activity.startswith(".") else activity
 
 
 def _short_activity(activity: str, package: str) -> str:

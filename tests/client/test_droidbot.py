@@ -106,9 +106,9 @@ def ui(kind: str, views: list[dict[str, Any]], index: int, **fields: Any) -> dic
 @pytest.fixture
 def recording(tmp_path: Path) -> Path:
     """Two content-free states (the task list twice, with other texts) and a form; a launcher state that
-    utg.js names but the folder lacks, another app's state; HOME, intent, kill-app events, a touch on an
-    invisible view, an empty event file, an event from a state nobody has and one to the other app, a broken
-    state file and a broken screenshot."""
+    utg.js names but the folder lacks, a permission controller's state; HOME, intent, kill-app events, a touch
+    on an invisible view, an empty event file, an event from a state nobody has and one to the controller's
+    state, a broken state file and a broken screenshot."""
     folder = DroidBotFolder(tmp_path / "droidbot-out")
     list_1, list_2 = tasks_views("3 tasks"), tasks_views("4 tasks")
     folder.node("launcher", "com.android.launcher3", ".Launcher", "2020-08-29_220100")  # its state is not here
@@ -146,12 +146,15 @@ def test_states_that_share_a_content_free_state_are_one_screen_shown_as_the_firs
     done = import_droidbot(recording, tmp_path / "tasks")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith(f"wrote {tmp_path / 'tasks' / 'model.json'}: 2 screens, 6 transitions")
+    assert done.stdout.startswith(f"wrote {tmp_path / 'tasks' / 'model.json'}: 3 screens, 7 transitions")
     model = json.loads((tmp_path / "tasks" / "model.json").read_text())
     assert (model["format"], model["package"], model["start"]) == ("recorded", PKG, "s0")
     assert model["screens"] == {
         "s0": {"activity": ".TasksActivity", "pageSource": "screens/s0.xml", "screenshot": "screens/s0.png"},
-        "s1": {"activity": ".TaskFormActivity", "pageSource": "screens/s1.xml"}}  # its screenshot is broken
+        "s1": {"activity": ".TaskFormActivity", "pageSource": "screens/s1.xml"},  # its screenshot is broken
+        "s2": {"activity": "com.android.permissioncontroller.GrantPermissionsActivity",
+               "package": "com.android.permissioncontroller", "pageSource": "screens/s2.xml",
+               "screenshot": "screens/s2.png"}}  # the system's dialog: marked, not the app's
     assert (tmp_path / "tasks" / "screens" / "s0.png").read_bytes() == png()
     hierarchy = ElementTree.parse(tmp_path / "tasks" / "screens" / "s0.xml").getroot()
     nodes = {node.get("resource-id"): node for node in hierarchy.iter() if node.get("resource-id")}
@@ -176,7 +179,8 @@ def test_the_events_from_any_state_of_a_screen_are_its_transitions(recording, tm
         {"from": "s0", "action": {"kind": "long_press", "element": {"resource-id": ID + "task", "nth": 1}},
          "to": "s1"},
         {"from": "s0", "action": {"kind": "scroll", "element": {"resource-id": ID + "list"}, "direction": "up"},
-         "to": "s0"}]
+         "to": "s0"},
+        {"from": "s1", "action": {"kind": "tap", "element": {"resource-id": ID + "save"}}, "to": "s2"}]
 
 
 def test_what_cannot_be_read_or_is_no_transition_is_skipped_with_a_warning(recording, tmp_path):
@@ -194,14 +198,14 @@ def test_what_cannot_be_read_or_is_no_transition_is_skipped_with_a_warning(recor
         "events/event_2020-08-29_220106.json": "HOME key: not a transition",
         "events/event_2020-08-29_220110.json": "a kill-app event: not a transition",
         "events/event_2020-08-29_220111.json": "from a state the folder does not have",
-        "events/event_2020-08-29_220112.json": "to a state the folder does not have or that is not the app's",
-        "states": "1 of other packages (com.android.permissioncontroller) are not the app's: left out",
+        "states": "1 are system dialogs (the permission controller's) (com.android.permissioncontroller), not the "
+                  "app's: screen s2, marked with their package",
     }
     for where, problem in expected.items():
         assert any(line.startswith(where) and problem in line for line in warnings), (where, done.stderr)
     assert len(warnings) == len(expected), done.stderr
     summary = json.loads(import_droidbot(recording, tmp_path / "again", "--json").stdout)
-    assert (summary["screens"], summary["transitions"], summary["states"], summary["events"]) == (2, 6, 4, 12)
+    assert (summary["screens"], summary["transitions"], summary["states"], summary["events"]) == (3, 7, 4, 12)
     assert summary["warnings"] == warnings
 
 
@@ -229,3 +233,111 @@ def test_the_model_runs_on_the_simulator_from_its_first_screen(recording, tmp_pa
     assert driver.current_activity == ".TaskFormActivity"
     driver.back()
     assert f'resource-id="{ID}add"' in driver.page_source
+
+
+# States of the permission controller and of other apps between the app's (DESIGN.md "What real apps do to an
+# agent"): screens marked with their package, not the app's; the launcher's no screen at all
+
+CONTROLLER, CHROME, LAUNCHER = "com.android.permissioncontroller", "com.android.chrome", "com.android.launcher3"
+GRANT = ".permission.ui.GrantPermissionsActivity"
+
+
+def of(package: str, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The views as another package draws them: its package, its resource ids."""
+    return [{**v, "package": package, "resource_id": v["resource_id"] and v["resource_id"].replace(PKG, package)}
+            for v in views]
+
+
+HOME_VIEWS = [view(0, -1, "android.widget.FrameLayout", children=(1, 2, 3)),
+              view(1, 0, "android.widget.TextView", "title", "Tasks", ((0, 72), (1080, 200))),
+              view(2, 0, "android.widget.Button", "photo", "Add a photo", ((40, 300), (1040, 440)), clickable=True),
+              view(3, 0, "android.widget.Button", "terms", "Terms", ((40, 500), (1040, 640)), clickable=True)]
+CAMERA_VIEWS = [view(0, -1, "android.widget.FrameLayout", children=(1,)),
+                view(1, 0, "android.widget.TextView", "title", "Camera", ((0, 72), (1080, 200)))]
+DIALOG_VIEWS = of(CONTROLLER, [
+    view(0, -1, "android.widget.FrameLayout", children=(1, 2, 3)),
+    view(1, 0, "android.widget.TextView", "permission_message", "Allow Tasks to take pictures and record video?",
+         ((100, 800), (980, 950))),
+    view(2, 0, "android.widget.Button", "permission_allow_foreground_only_button", "WHILE USING THE APP",
+         ((100, 1000), (980, 1130)), clickable=True),
+    view(3, 0, "android.widget.Button", "permission_deny_button", "DENY", ((100, 1130), (980, 1260)), clickable=True)])
+BROWSER_VIEWS = of(CHROME, [view(0, -1, "android.widget.FrameLayout", children=(1,)),
+                            view(1, 0, "android.widget.EditText", "url_bar", "tasks.example/terms",
+                                 ((0, 72), (1080, 200)), clickable=True, editable=True)])
+LAUNCHER_VIEWS = of(LAUNCHER, [view(0, -1, "android.widget.FrameLayout")])
+
+
+@pytest.fixture
+def leaving(tmp_path: Path) -> Path:
+    """home -> "Add a photo" -> the permission dialog -> "while using the app" -> camera -> back -> home ->
+    "Terms" -> Chrome -> back -> home -> HOME -> the launcher (whose state the folder has)."""
+    folder = DroidBotFolder(tmp_path / "droidbot-out")
+    folder.state("2020-08-29_220101", "home-1", "home", ".TasksActivity", HOME_VIEWS)
+    folder.state("2020-08-29_220102", "dialog-1", "dialog", GRANT, DIALOG_VIEWS, package=CONTROLLER)
+    folder.state("2020-08-29_220103", "camera-1", "camera", ".CameraActivity", CAMERA_VIEWS)
+    folder.state("2020-08-29_220104", "chrome-1", "chrome", "com.google.android.apps.chrome.Main", BROWSER_VIEWS,
+                 package=CHROME)
+    folder.state("2020-08-29_220105", "launcher-1", "launcher", ".Launcher", LAUNCHER_VIEWS, package=LAUNCHER)
+    launch = {"event_type": "intent", "intent": f"am start {PKG}/{PKG}.TasksActivity"}
+    folder.event("2020-08-29_220100", launch, "launcher-1", "home-1")
+    folder.event("2020-08-29_220101", ui("touch", HOME_VIEWS, 2), "home-1", "dialog-1")
+    folder.event("2020-08-29_220102", ui("touch", DIALOG_VIEWS, 2), "dialog-1", "camera-1")
+    folder.event("2020-08-29_220103", {"event_type": "key", "name": "BACK"}, "camera-1", "home-1")
+    folder.event("2020-08-29_220104", ui("touch", HOME_VIEWS, 3), "home-1", "chrome-1")
+    folder.event("2020-08-29_220105", {"event_type": "key", "name": "BACK"}, "chrome-1", "home-1")
+    folder.event("2020-08-29_220106", {"event_type": "key", "name": "BACK"}, "home-1", "launcher-1")
+    folder.utg()
+    return folder.root
+
+
+def test_permission_controller_and_other_app_states_are_marked_screens_not_the_app_s(leaving):
+    imported = read_droidbot(leaving)
+    model = imported.model
+
+    assert model["start"] == "s0"
+    assert model["screens"] == {
+        "s0": {"activity": ".TasksActivity", "pageSource": "screens/s0.xml", "screenshot": "screens/s0.png"},
+        "s1": {"activity": CONTROLLER + GRANT, "package": CONTROLLER, "pageSource": "screens/s1.xml",
+               "screenshot": "screens/s1.png"},
+        "s2": {"activity": ".CameraActivity", "pageSource": "screens/s2.xml", "screenshot": "screens/s2.png"},
+        "s3": {"activity": "com.google.android.apps.chrome.Main", "package": CHROME, "pageSource": "screens/s3.xml",
+               "screenshot": "screens/s3.png"}}  # the launcher's state is no screen
+    app_screens = {name for name, screen in model["screens"].items() if "package" not in screen}
+    assert app_screens == {"s0", "s2"}
+    dialog = ElementTree.fromstring(imported.files["screens/s1.xml"])
+    assert {n.get("package") for n in dialog.iter() if n.tag != "hierarchy"} == {CONTROLLER}
+    assert model["transitions"] == [
+        {"from": "s0", "action": {"kind": "tap", "element": {"resource-id": ID + "photo"}}, "to": "s1"},
+        {"from": "s1", "action": {"kind": "tap", "element": {
+            "resource-id": f"{CONTROLLER}:id/permission_allow_foreground_only_button"}}, "to": "s2"},
+        {"from": "s2", "action": {"kind": "back"}, "to": "s0"},
+        {"from": "s0", "action": {"kind": "tap", "element": {"resource-id": ID + "terms"}}, "to": "s3"},
+        {"from": "s3", "action": {"kind": "back"}, "to": "s0"}]
+    assert "states: 1 are system dialogs (the permission controller's) (com.android.permissioncontroller), not " \
+           "the app's: screen s1, marked with their package" in imported.warnings
+    assert "states: 1 are other apps' (com.android.chrome), not the app's: screen s3, marked with their package" \
+        in imported.warnings
+    assert f"states: 1 of the launcher or the system UI ({LAUNCHER}) are no screen: left out" in imported.warnings
+    assert any(line.startswith("events/event_2020-08-29_220106.json: to a state") for line in imported.warnings)
+
+
+def test_the_dialog_and_the_other_app_are_served_as_a_phone_shows_them(leaving, tmp_path, driver_for):
+    assert import_droidbot(leaving, tmp_path / "tasks").returncode == 0
+    driver = driver_for(str(tmp_path / "tasks" / "model.json"))
+    assert (driver.current_package, driver.current_activity) == (PKG, ".TasksActivity")
+
+    driver.find_element("id", ID + "photo").click()
+    assert (driver.current_package, driver.current_activity) == (CONTROLLER, CONTROLLER + GRANT)
+    driver.find_element("id", f"{CONTROLLER}:id/permission_allow_foreground_only_button").click()
+    assert (driver.current_package, driver.current_activity) == (PKG, ".CameraActivity")  # where DroidBot went
+    driver.back()
+    assert (driver.current_package, driver.find_element("id", ID + "title").text) == (PKG, "Tasks")
+
+    driver.find_element("id", ID + "photo").click()
+    driver.back()  # back on the dialog: the app's screen below it, as back answers deny
+    assert (driver.current_package, driver.current_activity) == (PKG, ".TasksActivity")
+
+    driver.find_element("id", ID + "terms").click()
+    assert driver.current_package == CHROME and "tasks.example/terms" in driver.page_source
+    driver.back()
+    assert (driver.current_package, driver.current_activity) == (PKG, ".TasksActivity")
