@@ -10,6 +10,7 @@ from selenium.webdriver.support.ui import Select
 
 from tests.browser.conftest import wait
 from tests.browser.proxy import DroppableProxy
+from tests.fixtures.appium import sample_app
 from tests.fixtures.service import read_stream, start_body
 
 NOTES_INPUTS = {"username": "alice", "password": "secret"}
@@ -358,3 +359,96 @@ def test_the_run_page_shows_the_findings_live_and_the_list_counts_them(service, 
          and text(d, f"{row} td:nth-child(8)") == str(len(found)), "the run's findings counted in the list")
     assert browser.find_element(By.CSS_SELECTOR, "#runs thead th:nth-child(8)").text.lower() == "findings"
     shot("list")
+
+
+SNAP = ("com.example.snap", ".HomeActivity")  # apps/snap.json: permission dialogs, a link into Chrome, a login wall
+
+
+def click_screen(browser, screen_id: str) -> bool:
+    """Clicks a graph screen where it is drawn now (a click pins its preview); true once its preview shows."""
+    preview = "const p = document.getElementById('preview'); return !p.hidden && p.dataset.screenId === arguments[0]"
+    if not browser.execute_script(preview, screen_id):
+        x, y = browser.execute_script("const p = runPage.graph.cy.getElementById(arguments[0]).renderedPosition();"
+                                      "return [p.x, p.y]", screen_id)
+        graph = browser.find_element(By.ID, "graph")
+        ActionChains(browser).move_to_element_with_offset(
+            graph, int(x - graph.size["width"] / 2), int(y - graph.size["height"] / 2)).click().perform()
+    return browser.execute_script(preview, screen_id)
+
+
+def test_a_snap_run_page_shows_system_dialogs_app_exits_and_labels(service, api, browser, shot):
+    # No inputs: the agent does not guess at the login wall, so its screen is labelled login and the run login_required.
+    body = {"apkPath": sample_app("snap"), "appiumServerUrl": service.settings.appium_url,
+            "packageName": SNAP[0], "appActivity": SNAP[1], "maxSteps": 80}
+    answer = api.post("/run", json=body)
+    assert answer.status_code == 201, answer.text
+    run_id = answer.json()["runId"]
+    events = read_stream(api, run_id)  # until the end
+    terminal = events[-1]
+    assert terminal["event"] == "run.completed", terminal
+    dialogs = {e["id"]: e["data"] for e in events if e["event"] == "agent.system.dialog"}
+    exits = {e["id"]: e["data"] for e in events if e["event"] == "agent.app.left"}
+    discovered = {e["data"]["screenId"]: e["data"].get("labels", []) for e in events if e["event"] == "graph.screen.discovered"}
+    login = {screen for screen, labels in discovered.items() if "login" in labels}
+    run_labels, metrics = terminal["data"]["labels"], terminal["data"]["metrics"]
+    assert dialogs and exits and login, (len(dialogs), len(exits), discovered)
+    assert {"login_required", "left_app", "system_dialogs"} <= set(run_labels)
+    left_from = {e["data"]["fromScreen"]: e["data"]["leftTo"] for e in events
+                 if e["event"] == "graph.transition.discovered" and e["data"]["toScreen"] is None}
+    assert left_from
+
+    open_run(browser, service.api_url, run_id)
+    wait(browser, lambda d: page_state(d)["ended"] and page_state(d)["events"] == len(events), "the replay")
+
+    # the run's labels and counts, with its facts
+    shown = browser.execute_script("return [...document.querySelectorAll('#run-labels .tag')].map(t => t.dataset.label)")
+    assert shown == run_labels and "login required" in text(browser, "#run-labels")
+    assert browser.find_element(By.ID, "run-labels-fact").is_displayed()
+    assert text(browser, "#app-left") == str(metrics["appLeft"]) == str(len(exits))
+    assert text(browser, "#system-dialogs") == str(metrics["systemDialogs"]) == str(len(dialogs))
+
+    # system dialogs and app exits: their own entries in the timeline, tagged, with what they said
+    all_timeline_seqs(browser)  # opens every step
+    rows = browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('#timeline li.met')].map(li => [li.dataset.seq,"
+        " [li.querySelector('.name').textContent, li.querySelector('.detail .tag').textContent,"
+        "  li.querySelector('.detail').textContent]]))")
+    assert sorted(map(int, rows)) == sorted(dialogs | exits)
+    for seq, dialog in dialogs.items():
+        name, tag, detail = rows[str(seq)]
+        assert (name, tag) == ("agent.system.dialog", "system dialog") and dialog["kind"] in detail, detail
+        assert dialog["message"] in detail and f"answered {dialog['answer']}" in detail, detail
+    for seq, left in exits.items():
+        name, tag, detail = rows[str(seq)]
+        assert (name, tag) == ("agent.app.left", "left app"), detail
+        assert f"to {left['package']}" in detail and f"by {left['actionId']}" in detail, detail
+    tagged = browser.execute_script(  # the steps' summary lines say so too
+        "return [...document.querySelectorAll('#timeline details')].map(s => [Number(s.dataset.step),"
+        " !!s.querySelector('summary .tag.system-dialog'), !!s.querySelector('summary .tag.app-left')])")
+    assert {step for step, dialog, _ in tagged if dialog} == {d["stepOrdinal"] for d in dialogs.values()}
+    assert {step for step, _, left in tagged if left} == {e["stepOrdinal"] for e in exits.values()}
+
+    # the graph's screens carry their labels; leaving the app is no edge and no screen
+    nodes = browser.execute_script(
+        "return Object.fromEntries(runPage.graph.cy.nodes().map(n => [n.id(), [n.data('labels'), n.data('label'), n.data('exits')]]))")
+    assert "null" not in nodes and set(discovered) <= set(nodes)
+    for screen, labels in discovered.items():
+        drawn, label, _ = nodes[screen]
+        assert drawn == labels and all(f"‹{name}›" in label for name in labels) and ("‹" in label) == bool(labels), label
+    for screen, package in left_from.items():
+        assert any(package in exit_ for exit_ in nodes[screen][2]), nodes[screen]
+    inside = {(e["data"]["fromScreen"], e["data"]["toScreen"], e["data"]["action"]["action_id"]) for e in events
+              if e["event"] == "graph.transition.discovered" and e["data"]["toScreen"] is not None}
+    assert browser.execute_script("return runPage.graph.cy.edges().length") == len(inside)
+    assert text(browser, "#transitions") == str(metrics["transitions"]) == str(len(inside))
+    home, package = next(iter(left_from.items()))  # the screen that was left says where to, in its preview
+    wait(browser, lambda d: click_screen(d, home), "the left screen's preview")
+    assert package in text(browser, "#preview .preview-exit")
+    screen = sorted(login)[0]
+    wait(browser, lambda d: click_screen(d, screen), "the login screen's preview")
+    assert browser.execute_script("return [...document.querySelectorAll('#preview .screen-label')].map(t => t.textContent)"
+                                  ) == discovered[screen]
+    shot("snap")
+    for seq in (min(dialogs), min(exits)):
+        browser.execute_script("document.querySelector(`#timeline li[data-seq='${arguments[0]}']`).scrollIntoView()", seq)
+        shot(f"timeline-{seq}")

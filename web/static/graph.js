@@ -1,6 +1,6 @@
 // The screen graph drawn as it grows: cytoscape.js with the dagre layout (web/package.json).
 // Additions are queued and applied together once a frame; the layout runs at most a few times a second.
-import { blobUrl } from "./common.js";
+import { blobUrl, el } from "./common.js";
 
 const LAYOUT_EVERY_MS = 400;
 const DAGRE_MAX_SCREENS = 40;
@@ -13,6 +13,11 @@ const STYLE = [
   { selector: "node.unseen", style: { "border-style": "dashed", color: "#6b7280", "background-color": "#f8fafc" } },
   { selector: "node.current", style: { "border-color": "#2563eb", "border-width": 3, "background-color": "#eff6ff" } },
   { selector: "node.first", style: { "font-weight": "bold" } },
+  // A labelled screen (login, webview, blank, dialog: what the agent met there) says so on a third line.
+  { selector: "node.labelled", style: { height: 52 } },
+  { selector: "node.label-login", style: { "border-color": "#b45309", "background-color": "#fffbeb" } },
+  { selector: "node.label-blank", style: { "background-color": "#f3f4f6" } },
+  { selector: "node.leaves", style: { "border-style": "double", "border-width": 4 } }, // an action there left the app
   { selector: "node:selected", style: { "overlay-opacity": 0.08, "overlay-color": "#2563eb" } },
   { selector: "edge", style: {
     width: 1.2, "line-color": "#a3adbd", "target-arrow-color": "#a3adbd", "target-arrow-shape": "triangle",
@@ -30,7 +35,7 @@ export class ScreenGraph {
     this.container = container;
     this.preview = preview;
     this.artifactPath = artifactPath; // artifact id -> API path
-    this.screens = new Map(); // screenId -> {activity, shot, visits, seen}
+    this.screens = new Map(); // screenId -> {activity, shot, visits, seen, labels, exits}
     this.pending = { nodes: new Map(), edges: new Map() };
     this.edgeIds = new Set();
     this.current = null;
@@ -48,8 +53,13 @@ export class ScreenGraph {
     this.current = screenId;
   }
 
-  transition(from, to, action) {
-    this.screen(from);
+  transition(from, to, action, leftTo) {
+    const source = this.screen(from);
+    if (!to) { // the action left the app: no screen of the app, so no edge; the screen it left from says where to
+      const exit = `${leftTo || "another app"} · ${action.label || action.kind || action.action_id || ""}`;
+      if (!source.exits.includes(exit)) source.exits.push(exit);
+      return;
+    }
     this.screen(to);
     const id = `${from}>${to}>${action.action_id || action.label}`;
     if (this.edgeIds.has(id)) return;
@@ -57,13 +67,15 @@ export class ScreenGraph {
     this.pending.edges.set(id, { id, source: from, target: to, label: action.label || action.kind || "" });
   }
 
-  screen(screenId, activity) {
+  screen(screenId, activity, labels) {
     let screen = this.screens.get(screenId);
     if (!screen) {
-      screen = { activity: activity || "", shot: null, visits: 0, seen: false, first: this.screens.size === 0 };
+      screen = { activity: activity || "", shot: null, visits: 0, seen: false, first: this.screens.size === 0,
+                 labels: [], exits: [] };
       this.screens.set(screenId, screen);
     }
     if (activity) screen.activity = activity;
+    if (labels?.length) screen.labels = [...labels];
     this.pending.nodes.set(screenId, screen);
     return screen;
   }
@@ -96,18 +108,20 @@ export class ScreenGraph {
   }
 
   drawNode(id, screen) {
-    const label = `${shortActivity(screen.activity) || "not seen yet"}\n${id.slice(0, 6)}`;
-    const classes = [screen.seen ? "" : "unseen", screen.first ? "first" : ""].join(" ").trim();
+    const tags = screen.labels.length ? `\n${screen.labels.map((l) => `‹${l}›`).join(" ")}` : "";
+    const label = `${shortActivity(screen.activity) || "not seen yet"}\n${id.slice(0, 6)}${tags}`;
+    const classes = [screen.seen ? "" : "unseen", screen.first ? "first" : "", screen.labels.length ? "labelled" : "",
+                     ...screen.labels.map((l) => `label-${l}`), screen.exits.length ? "leaves" : ""].filter(Boolean).join(" ");
     const node = this.cy.getElementById(id);
     if (node.nonempty()) {
-      node.data("label", label);
+      node.data({ label, labels: [...screen.labels], exits: [...screen.exits] });
       node.classes(classes);
       return false;
     }
     // Until the next layout, a new screen sits beside the one it was reached from.
     const near = this.cy.getElementById(this.drawnCurrent || "");
     const position = near.nonempty() ? { x: near.position("x") + 160, y: near.position("y") + 40 } : { x: 0, y: 0 };
-    this.cy.add({ group: "nodes", data: { id, label }, classes, position });
+    this.cy.add({ group: "nodes", data: { id, label, labels: [...screen.labels], exits: [...screen.exits] }, classes, position });
     return true;
   }
 
@@ -157,7 +171,11 @@ export class ScreenGraph {
     this.previewed = node.id();
     node.connectedEdges().addClass("lit");
     const [img, text] = [this.preview.querySelector("img"), this.preview.querySelector(".preview-text")];
-    text.textContent = `${screen.activity || "not perceived yet"} · ${screen.visits} visit${screen.visits === 1 ? "" : "s"}`;
+    text.replaceChildren(`${screen.activity || "not perceived yet"} · ${screen.visits} visit${screen.visits === 1 ? "" : "s"}`);
+    if (screen.labels.length) {
+      text.append(el("div", { class: "preview-labels" }, ...screen.labels.map((l) => el("span", { class: `tag screen-label label-${l}` }, l))));
+    }
+    for (const exit of screen.exits) text.append(el("div", { class: "preview-exit" }, `leaves the app: ${exit}`));
     this.preview.dataset.screenId = node.id();
     img.hidden = !screen.shot;
     img.removeAttribute("src");

@@ -1,7 +1,7 @@
 // One run's page: live from its SSE stream, or replayed once it has ended (the same page is the report).
 // Events are queued as they arrive and applied in animation frames within a time budget, so a
 // replay of thousands of events never blocks the page.
-import { ApiError, TERMINAL, blobUrl, call, followRun, showSignOut } from "./common.js";
+import { ApiError, TERMINAL, blobUrl, call, el, followRun, showSignOut } from "./common.js";
 import { Findings } from "./findings.js";
 import { ScreenGraph, shortActivity } from "./graph.js";
 import { Timeline } from "./timeline.js";
@@ -62,11 +62,35 @@ function apply(event) {
     state.shot = { artifact: data.artifacts?.screenshot, activity: data.activity, step: data.stepOrdinal };
     graph?.screenSeen(data.screenId, data.activity, data.artifacts?.screenshot);
   }
-  if (name === "graph.screen.discovered") { state.screens += 1; graph?.screen(data.screenId, data.activity); }
-  if (name === "graph.transition.discovered") { state.transitions += 1; graph?.transition(data.fromScreen, data.toScreen, data.action || {}); }
+  if (name === "graph.screen.discovered") { state.screens += 1; graph?.screen(data.screenId, data.activity, data.labels); }
+  if (name === "graph.transition.discovered") {
+    if (data.toScreen) state.transitions += 1; // leaving the app is no transition of the app's graph (nor of its metrics)
+    graph?.transition(data.fromScreen, data.toScreen, data.action || {}, data.leftTo);
+  }
+  if (name === "run.completed") completed(data);
   if (name === "agent.llm.called") countModelCall(data);
   findings.add(event);
   timeline.add(event);
+}
+
+// What the run met (login walls, other apps, system dialogs): its labels and counts, said by run.completed.
+function completed(data) {
+  const m = data.metrics || {};
+  state.outcome = { labels: Array.isArray(data.labels) ? data.labels : [], appLeft: m.appLeft, systemDialogs: m.systemDialogs };
+}
+
+function renderOutcome() {
+  const outcome = state.outcome;
+  if (!outcome || state.outcomeShown === outcome) return;
+  state.outcomeShown = outcome;
+  $("run-labels-fact").hidden = false;
+  $("run-labels").replaceChildren(...(outcome.labels.length
+    ? outcome.labels.map((l) => el("span", { class: `tag run-label label-${l}`, dataset: { label: l } }, l.replaceAll("_", " ")))
+    : [el("span", { class: "muted" }, "none")]));
+  $("app-left-fact").hidden = outcome.appLeft === undefined;
+  $("app-left").textContent = outcome.appLeft ?? "";
+  $("system-dialogs-fact").hidden = outcome.systemDialogs === undefined;
+  $("system-dialogs").textContent = outcome.systemDialogs ?? "";
 }
 
 function countModelCall(data) {
@@ -92,6 +116,7 @@ function render() {
   $("llm-requests").textContent = llm.requests;
   $("llm-detail").textContent = [`${llm.tokens} tokens`, llm.fallbacks ? `${llm.fallbacks} fallback${llm.fallbacks > 1 ? "s" : ""}` : null]
     .filter(Boolean).join(" · ");
+  renderOutcome();
   document.title = `${state.status} · Run ${runId}`;
   if (state.ended) $("connection").textContent = "ended: this page is the run's report";
   setButtons();

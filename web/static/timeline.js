@@ -24,7 +24,7 @@ export class Timeline {
     const details = el("details", { class: "step", dataset: { step, count: 0 } });
     const summary = el("summary");
     const group = { step, details, summary, list: null, events: [], touched: false, failures: 0, modelCalls: 0, fallbacks: 0,
-                    findings: 0, problems: 0 };
+                    findings: 0, problems: 0, dialogs: 0, exits: 0 };
     details.append(summary);
     details.addEventListener("toggle", () => this.toggled(group));
     summary.addEventListener("click", () => { group.touched = true; });
@@ -61,6 +61,8 @@ export class Timeline {
       group.modelCalls ? el("span", { class: "tag llm" }, plural(group.modelCalls, "model call")) : null,
       group.fallbacks ? el("span", { class: "tag fallback" }, plural(group.fallbacks, "fallback")) : null,
       group.findings ? el("span", { class: `tag finding${group.problems ? " fail" : ""}` }, plural(group.findings, "finding")) : null,
+      group.dialogs ? el("span", { class: "tag system-dialog" }, plural(group.dialogs, "system dialog")) : null,
+      group.exits ? el("span", { class: "tag app-left" }, `left app${group.exits > 1 ? ` ×${group.exits}` : ""}`) : null,
       group.reproducing ? el("span", { class: "tag reproducing" }, "reproducing") : null,
       group.end ? el("span", { class: `tag end end-${group.endKind}` }, group.end) : null,
     ].filter(Boolean));
@@ -79,6 +81,8 @@ function learn(group, { name, data }) {
       if (data.kind !== "accessibility") group.problems += 1;
       return true;
     case "agent.screen.perceived": group.at = shortActivity(data.activity); return true;
+    case "agent.system.dialog": group.dialogs += 1; return true;
+    case "agent.app.left": group.exits += 1; return true;
     case "graph.screen.discovered": group.newScreens = (group.newScreens || 0) + 1; return true;
     case "agent.llm.called":
       group.modelCalls += 1;
@@ -105,13 +109,20 @@ function row(event) {
   const model = event.name === "agent.llm.called";
   const fellBack = model && event.data.outcome === "fallback"; // not a failure: the depth-first choice was taken
   const broke = event.name === "agent.finding.detected" || event.name === "agent.finding.recurred"; // the app's, not the run's
-  return el("li", { class: `event kind-${kind}${failed(event) ? " failed" : ""}${model ? " llm" : ""}${fellBack ? " fallback" : ""}${broke ? " finding" : ""}`,
+  const met = MET[event.name]; // what the system or another app put in the agent's way: its own kind of entry
+  return el("li", { class: `event kind-${kind}${failed(event) ? " failed" : ""}${model ? " llm" : ""}${fellBack ? " fallback" : ""}${broke ? " finding" : ""}${met ? ` met ${met.kind}` : ""}`,
                     dataset: { seq: event.seq } },
     el("span", { class: "seq" }, `#${event.seq}`),
     el("time", { datetime: event.data.ts }, clock(event.data.ts)),
     el("span", { class: "name" }, event.name),
-    el("span", { class: "detail" }, describe(event)));
+    el("span", { class: "detail" }, met ? el("span", { class: `tag ${met.kind}` }, met.tag) : null, met ? " " : null,
+       describe(event)));
 }
+
+const MET = {
+  "agent.system.dialog": { kind: "system-dialog", tag: "system dialog" },
+  "agent.app.left": { kind: "app-left", tag: "left app" },
+};
 
 function failed({ name, data }) {
   return data.outcomeStatus === "FAILURE" || name === "run.failed";
@@ -136,10 +147,20 @@ function describe({ name, data }) {
     case "agent.finding.recurred": return `again · ${data.findingId}`;
     case "agent.finding.reproduced":
       return `reproduced ${data.reproduced} of ${data.attempts} · ${plural(data.steps?.length || 0, "step")} · ${data.findingId}`;
-    case "graph.screen.discovered": return `${data.activity} · ${data.screenId}`;
-    case "graph.transition.discovered": return `${data.fromScreen} → ${data.toScreen} · ${data.action?.label || ""}`;
+    case "graph.screen.discovered":
+      return [data.activity, data.screenId, data.labels?.length ? `labels: ${data.labels.join(", ")}` : null].filter(Boolean).join(" · ");
+    case "graph.transition.discovered":
+      return data.toScreen === null || data.toScreen === undefined
+        ? `${data.fromScreen} → left the app to ${data.leftTo || "another app"} · ${data.action?.label || ""}`
+        : `${data.fromScreen} → ${data.toScreen} · ${data.action?.label || ""}`;
+    case "agent.system.dialog":
+      return [data.kind, data.message ? `“${data.message}”` : null, `answered ${data.answer ?? "nothing"}`].filter(Boolean).join(" · ");
+    case "agent.app.left":
+      return [`to ${data.package}`, data.activity, data.actionId ? `by ${data.actionId}` : null].filter(Boolean).join(" · ");
     case "agent.llm.called": return modelCall(data);
-    case "run.completed": return [data.stopReason, ...metrics(data.metrics || {})].join(" · ");
+    case "run.completed":
+      return [data.stopReason, ...metrics(data.metrics || {}), data.labels?.length ? `labels: ${data.labels.join(", ")}` : null]
+        .filter(Boolean).join(" · ");
     case "run.failed": return [data.stopReason, data.error].filter(Boolean).join(" · ");
     default: return rest(data);
   }
@@ -159,7 +180,8 @@ function metrics(m) {
   const seconds = m.durationMs !== undefined ? `${(m.durationMs / 1000).toFixed(1)} s` : null;
   const model = m.llmCalls ? `${plural(m.llmCalls, "model call")} · ${m.promptTokens + m.completionTokens} tokens` : null;
   return [`${m.steps} steps`, `${m.screensDiscovered} screens`, `${m.transitions} transitions`,
-          m.errors ? `${m.errors} errors` : null, model, seconds].filter((part) => part && !part.startsWith("undefined"));
+          m.errors ? `${m.errors} errors` : null, m.appLeft ? `left the app ${m.appLeft}×` : null,
+          m.systemDialogs ? plural(m.systemDialogs, "system dialog") : null, model, seconds].filter((part) => part && !part.startsWith("undefined"));
 }
 
 function rest(data) {
