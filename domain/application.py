@@ -41,6 +41,7 @@ class RunRequest:
     manifest: dict[str, Any] | None = None  # read from an .apk by the API, not sent: not part of the body's digest
     permissions: str = "grant"
     avoid: tuple[str, ...] = ()
+    capabilities: dict[str, Any] = field(default_factory=dict)  # extra Appium capabilities (DESIGN.md "Time and faults")
 
     @property
     def app_config(self) -> dict[str, str]:
@@ -126,6 +127,7 @@ class RunService(Application):
             max_steps=request.max_steps, inputs=dict(request.inputs),
             tenant_id=request.tenant_id, project_id=request.project_id, policy=request.policy,
             manifest=request.manifest, permissions=request.permissions, avoid=tuple(request.avoid),
+            capabilities=dict(request.capabilities) or None,
         )
 
     def get_run(self, run_id: str, tenant_id: str | None = None) -> Run:

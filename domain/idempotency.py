@@ -31,7 +31,7 @@ def key_id(tenant_id: str, key: str) -> UUID:
     return uuid.uuid5(KEY_NAMESPACE, json.dumps([tenant_id, key]))
 
 
-LATER_FIELDS = {"permissions": "grant", "avoid": ()}
+LATER_FIELDS = {"permissions": "grant", "avoid": (), "capabilities": {}}
 
 
 def body_digest(request: Any) -> str:

@@ -60,10 +60,12 @@ class Run(Aggregate):
         manifest: dict[str, Any] | None = None,  # an APK's facts (package, versions); older events and app models: none
         permissions: str = "grant",  # how the agent answers permission dialogs (older runs: grant, as a user would)
         avoid: tuple[str, ...] = (),  # patterns of elements never acted on (`id/<name>`, `text:<regex>`)
+        capabilities: dict[str, Any] | None = None,  # extra Appium capabilities for the run's session
     ) -> None:
         self.app_config, self.goal, self.max_steps = app_config, goal, max_steps
         self.inputs, self.tenant_id, self.project_id = inputs, tenant_id, project_id
         self.policy, self.manifest, self.permissions, self.avoid = policy, manifest, permissions, tuple(avoid)
+        self.capabilities = dict(capabilities or {})
         self.status = QUEUED
         self.worker_id: str | None = None
         self.attempt = 0
@@ -137,6 +139,10 @@ class Run(Aggregate):
     def record_app_left(self, worker_id: str | None = None, **fields: Any) -> None:
         self._check_holder(worker_id, action="record leaving the app")
         self._app_left(**fields)
+
+    def record_recovery(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a device recovery")
+        self._device_recovered(**fields)
 
     def record_llm_call(self, worker_id: str | None = None, **fields: Any) -> None:
         self._check_holder(worker_id, action="record a model call")
@@ -315,10 +321,22 @@ class Run(Aggregate):
         action: dict[str, Any]
         to_screen: str | None  # None: the action left the app (`left_to` names the package it opened)
         left_to: str | None = None
+        by: str | None = None  # "time": the screen changed by itself while the agent waited, not by `action`
 
     @event(TransitionDiscovered)
     def _transition_discovered(self, step_ordinal: int, from_screen: str, action: dict[str, Any],
-                               to_screen: str | None, left_to: str | None = None) -> None:
+                               to_screen: str | None, left_to: str | None = None, by: str | None = None) -> None:
+        pass
+
+    class DeviceRecovered(Aggregate.Event):
+        """A dead UiAutomator2 server or session replaced: a new session, the app launched, the route followed back."""
+        step_ordinal: int
+        cause: str
+        seconds: float
+        route_length: int
+
+    @event(DeviceRecovered)
+    def _device_recovered(self, step_ordinal: int, cause: str, seconds: float, route_length: int) -> None:
         pass
 
     # Besides the app (DESIGN.md "What real apps do to an agent"): the system's dialogs, other apps.

@@ -31,16 +31,17 @@ EVENT_NAMES: dict[type, str] = {
     Run.LlmCalled: "agent.llm.called",
     Run.SystemDialogAnswered: "agent.system.dialog",
     Run.AppLeft: "agent.app.left",
+    Run.DeviceRecovered: "agent.device.recovered",
     Run.FindingDetected: "agent.finding.detected",
     Run.FindingRecurred: "agent.finding.recurred",
     Run.FindingReproduced: "agent.finding.reproduced",
 }
 TERMINAL_NAMES = frozenset({"run.completed", "run.failed", "run.canceled"})
 # Fields kept inside the store: inputs may hold credentials; app_config (and an APK's manifest), the run's
-# permissions answer and avoid patterns are served by /run/{id}, as the run's configuration.
+# permissions answer, avoid patterns and extra capabilities are served by /run/{id}, as the run's configuration.
 PRIVATE_FIELDS = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp", "inputs", "app_config", "manifest",
-     "permissions", "avoid"}
+     "permissions", "avoid", "capabilities"}
 )
 
 
