@@ -73,7 +73,12 @@ module.exports = {
     return wrap(found[0]);
   },
 
+  /** A slow read (simFaults.slowSource) waits as UiAutomator2 waiting for the screen to go idle, at most waitForIdleTimeout. */
   async getPageSource() {
+    const ms = this.faults ? this.faults.sourceDelay(this.settings.getSettings().waitForIdleTimeout) : 0;
+    if (ms > 0) await this.faults.wait(ms);
+    if (!this.device) throw new errors.NoSuchDriverError('The session was deleted while the page source was read');
+    if (ms > 0) this.device.tick(); // the read waited: what is on screen at its end
     return this.xml();
   },
 

@@ -14,6 +14,7 @@ const {PermissionState, permissionMethods, PERMISSION_PACKAGE, PERMISSION_ACTIVI
 const {keyboardMethods} = require('./keyboard');
 const {webMethods} = require('./web');
 const {otherAppMethods} = require('./otherapps');
+const {timerMethods} = require('./timers');
 
 const LAUNCHER_PACKAGE = 'com.android.launcher3';
 const LAUNCHER_ACTIVITY = '.Launcher';
@@ -137,6 +138,7 @@ class Device {
     this.onceDone = new WeakSet(); // `once` rules that applied
     this.keyboard = null; // the soft keyboard: {pkg, serial} of the screen visit it came up on
     this.showDepth = 0;
+    this.timing = null; // the visit on screen waiting for its `after`, and since when: {visit, since}
   }
 
   changed() {
@@ -404,8 +406,14 @@ class Device {
     this.tick();
   }
 
-  /** The clock moved: an app hung long enough gets its ANR dialog (logged as of when it was due). */
+  /** The clock moved: an app hung long enough gets its ANR dialog; a screen shown long enough applies its `after`. */
   tick() {
+    this.tickFreeze();
+    this.fireTimers();
+  }
+
+  /** An app hung long enough gets its ANR dialog (logged as of when it was due). */
+  tickFreeze() {
     const f = this.freeze;
     if (!f || this.dialog || f.shown || this.now() < f.until) return;
     f.shown = true;
@@ -494,7 +502,7 @@ class Device {
    */
   scroll(rec, direction, percent) {
     const app = this.fgApp;
-    if (!app || !rec || !rec.scrollable || this.inputBlocked()) return false;
+    if (!app || !rec || !rec.scrollable || rec.covered || this.inputBlocked()) return false;
     const sign = {down: 1, up: -1}[direction] ?? 0; // lists here scroll vertically only
     this.toast = null;
     this.changed();
@@ -571,6 +579,7 @@ class Device {
   type(rec, text) {
     if (this.inputBlocked()) return; // the keys go to a window that does not answer
     const app = this.fgApp;
+    if (rec.covered) throw new SimError(`Element '${rec.resourceId || rec.className}' is under a dialog: it takes no input`);
     if (!app || rec.key === undefined) throw new SimError('Element is not an editable field');
     const visit = app.visit;
     const {el} = rec;
@@ -607,7 +616,7 @@ class Device {
   }
 }
 
-Object.assign(Device.prototype, permissionMethods, keyboardMethods, webMethods, otherAppMethods);
+Object.assign(Device.prototype, permissionMethods, keyboardMethods, webMethods, otherAppMethods, timerMethods);
 
 module.exports = {
   Device, App, SimError, APP_STATE, LAUNCHER_PACKAGE, LAUNCHER_ACTIVITY, SYSTEM_PACKAGE, DIALOG_ACTIVITY, SCREEN,

@@ -1,12 +1,13 @@
 'use strict';
 // SimulatorDriver: an Appium 3 driver whose "device" runs simulated Android
 // apps (JSON app models). Answers like the UiAutomator2 driver.
-const {BaseDriver, errors} = require('appium/driver');
+const {BaseDriver, DeviceSettings, errors} = require('appium/driver');
 const {Device, SimError} = require('./device');
 const {DEFAULT_DENSITY} = require('./layout');
 const {loadModel, fullActivity, ModelError} = require('./model');
 const {buildView, toXml} = require('./view');
 const commands = require('./commands');
+const {parseFaults, Faults, FaultError, DEFAULT_SETTINGS, checkSetting} = require('./faults');
 
 const NEW_METHOD_MAP = {
   '/session/:sessionId/appium/device/press_keycode': {
@@ -57,6 +58,7 @@ const desiredCapConstraints = {
   // feature does on a device farm; agents must cope without stack traces.
   simLogcat: {isBoolean: true},
   autoGrantPermissions: {isBoolean: true}, // as UiAutomator2: every permission the app declares, granted at install
+  simFaults: {}, // {serverCrashAfter, slowSource: {every, ms}, hangAfter}: faults of the device (faults.js)
 };
 
 // Appium's log command (`driver.get_log("logcat")`), as the UiAutomator2 driver names the type.
@@ -85,12 +87,24 @@ class SimulatorDriver extends BaseDriver {
     this.device = null;
     this._view = null;
     this.supportedLogTypes = LOG_TYPES;
+    this.faults = null;
+    // UiAutomator2's settings (GET/POST /session/:id/appium/settings); waitForIdleTimeout caps slow page sources
+    this.settings = new DeviceSettings(DEFAULT_SETTINGS, checkSetting);
   }
 
-  /** Every command first lets the device's clock move on (an app hung long enough gets its ANR dialog). */
+  /**
+   * Every command of the session meets its faults first (a crashed server answers 500, a hung one never);
+   * then the device's clock moves on (an app hung long enough gets its ANR dialog, a screen shown long enough
+   * applies its `after`), and after it the device notes what is on screen (when a screen's wait began).
+   */
   async executeCommand(cmd, ...args) {
+    if (this.faults && cmd !== 'deleteSession' && cmd !== 'createSession') await this.faults.before();
     if (this.device) this.device.tick();
-    return await super.executeCommand(cmd, ...args);
+    try {
+      return await super.executeCommand(cmd, ...args);
+    } finally {
+      if (this.device) this.device.observeScreen();
+    }
   }
 
   async createSession(w3c1, w3c2, w3c3, driverData) {
@@ -99,7 +113,7 @@ class SimulatorDriver extends BaseDriver {
       this.startDevice(caps);
     } catch (e) {
       await super.deleteSession(sessionId).catch(() => {});
-      if (e instanceof ModelError || e instanceof SimError) throw new errors.SessionNotCreatedError(e.message);
+      if (e instanceof ModelError || e instanceof SimError || e instanceof FaultError) throw new errors.SessionNotCreatedError(e.message);
       throw e;
     }
     // What UiAutomator2 reports of the device, so sizes in dp can be computed from bounds in px.
@@ -115,6 +129,7 @@ class SimulatorDriver extends BaseDriver {
     if (!Number.isInteger(density) || density < 80 || density > 800) {
       throw new SimError(`appium:simDensity must be a whole number of dpi from 80 to 800, got ${JSON.stringify(caps.simDensity)}`);
     }
+    const faults = parseFaults(caps.simFaults);
     const model = loadModel(caps.app);
     if (caps.appPackage && caps.appPackage !== model.package) {
       throw new SimError(`appPackage '${caps.appPackage}' does not match the package '${model.package}' of the app model ${model.path}`);
@@ -128,14 +143,18 @@ class SimulatorDriver extends BaseDriver {
     }
     this.model = model;
     this.device = new Device({seed: caps.simSeed ?? 0, density, display: model.display, autoGrant: caps.autoGrantPermissions === true});
+    this.faults = new Faults(faults);
     if (caps.simInstalled === false) return;
     this.device.install(model);
     if (caps.autoLaunch === false) return;
     if (caps.appActivity) this.device.launchActivity(model.package, caps.appActivity);
     else this.device.activate(model.package);
+    this.device.observeScreen(); // the first screen's wait begins
   }
 
   async deleteSession(sessionId) {
+    if (this.faults) this.faults.end(); // a hung command or a slow read ends with the session
+    this.faults = null;
     this.device = null;
     this._view = null;
     return await super.deleteSession(sessionId);

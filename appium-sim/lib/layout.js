@@ -104,4 +104,4 @@ function layoutScreen(screen, density = DEFAULT_DENSITY) {
   return out;
 }
 
-module.exports = {SCREEN, VIEWPORT, DEFAULT_DENSITY, layoutScreen, touchTargetPx};
+module.exports = {SCREEN, VIEWPORT, DEFAULT_DENSITY, layoutScreen, touchTargetPx, naturalHeight, minHeight};

@@ -9,11 +9,12 @@ const {ModelError, isObj, fail, str, parseCrash, fullActivity} = require('./vali
 const {parseRecorded} = require('./recorded');
 const {parsePermissions, parseRequest} = require('./permissions');
 const {parseWeb} = require('./web');
+const {parseAfter} = require('./timers');
 
 const JAVA_PACKAGE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/;
 const DEFAULT_ANR_SECONDS = 5; // Android's input dispatching timeout
 const BOUNDS = /^\[(-?\d+),(-?\d+)\]\[(-?\d+),(-?\d+)\]$/;
-const BOOL_KEYS = ['clickable', 'editable', 'password', 'checkable', 'checked', 'enabled', 'visible', 'scrollable'];
+const BOOL_KEYS = ['clickable', 'editable', 'password', 'checkable', 'checked', 'enabled', 'visible', 'scrollable', 'loading'];
 const DEFAULT_ROWS = 5;
 const CLICKABLE_CLASSES = new Set([
   'android.widget.Button', 'android.widget.ImageButton', 'android.widget.Switch',
@@ -160,6 +161,7 @@ function parseElement(raw, where, ctx) {
   el.checked = raw.checked ?? false;
   el.enabled = raw.enabled ?? true;
   el.visible = raw.visible ?? true;
+  el.loading = raw.loading ?? false; // shown as an indeterminate ProgressBar while its screen waits (timers.js)
   el.clickable = raw.clickable ?? (raw.onClick !== undefined && raw.onClick !== null
     || CLICKABLE_CLASSES.has(el.className) || el.checkable || el.editable);
   el.bounds = raw.bounds === undefined || raw.bounds === null ? null : parseBounds(raw.bounds, `${where}.bounds`);
@@ -176,6 +178,7 @@ function parseItems(el, raw, where, ctx) {
   if (!Array.isArray(raw.items)) fail(`${where}.items`, 'must be a list of elements');
   el.items = raw.items.map((item, i) => {
     if (isObj(item) && item.items !== undefined) fail(`${where}.items[${i}].items`, 'list items cannot hold lists');
+    if (isObj(item) && item.loading) fail(`${where}.items[${i}].loading`, 'list items cannot be loading: make the list\'s screen wait (after) instead');
     return parseElement(item, `${where}.items[${i}]`, ctx);
   });
   el.rows = raw.rows ?? DEFAULT_ROWS;
@@ -272,12 +275,21 @@ function parseScreens(rawScreens, at, ctx) {
     if (raw.scrollable !== undefined && typeof raw.scrollable !== 'boolean') {
       fail(`${where}.scrollable`, `must be true or false, got ${JSON.stringify(raw.scrollable)}`);
     }
+    if (raw.dialog !== undefined && raw.dialog !== null && typeof raw.dialog !== 'boolean') {
+      fail(`${where}.dialog`, `must be true or false, got ${JSON.stringify(raw.dialog)}`);
+    }
     const screenCtx = {...ctx, activity};
+    const after = parseAfter(raw.after, `${where}.after`,
+      (rules, at) => parseRules(rules, at, {...screenCtx, elementId: name, handler: 'after'}));
     screens[name] = {
-      name, activity, back, scrollable: raw.scrollable ?? false,
+      name, activity, back, scrollable: raw.scrollable ?? false, dialog: raw.dialog === true, after,
       elements: elements.map((e, i) => parseElement(e, `${where}.elements[${i}]`, screenCtx)),
       onShow: parseRules(raw.onShow, `${where}.onShow`, {...screenCtx, elementId: name, handler: 'onShow'}),
     };
+    const loading = screens[name].elements.findIndex((e) => e.loading);
+    if (loading >= 0 && !after) {
+      fail(`${where}.elements[${loading}].loading`, 'the screen has no "after": it never waits, so the element would never show');
+    }
   }
   return screens;
 }

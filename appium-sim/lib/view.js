@@ -8,6 +8,8 @@ const {reescape} = require('./pagesource');
 const {node, FULL} = require('./node');
 const {permissionRoots} = require('./permissions');
 const {webChildren} = require('./web');
+const {drawnVisits, layoutDialog, dialogWindow, cover} = require('./dialogs');
+const {waiting} = require('./timers');
 
 const CONTENT = [0, SCREEN.statusBar, SCREEN.width, SCREEN.height - SCREEN.navBar];
 
@@ -42,28 +44,33 @@ function recordedRoots(device, app) {
   return {pkg, roots: visit.screen.recorded.tops.map(build), recorded: visit.screen.recorded};
 }
 
-function appChildren(device, app) {
-  const visit = app.visit;
+/** The elements of a visit's screen (a dialog's laid out in its card); `scrollable` screens inside a ScrollView. */
+function appChildren(device, app, visit) {
   const {screen} = visit;
   const pkg = app.model.package;
   const prefix = `v${visit.serial}`;
-  const boxes = layoutScreen(screen, device.density);
+  const boxes = screen.dialog ? layoutDialog(screen, device.density) : layoutScreen(screen, device.density);
   // A scrollable screen shows its content through a ScrollView: shifted by the visit's
   // offset, clipped to the display; what lies outside is absent, as on a device.
-  const dy = screen.scrollable ? visit.scrollY : 0;
-  const clip = screen.scrollable ? CONTENT : null;
+  const scrolls = screen.scrollable && !screen.dialog;
+  const dy = scrolls ? visit.scrollY : 0;
+  const clip = scrolls ? CONTENT : null;
+  const loading = waiting(visit); // while the screen waits for its `after`, its `loading` elements show
   const out = [];
   screen.elements.forEach((el, i) => {
     if (!boxes[i]) return; // invisible elements are not in the hierarchy (as UiAutomator2 by default)
+    if (el.loading && !loading) return; // loaded: the progress bar is gone
     const full = shift(boxes[i], dy);
     const box = clipTo(full, clip);
     if (!box) return;
-    const n = elementNode(device, app, {el, key: String(i), index: i, handle: `${prefix}.e${i}`, bounds: box});
-    if (el.items) n.children = itemNodes(device, app, el, i, full, clip, prefix);
+    const n = el.loading ? progressNode(app, {el, index: i, handle: `${prefix}.e${i}`, bounds: box})
+      : elementNode(device, app, visit, {el, key: String(i), index: i, handle: `${prefix}.e${i}`, bounds: box});
+    if (el.loading) return out.push(n);
+    if (el.items) n.children = itemNodes(device, app, visit, el, i, full, clip, prefix);
     if (el.web) n.children = webChildren(n, (text) => app.fill(text));
     out.push(n);
   });
-  if (!screen.scrollable) return {handlePrefix: prefix, pkg, children: out};
+  if (!scrolls) return {handlePrefix: prefix, pkg, children: out, card: boxes.card};
   const scroller = node({
     handle: `${prefix}.s`, className: 'android.widget.ScrollView', pkg, scrollable: true, focusable: true,
     scrollView: true, bounds: CONTENT, children: out,
@@ -72,8 +79,8 @@ function appChildren(device, app) {
 }
 
 /** The `rows` items of a list from the first one its visit shows, in `box` (the list's own, unclipped). */
-function itemNodes(device, app, list, i, box, clip, prefix) {
-  const first = app.visit.first[String(i)] ?? 0;
+function itemNodes(device, app, visit, list, i, box, clip, prefix) {
+  const first = visit.first[String(i)] ?? 0;
   const height = (box[3] - box[1]) / list.rows;
   const out = [];
   for (let k = 0; k < list.rows && first + k < list.items.length; k++) {
@@ -81,13 +88,21 @@ function itemNodes(device, app, list, i, box, clip, prefix) {
     const el = list.items[j];
     const bounds = clipTo([box[0], box[1] + Math.round(k * height), box[2], box[1] + Math.round((k + 1) * height)], clip);
     if (!el.visible || !bounds) continue;
-    out.push(elementNode(device, app, {el, key: `${i}/${j}`, index: i, handle: `${prefix}.e${i}.${j}`, bounds}));
+    out.push(elementNode(device, app, visit, {el, key: `${i}/${j}`, index: i, handle: `${prefix}.e${i}.${j}`, bounds}));
   }
   return out;
 }
 
-function elementNode(device, app, {el, key, index, handle, bounds}) {
-  const visit = app.visit;
+/** An element with `loading: true` while its screen waits: an indeterminate ProgressBar (no text, not clickable). */
+function progressNode(app, {el, index, handle, bounds}) {
+  const pkg = app.model.package;
+  return node({
+    handle, index, el, className: 'android.widget.ProgressBar', pkg, desc: el.desc,
+    resourceId: el.id ? `${pkg}:id/${el.id}` : '', bounds,
+  });
+}
+
+function elementNode(device, app, visit, {el, key, index, handle, bounds}) {
   const pkg = app.model.package;
   const typed = device.typedText(visit, key, el);
   let text;
@@ -182,10 +197,25 @@ function dialogRoots(device) {
 function windowRoots(device) {
   const app = device.fgApp;
   if (app && app.visit.screen.recorded) return recordedRoots(device, app);
-  const {handlePrefix, pkg, children} = app ? appChildren(device, app) : launcherChildren(device);
-  const {full, content: contentBox} = app ? {full: FULL, content: CONTENT} : metrics(device);
-  const content = node({handle: `${handlePrefix}.c1`, pkg, resourceId: 'android:id/content', bounds: contentBox, children});
-  const roots = [node({handle: `${handlePrefix}.c0`, pkg, bounds: full, children: [content]})];
+  let roots;
+  let pkg;
+  let handlePrefix;
+  if (app) {
+    // a dialog screen is a window over the screen below it: both drawn, the lower ones take no touch
+    const visits = drawnVisits(app.stack);
+    roots = visits.map((visit, k) => {
+      const drawn = appChildren(device, app, visit);
+      ({handlePrefix, pkg} = drawn);
+      const root = visit.screen.dialog ? dialogWindow(handlePrefix, pkg, drawn.card, drawn.children)
+        : plainWindow(handlePrefix, pkg, FULL, CONTENT, drawn.children);
+      return k < visits.length - 1 ? cover(root) : root;
+    });
+  } else {
+    const launcher = launcherChildren(device);
+    ({handlePrefix, pkg} = launcher);
+    const {full, content} = metrics(device);
+    roots = [plainWindow(handlePrefix, pkg, full, content, launcher.children)];
+  }
   if (device.toast) {
     const t = device.toast;
     roots.push(node({
@@ -194,6 +224,12 @@ function windowRoots(device) {
     }));
   }
   return {pkg, roots};
+}
+
+/** A window filling the display: decor > android:id/content > children. */
+function plainWindow(prefix, pkg, full, contentBox, children) {
+  const content = node({handle: `${prefix}.c1`, pkg, resourceId: 'android:id/content', bounds: contentBox, children});
+  return node({handle: `${prefix}.c0`, pkg, bounds: full, children: [content]});
 }
 
 /** Build the node tree of what is on screen now. */

@@ -130,3 +130,31 @@ def permission_dialog(driver: Any) -> dict[str, Any] | None:
                if n.get("resource-id", "").startswith(prefix)}
     packages = {n.get("package") for n in tree.iter() if n.get("package")}
     return {"message": message.get("text"), "buttons": buttons, "packages": packages}
+
+
+NEWS = "com.example.news"
+PROGRESS_BAR = "android.widget.ProgressBar"
+
+
+def progress_bars(driver: Any) -> list[str]:
+    """The resource-ids of the ProgressBars on screen."""
+    return [n.get("resource-id") for n in source_tree(driver).iter(PROGRESS_BAR)]
+
+
+def until(deadline: float, check: Callable[[], Any] | None = None, interval: float = 0.05) -> None:
+    """Poll the local clock until `deadline` (time.monotonic()); `check()` runs on each poll (it may assert)."""
+    while time.monotonic() < deadline:
+        if check is not None:
+            check()
+        time.sleep(interval)  # the polling interval while a timer elapses
+
+
+def windows(driver: Any) -> list[ElementTree.Element]:
+    """The page source's windows: the children of <hierarchy>, in document order (the last is on top)."""
+    return list(source_tree(driver))
+
+
+def short_ids(node: ElementTree.Element) -> list[str]:
+    """The short resource-ids (after ":id/") of a node's descendants, in document order."""
+    return [n.get("resource-id").split("/")[-1] for n in node.iter() if ":id/" in (n.get("resource-id") or "")
+            and not n.get("resource-id").startswith("android:")]
