@@ -67,6 +67,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "runId": run.run_id, "status": run.status, "createdAt": run.created_on,
         "updatedAt": run.modified_on, "goal": run.goal, "maxSteps": run.max_steps, "policy": run.policy,
         "permissions": run.permissions, "avoid": list(run.avoid),  # kept out of the stream: shown here only
+        "capabilities": dict(run.capabilities),  # the extra Appium capabilities of its session; older runs: {}
         "app": {**run.app_config, "manifest": run.manifest},
         "workerId": run.worker_id, "attempt": run.attempt, "cancelRequestedAt": run.cancel_requested_at,
         "pauseRequested": run.pause_requested,

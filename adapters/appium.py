@@ -21,6 +21,9 @@ from appium.webdriver.client_config import AppiumClientConfig
 from appium.webdriver.common.appiumby import AppiumBy
 from selenium.common.exceptions import WebDriverException
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+from urllib3.util import Retry
 
 from adapters import telemetry as metrics
 from adapters.device import (  # noqa: F401 - the errors are part of this adapter's face
@@ -29,12 +32,21 @@ from adapters.device import (  # noqa: F401 - the errors are part of this adapte
     AppNotFound,
     DeviceError,
     DeviceUnavailable,
+    SessionLost,
 )
 from domain.sessions import session_capabilities
 
 BACK_KEY = 4
 LOCATOR_KINDS = {"id": AppiumBy.ID, "xpath": AppiumBy.XPATH, "accessibility_id": AppiumBy.ACCESSIBILITY_ID}
 _MISSING_APP = re.compile(r"(does not exist|not found|no such file|ENOENT|cannot (read|load|open))", re.I)
+# What the server answers once the session is gone: UiAutomator2's server died under it, or the session was
+# ended (newCommandTimeout, another client, a restarted Appium). Only a new session helps then.
+_SESSION_GONE = (
+    (re.compile(r"instrumentation process is not running|uiautomator2 server .*(not running|crashed)", re.I),
+     "server_crashed"),
+    (re.compile(r"invalid session id|session .*(does not exist|is either terminated|not started|was terminated)"
+                r"|no such session", re.I), "session_invalid"),
+)
 
 
 @contextmanager
@@ -43,9 +55,19 @@ def translated_errors() -> Iterator[None]:
         with metrics.waiting("appium"):
             yield
     except (Urllib3Error, OSError) as error:
-        raise DeviceUnavailable(f"Appium server unreachable: {error}") from None
+        # Mid-session, a server that refuses or never answers (the client timeout) is a lost session.
+        raise SessionLost(f"Appium server unreachable: {error}", _network_cause(error)) from None
     except WebDriverException as error:
-        raise DeviceError(_message(error)) from None
+        message = _message(error)
+        cause = next((cause for pattern, cause in _SESSION_GONE if pattern.search(message)), None)
+        raise (DeviceError(message) if cause is None else SessionLost(message, cause)) from None
+
+
+def _network_cause(error: BaseException) -> str:
+    reason = error.reason if isinstance(error, MaxRetryError) else error
+    if isinstance(reason, (NewConnectionError, ConnectionError)):
+        return "unreachable"  # NewConnectionError is a TimeoutError too: asked first
+    return "timeout" if isinstance(reason, (Urllib3Timeout, TimeoutError)) else "unreachable"
 
 
 def _message(error: WebDriverException) -> str:
@@ -72,11 +94,15 @@ class Device:
 
     @classmethod
     def open_session(cls, server_url: str, app: dict[str, str], session_timeout: float, timeout: float,
-                     extra_caps: dict[str, Any]) -> "Device":
+                     extra_caps: dict[str, Any], idle_timeout_ms: int | None = None) -> "Device":
         """A session within `session_timeout` (installing and launching take longer than a command), whose
-        later commands each get `timeout`."""
+        later commands each get `timeout`; UiAutomator2 waits at most `idle_timeout_ms` for an idle screen."""
         options = AppiumOptions().load_capabilities(session_capabilities(app, extra_caps))
-        config = AppiumClientConfig(remote_server_addr=server_url, timeout=session_timeout)
+        # A command that timed out is not sent again: a hung server would cost 4 timeouts a command (urllib3's
+        # default retries), and a tap resent is a second tap. Refused connections are still retried.
+        pool = {"init_args_for_pool_manager": {"retries": Retry(total=3, read=0)}}
+        config = AppiumClientConfig(remote_server_addr=server_url, timeout=session_timeout,
+                                    init_args_for_pool_manager=pool)
         try:
             driver = webdriver.Remote(server_url, options=options, client_config=config)
         except (Urllib3Error, OSError) as error:
@@ -85,6 +111,8 @@ class Device:
             message = _message(error)
             raise (AppNotFound if _MISSING_APP.search(message) else AppLaunchFailed)(message) from None
         config.timeout = timeout  # the driver reads its config at every request
+        if idle_timeout_ms is not None:
+            _set_idle_timeout(driver, idle_timeout_ms)
         return cls(driver)
 
     def page_source(self) -> str:
@@ -190,10 +218,19 @@ class Device:
             pass  # the session is gone either way
 
 
+def _set_idle_timeout(driver: webdriver.Remote, idle_timeout_ms: int) -> None:
+    """UiAutomator2 waits up to 10 s for an animated screen to go idle before every read; a driver that has no
+    such setting (or refuses it) is read as it is: the run goes on either way."""
+    try:
+        driver.update_settings({"waitForIdleTimeout": idle_timeout_ms})
+    except (WebDriverException, Urllib3Error, OSError):
+        pass
+
+
 def open_device(app: dict[str, str], device_caps: dict[str, Any], appium_timeout: float,
-                session_timeout: float) -> Device:
+                session_timeout: float, idle_timeout_ms: int | None = None) -> Device:
     """The agent's device for one run: a server that is down refuses at once; one that is slow to answer is
     busy starting other devices' sessions (dozens at once): it gets as long as any Appium call."""
     server = app["appiumServerUrl"]
     server_status(server, timeout=appium_timeout)
-    return Device.open_session(server, app, session_timeout, appium_timeout, device_caps)
+    return Device.open_session(server, app, session_timeout, appium_timeout, device_caps, idle_timeout_ms)

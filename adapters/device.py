@@ -22,6 +22,16 @@ class DeviceUnavailable(DeviceError):
     """The Appium server cannot be reached or does not answer."""
 
 
+class SessionLost(DeviceUnavailable):
+    """The session or its server is gone (UiAutomator2's instrumentation crashed, the session id is no longer
+    valid, the server refuses or never answers): a new session may bring the device back. A kind of
+    DeviceUnavailable, so code that knows nothing of recovery still stops on it."""
+
+    def __init__(self, message: str, cause: str = "session_lost") -> None:
+        super().__init__(message)
+        self.cause = cause  # server_crashed, session_invalid, unreachable, timeout: agent.device.recovered says it
+
+
 class AppNotFound(DeviceError):
     """The app file to install does not exist."""
 

@@ -20,7 +20,9 @@ from eventsourcing.persistence import OperationalError as StoreOperationalError
 from psycopg import OperationalError as PsycopgOperationalError
 from psycopg_pool import PoolTimeout
 
-from adapters.device import APP_STATE_FOREGROUND, AppLaunchFailed, AppNotFound, DeviceError, DevicePort, DeviceUnavailable
+from adapters.device import (
+    APP_STATE_FOREGROUND, AppLaunchFailed, AppNotFound, DeviceError, DevicePort, DeviceUnavailable, SessionLost,
+)
 from agent.context import ArtifactSink, RunContext
 from agent.figures import RunFigures
 from agent.findings_watch import FindingsWatch
@@ -28,7 +30,9 @@ from agent.node_runner import NodeRunner
 from agent.observer import Observer
 from agent.outcome import Interrupted, Stop
 from agent.policies import build_policy
+from agent.recovery import MAX_FAILED_RECOVERIES
 from agent.reproduction import Reproduction
+from agent.session import SessionDevice
 from agent.step import ExplorationStep
 from agent.surroundings import Surroundings
 from config.worker_settings import WorkerSettings
@@ -39,6 +43,7 @@ from domain.exploration.offer import ElementPattern
 from domain.exploration.system import PERMISSION_PACKAGES
 from domain.findings.journal import FindingsJournal
 from domain.run import LeaseLost, Run, RunAlreadyFinished
+from domain.sessions import device_and_run_capabilities
 
 # The event store cannot be reached: nothing can be recorded, so nothing is decided either.
 STORE_UNAVAILABLE = (StoreOperationalError, StoreInterfaceError, PsycopgOperationalError, PoolTimeout)
@@ -55,7 +60,8 @@ def avoid_patterns(patterns: tuple[str, ...]) -> tuple[ElementPattern, ...]:
 def open_appium_device(app: dict[str, str], device_caps: dict[str, Any], settings: WorkerSettings) -> DevicePort:
     from adapters.appium import open_device  # Appium's client only where a real device is driven
 
-    return open_device(app, device_caps, settings.appium_timeout_seconds, settings.appium_session_timeout_seconds)
+    return open_device(app, device_caps, settings.appium_timeout_seconds, settings.appium_session_timeout_seconds,
+                       settings.idle_timeout_ms)
 
 
 class AgentRun:
@@ -70,13 +76,15 @@ class AgentRun:
         run = runs.get_run(run_id)
         self.app, self.goal, self.max_steps, self.inputs = run.app_config, run.goal, run.max_steps, run.inputs
         self.permissions, self.avoid = run.permissions, avoid_patterns(run.avoid)
+        # The device's own capabilities, then the run's extra ones, for every session the run opens.
+        self.session_caps = device_and_run_capabilities(device_caps, getattr(run, "capabilities", None))
         self.node = NodeRunner(runs, run_id, worker_id)
         self.progress = ProgressTracker(settings.no_progress_steps)
         self.figures = RunFigures(steps=run.last_step)
         self.policy_name, self.seed, self.version = policy or run.policy, seed, run.version
         self.policy: ExplorationPolicy | None = None
         self.continued = False
-        self.device: DevicePort | None = None
+        self.device: SessionDevice | None = None
         self.observer: Observer | None = None
         self.surroundings: Surroundings | None = None
 
@@ -155,21 +163,31 @@ class AgentRun:
     # Setup: step 0, or for a continued run the step it stopped at, its nodes marked "resumed"
 
     def setup(self) -> Screen | Stop:
+        """A session lost while setting up (its server died) is set up again, MAX_FAILED_RECOVERIES times."""
         step, mark = self.figures.steps, ({"resumed": True} if self.continued else {})
-        try:
-            self.node("EnsureDevice", step, self.ensure_device, lambda _: mark)
-            self.node("ProvisionApp", step, self.provision_app, lambda _: mark)
-            self.node("LaunchOrAttach", step, self.launch_or_attach, lambda _: mark)
-            screen, _ = self.node("WaitIdle", step, lambda: self.surroundings.look(step),
-                                  lambda look: {"screenId": look[0].screen_id, **mark})
-        except DeviceError as error:
-            return Stop.failed(SETUP_ERRORS.get(type(error), "device_error"), str(error))
-        self.journal.launched(screen.screen_id)
-        return screen
+        for _ in range(MAX_FAILED_RECOVERIES):
+            try:
+                self.node("EnsureDevice", step, self.ensure_device, lambda _: mark)
+                self.node("ProvisionApp", step, self.provision_app, lambda _: mark)
+                self.node("LaunchOrAttach", step, self.launch_or_attach, lambda _: mark)
+                screen, _ = self.node("WaitIdle", step, lambda: self.surroundings.look(step),
+                                      lambda look: {"screenId": look[0].screen_id, **mark})
+            except SessionLost as error:
+                lost = error
+                continue
+            except DeviceError as error:
+                return Stop.failed(SETUP_ERRORS.get(type(error), "device_error"), str(error))
+            self.journal.launched(screen.screen_id)
+            return screen
+        return Stop.failed("device_unavailable", str(lost))
 
     def ensure_device(self) -> None:
-        self.device = self.open_device(self.app, self.device_caps, self.settings)
-        self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested, self.node.flush)
+        if self.device is not None:
+            self.device.quit()  # what is left of a session lost while setting up
+        self.device = SessionDevice(lambda: self.open_device(self.app, self.session_caps, self.settings))
+        settings = self.settings
+        self.observer = Observer(self.device, self.app["packageName"], self.node.cancel_requested, self.node.flush,
+                                 settings.settle_seconds, settings.loading_seconds, self.figures.waited)
         self.surroundings = Surroundings(self.device, self.observer, self.node, self.figures, self.permissions)
 
     def provision_app(self) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from adapters.device import DevicePort
 from agent.figures import RunFigures
 from agent.node_runner import NodeRunner
 from agent.observer import Observer
+from agent.session import SessionDevice
 from agent.surroundings import Surroundings
 from config.worker_settings import WorkerSettings
 from domain.exploration import ExplorationPolicy, ProgressTracker
@@ -33,7 +33,7 @@ class RunContext:
     max_steps: int
     inputs: dict[str, str]
     settings: WorkerSettings
-    device: DevicePort
+    device: SessionDevice  # the current session: a lost one is replaced behind it (agent/recovery.py)
     observer: Observer
     node: NodeRunner
     artifacts: ArtifactSink

@@ -28,6 +28,11 @@ class RunFigures:
     system_dialogs: int = 0  # permission dialogs answered
     login_required: bool = False  # a login screen the run had no inputs for
     exits: set[tuple[str, str]] = field(default_factory=set)  # (from screen, action) that opened another app
+    recoveries: int = 0  # lost sessions replaced (DESIGN.md "Time and faults")
+    wait_seconds: float = 0.0  # waiting for screens to settle, finish loading or show a freeze
+
+    def waited(self, seconds: float) -> None:
+        self.wait_seconds += seconds
 
     def count_llm_call(self, cached: bool, reason: str | None, prompt_tokens: int, completion_tokens: int) -> None:
         self.llm_calls += not cached and reason != "budget"  # neither sent a request
@@ -44,4 +49,5 @@ class RunFigures:
                 "llmCalls": self.llm_calls, "promptTokens": self.prompt_tokens,
                 "completionTokens": self.completion_tokens,
                 "appLeft": self.app_left, "systemDialogs": self.system_dialogs,
+                "recoveries": self.recoveries, "waitSeconds": round(self.wait_seconds, 2),
                 "durationMs": round((time.monotonic() - self.started) * 1000)}

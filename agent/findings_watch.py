@@ -31,6 +31,9 @@ class FindingsWatch:
         self.frozen: tuple[Screen, Action, int, float] | None = None  # the action after which nothing changed
         self.logcat_error: str | None = None
         self.watched: set[tuple[str, str]] = set()  # (screen, action) pairs whose stillness was watched
+        self.since_freeze: list[tuple[Screen, Action]] = []  # the actions taken after the frozen one
+        self.unseen: list[tuple[Screen, Action]] = []  # what a crash or ANR showed the app never saw
+        self.last: tuple[Screen, Action] | None = None  # the latest action, for what shows by itself after it
 
     def read_logcat(self) -> list[LogcatCrash]:
         """The app's crash and ANR blocks logged since the last read. A server that cannot read logcat (no
@@ -48,7 +51,25 @@ class FindingsWatch:
         """Called once the screen after `action` is idle, before the app is restarted; returns the screen
         to go on from (a tap that changed nothing is watched a while: the app may have frozen)."""
         self._track_freeze(step, before, before_source, action)
+        self.last = (before, action)
         after = self._settled(before, before_source, action, after)
+        kinds = self._problems(step, after, before, action)
+        if kinds or self.context.observer.last_source != before_source:
+            self.frozen, self.since_freeze = None, []  # it answered (late, maybe), or its freeze is reported
+        return after
+
+    def by_itself(self, step: int, screen: Screen) -> None:
+        """A crash or ANR that showed while the agent did nothing: set off by the latest action (or the one
+        the app froze after); the actions taken since the freeze began were never seen."""
+        if self.last is not None:
+            self._problems(step, screen, *self.last)
+        self.frozen, self.since_freeze = None, []
+
+    def take_unseen(self) -> list[tuple[Screen, Action]]:
+        unseen, self.unseen = self.unseen, []
+        return unseen
+
+    def _problems(self, step: int, after: Screen, before: Screen, action: Action) -> set[str]:
         crashes = self.read_logcat()
         dialog = system_dialog(after)
         kinds = {crash.kind for crash in crashes} | ({dialog} if dialog else set())
@@ -56,9 +77,12 @@ class FindingsWatch:
             if kind in kinds:
                 report = next((c for c in crashes if c.kind == kind), None)
                 self._problem(step, kind, report, before, action)
-        if kinds or self.context.observer.last_source != before_source:
-            self.frozen = None  # it answered (late, maybe), or its freeze is reported
-        return after
+        if kinds & {"crash", "anr"} and self.frozen is not None:
+            # Taken while the app was frozen, or cut short by what the frozen action set off: never seen. A
+            # crash is the latest action's own (its finding names it), an ANR the frozen action's.
+            seen = (before.screen_id, action.action_id) if "anr" not in kinds else None
+            self.unseen = [(s, a) for s, a in self.since_freeze if (s.screen_id, a.action_id) != seen]
+        return kinds
 
     def _settled(self, before: Screen, before_source: str, action: Action, after: Screen) -> Screen:
         """`after`, or what shows once a tap that left the page source exactly as it was has had time to
@@ -73,7 +97,9 @@ class FindingsWatch:
         """An ANR's trigger is the action after which the screen stopped changing: the first of the
         actions in a row that left the page source exactly as it was."""
         if self.frozen is None and _may_freeze(action) and self.context.observer.last_source == before_source:
-            self.frozen = (before, action, step, time.monotonic())
+            self.frozen, self.since_freeze = (before, action, step, time.monotonic()), []
+        elif self.frozen is not None and self.frozen[2] != step:
+            self.since_freeze.append((before, action))
 
     def _problem(self, step: int, kind: str, report: LogcatCrash | None, before: Screen, action: Action) -> None:
         frozen_for = None

@@ -8,11 +8,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from adapters.device import DeviceError, perform
+from adapters.device import DeviceError, SessionLost
 from agent.context import RunContext
 from agent.findings_watch import FindingsWatch
 from agent.outcome import cancelled
-from domain.exploration import Action
+from agent.recovery import SessionRecovery
+from agent.route import RouteFollower
 from domain.findings.dialogs import DISMISS, system_dialog
 from domain.findings.reproduction import reproduction_steps
 from domain.findings.signature import signature
@@ -30,6 +31,8 @@ class Reproduction:
         self.context, self.node, self.journal, self.findings = context, context.node, context.journal, findings
         self.package = context.package
         self.step = context.figures.steps  # its ordinals follow the last exploration step
+        self.follower, self.recovery = RouteFollower(context), SessionRecovery(context)
+        self.session_gone = False  # MAX_FAILED_RECOVERIES new sessions in a row failed: nothing more is replayed
 
     def run(self) -> None:
         for finding_id, kind in list(self.journal.kinds.items()):
@@ -55,28 +58,30 @@ class Reproduction:
 
     def reproduce(self, finding_id: str, steps: list[dict[str, Any]] | None) -> dict[str, int]:
         attempts = self.context.settings.reproduce_attempts if steps else 0
-        reproduced = sum(self._attempt(finding_id, steps) for _ in range(attempts))
+        reproduced = sum(not self.session_gone and self._attempt(finding_id, steps) for _ in range(attempts))
         self.node.record(Run.record_reproduction, finding_id=finding_id, attempts=attempts, reproduced=reproduced,
                          steps=steps or [])
         return {"attempts": attempts, "reproduced": reproduced}
 
     def _attempt(self, finding_id: str, steps: list[dict[str, Any]]) -> bool:
-        """One replay from a fresh launch: True when the same signature showed again."""
-        device, surroundings = self.context.device, self.context.surroundings
+        """One replay from a fresh launch: True when the same signature showed again. Each step once the screen
+        settled, past the permission dialogs (answered as the run did) and a dialog the run did not know."""
         try:
-            device.terminate_app(self.package)
-            device.activate_app(self.package)
-            surroundings.look(self.step, record=False)  # permission dialogs answered as the run did
+            self.context.device.terminate_app(self.package)
+            screen = self.follower.launch(self.step)
             self.findings.read_logcat()  # what came before this attempt is not its evidence
             for step in steps:
                 if self.node.cancel_requested():
                     raise cancelled()
                 self.step += 1
-                perform(device, _action(step, self.context.inputs))
+                screen = self.follower.take(self.step, step, screen)
                 self.node.record(Run.record_action, step_ordinal=self.step, screen_id=step["fromScreen"],
                                  action=_public(step), reproducing=finding_id)
-                surroundings.look(self.step, record=False)
             return self._showed(finding_id, steps[-1])
+        except SessionLost as lost:
+            # A new session for the next attempt (the run's capabilities again); this one did not reproduce it.
+            self.session_gone = not self.recovery.reopen_only(self.step, lost)
+            return False
         except DeviceError:
             return False  # the attempt could not be replayed: it did not reproduce the finding
 
@@ -107,16 +112,6 @@ class Reproduction:
     def _freeze_seconds(self, finding_id: str) -> float:
         """As long as it froze while exploring; else Android's own input-dispatch timeout."""
         return self.journal.freezes.get(finding_id, DEFAULT_FREEZE_SECONDS)
-
-
-def _action(step: dict[str, Any], inputs: dict[str, str]) -> Action:
-    target = step.get("target")
-    if target is not None:
-        kind, value = target
-        target = (kind, tuple(value) if isinstance(value, list) else value)
-    text = inputs.get(step["inputKey"], "") if step.get("inputKey") else step.get("text")
-    return Action(kind=step["kind"], target=target, text=text, label=step.get("label", ""),
-                  action_id=step["actionId"], direction=step.get("direction"), declared=step.get("declared", True))
 
 
 def _public(step: dict[str, Any]) -> dict[str, Any]:

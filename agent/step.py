@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 from adapters import telemetry
-from adapters.device import DeviceError, DeviceUnavailable, perform
+from adapters.device import DeviceError, DeviceUnavailable, SessionLost, perform
 from agent.context import RunContext
 from agent.findings_watch import FindingsWatch
 from agent.outcome import Stop, cancelled
+from agent.recovery import SessionRecovery
 from agent.verification import Verification, public, screen_detail
 from domain.exploration import Action, Screen, goal_text, screen_shows
 from domain.exploration.labels import screen_labels
@@ -28,35 +29,52 @@ class ExplorationStep:
         self.goal = goal_text(context.goal) if context.goal else None
         self.consecutive_errors = 0
         self.step = 0  # the step under way
+        self.taking: list[tuple[Screen, Action]] = []  # the action chosen in it, until it is verified
         self.verification = Verification(context, findings)
+        self.recovery = SessionRecovery(context)
 
     def run_step(self, step: int, screen: Screen) -> Screen | Stop:
-        """Returns the screen the next step starts from, or how the run stops here."""
+        """Returns the screen the next step starts from, or how the run stops here. A lost session is
+        replaced and the run goes on with the next step: none is counted twice or skipped."""
         started, waited = time.perf_counter(), telemetry.waited()
-        self.step = step
+        self.step, self.taking = step, []
+        try:
+            after = self._recovering(step, screen)
+        except SessionLost as error:
+            lost = error
+            self.verification.untry(self.taking)  # its effect was never seen: the app may not have had it
+            after = self.node("RecoverSession", step, lambda: self.recovery(step, screen, lost), screen_detail)
+        finally:
+            telemetry.step_done(self.context.udid, started, waited)
+        return after
+
+    def _recovering(self, step: int, screen: Screen) -> Screen | Stop:
         try:
             after = self._step(step, screen)
             self.node.flush()
+        except SessionLost:
+            raise
         except DeviceUnavailable as error:
             return Stop.failed("device_unavailable", str(error))
         except DeviceError as error:
             failure = error  # `error` is unbound when the except block ends
             return self.node("RecoverFromError", step, lambda: self.recover(failure), screen_detail)
-        finally:
-            telemetry.step_done(self.context.udid, started, waited)
         self.consecutive_errors = 0
+        self.recovery.step_done()
         return after
 
     def _step(self, step: int, screen: Screen) -> Screen | Stop:
-        perceived = self.node("Perceive", step, lambda: self.perceive(step, screen), lambda d: d)
+        perceived = self.node("Perceive", step, lambda: self.perceive(step, screen), lambda taken: taken[1])
         if isinstance(perceived, Stop):
             return perceived
+        screen = perceived[0]
         offered = self.node("EnumerateActions", step, lambda: self.enumerate(screen), _offer_detail)
         action = self.node("ChooseAction", step, lambda: self.choose(step, screen, offered.actions), _action_detail)
         if isinstance(action, Stop):
             return action
         self.node("Act", step, lambda: self.act(step, screen, action), lambda hidden: {"keyboardHidden": True} if hidden else {})
         after = self.node("Verify", step, lambda: self.verification(step, screen, action), screen_detail)
+        self.taking = []
         if isinstance(after, Stop):
             return after
         stalled = self.node("DetectProgress", step, self.detect_progress, lambda stalled: {"stalled": stalled})
@@ -65,8 +83,12 @@ class ExplorationStep:
         go_on = self.node("ShouldContinue", step, lambda: self.should_continue(step))
         return go_on if isinstance(go_on, Stop) else after
 
-    def perceive(self, step: int, screen: Screen) -> dict[str, Any] | Stop:
+    def perceive(self, step: int, screen: Screen) -> tuple[Screen, dict[str, Any]] | Stop:
+        """The screen as it is now (it may have changed by itself since it was taken), recorded."""
         figures, context = self.context.figures, self.context
+        screen = self.verification.by_itself(step, screen)
+        if isinstance(screen, Stop):
+            return screen
         with telemetry.waiting():  # the store and Appium: not the agent's own time
             artifacts = {
                 "pageSource": context.artifacts.put(context.observer.last_source.encode(), "application/xml"),
@@ -85,7 +107,7 @@ class ExplorationStep:
             self.findings.new_screen(step, screen, context.observer.last_source, artifacts)
         if self.goal and (screen_shows(screen, self.goal) or (new_screen and self.policy_sees_goal(step, screen))):
             return Stop.completed("goal_reached")
-        return {"screenId": screen.screen_id, **artifacts}
+        return screen, {"screenId": screen.screen_id, **artifacts}
 
     def policy_sees_goal(self, step: int, screen: Screen) -> bool:
         """A policy may judge a new screen against the goal too (the llm policy asks its model)."""
@@ -103,6 +125,7 @@ class ExplorationStep:
 
     def choose(self, step: int, screen: Screen, actions: tuple[Action, ...]) -> Action | Stop:
         action = self.context.policy.choose(screen, actions)
+        self.taking = [(screen, action)] if action else []
         self.record_llm_calls(step, action.action_id if action else None)
         return Stop.completed("explored") if action is None else action
 
@@ -149,6 +172,8 @@ class ExplorationStep:
             try:
                 screen = observer.wait_idle()  # a permission dialog is answered once the app is relaunched
                 return screen if screen.in_app(observer.package) else self.verification.restart_app(self.step)
+            except SessionLost:
+                raise  # only a new session helps: run_step recovers it
             except DeviceUnavailable as lost:
                 return Stop.failed("device_unavailable", str(lost))
             except DeviceError as again:

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     api_keys: str = Field("", description="key=tenant[/project],...: Bearer keys and their tenants; none = local mode")
     log_level: str = "INFO"
     reproduce_attempts: int = Field(2, ge=0, le=10, description="Replays of each crash and ANR after exploring")
+    settle_seconds: float = Field(3.0, ge=0, description="Longest wait for a page source to stop changing")
+    loading_seconds: float = Field(10.0, ge=0, description="Longest wait for a screen that shows only a progress bar")
+    idle_timeout_ms: int = Field(500, ge=0, description="UiAutomator2's waitForIdleTimeout, set at session start")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint of the llm policy, with /v1; "
                                      "the llm policy is refused while unset")
     llm_model: str | None = Field(None, description="Model to ask; the server's first model when unset")

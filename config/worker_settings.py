@@ -27,3 +27,8 @@ class WorkerSettings:
     llm_timeout_seconds: float = 10.0
     llm_max_calls_per_run: int = 200
     reproduce_attempts: int = 2  # replays of each crash and ANR once exploration ends (DESIGN.md "Findings")
+    # DESIGN.md "Time and faults": how long a screen may take to stop changing, or to finish loading, before it
+    # is taken as it is; how long UiAutomator2 waits for an idle screen before each read.
+    settle_seconds: float = 3.0
+    loading_seconds: float = 10.0
+    idle_timeout_ms: int = 500

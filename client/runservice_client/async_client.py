@@ -54,17 +54,20 @@ class AsyncRunClient:
             app_activity: str | None = None, max_steps: int | None = None, goal: str | None = None,
             inputs: dict[str, str] | None = None, idempotency_key: str | None = None,
             policy: str | None = None, permissions: str | None = None,
-            avoid: Iterable[str] | None = None) -> Run:
+            avoid: Iterable[str] | None = None, capabilities: dict[str, Any] | None = None) -> Run:
         """Starts a run. `package_name` and `app_activity` may be left out for an .apk: the service reads
         them from its manifest. The same `idempotency_key` (made up when not given) answers the same run,
         so the retries on 503 and connection errors never start a second one. `policy` chooses each
         action: "dfs" (the service's default), "random", "llm", or a plug-in installed on the service.
         `permissions` answers Android's permission dialogs: "grant" (the service's default) or "deny";
         `avoid` (at most 50) names elements never acted on: "id/<name>" (a resource id's name) or
-        "text:<regex>" (a text or content-desc, in full, ignoring case)."""
+        "text:<regex>" (a text or content-desc, in full, ignoring case). `capabilities` (at most 50) are Appium
+        capabilities added to the session the run opens, e.g. {"appium:udid": "emulator-5554"}: W3C names or
+        vendor-prefixed ones, each value a JSON scalar or an object of at most 1 KiB as JSON; the ones the run sets
+        (platformName, appium:automationName, appium:app, appium:appPackage, appium:appActivity) are refused."""
         spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
                 "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs,
-                "policy": policy, "permissions": permissions, "avoid": avoid}
+                "policy": policy, "permissions": permissions, "avoid": avoid, "capabilities": capabilities}
         return self._run(await self._call(calls.start(spec, idempotency_key)))
 
     async def start_many(self, specs: Iterable[dict[str, Any]]) -> list[Run]:

@@ -20,7 +20,7 @@ STREAM_READ_SECONDS = 60
 MAX_IDLE_DROPS = 5
 START_FIELDS = {"apk_path": "apkPath", "appium_server_url": "appiumServerUrl", "package_name": "packageName",
                 "app_activity": "appActivity", "max_steps": "maxSteps", "goal": "goal", "inputs": "inputs",
-                "policy": "policy", "permissions": "permissions", "avoid": "avoid"}
+                "policy": "policy", "permissions": "permissions", "avoid": "avoid", "capabilities": "capabilities"}
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,22 @@ def key_value(_: Any, __: Any, values: tuple[str, ...]) -> dict[str, str]:
     return {key: value for key, _, value in pairs}
 
 
+def capability_values(_: Any, __: Any, values: tuple[str, ...]) -> dict[str, Any]:
+    """KEY=JSON pairs: the value parsed as JSON (3, true, {"serverCrashAfter": 150}, "5554"), else taken as the
+    plain string it is (emulator-5554). A key given twice keeps its last value."""
+    pairs = [value.partition("=") for value in values]
+    if bad := [key for key, sep, _ in pairs if not sep or not key]:
+        raise click.BadParameter(f"expected KEY=JSON, got {bad[0]!r}")
+    return {key: json_or_text(value) for key, _, value in pairs}
+
+
+def json_or_text(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
 def finding_kinds(_: Any, __: Any, value: str | None) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -120,6 +136,10 @@ def finding_kinds(_: Any, __: Any, value: str | None) -> tuple[str, ...]:
 @click.option("--avoid", "avoid", multiple=True, metavar="PATTERN",
               help="An element never acted on: id/<name> (its resource id's name) or text:<regex> (its text or "
               "content-desc, in full, ignoring case); repeatable, at most 50.")
+@click.option("--capability", "capabilities", multiple=True, callback=capability_values, metavar="KEY=JSON",
+              help="An Appium capability added to the run's session, e.g. appium:udid=emulator-5554 or "
+              "'appium:simFaults={\"serverCrashAfter\": 150}': the value is parsed as JSON, else taken as a string; "
+              "a W3C name or vendor-prefixed (appium:), not one the run sets; repeatable, at most 50.")
 @click.option("--idempotency-key", help="Starting again with the same key answers the same run.")
 @click.option("--wait", is_flag=True, help="Show a progress bar until the run ends; exit 0 only if it completed.")
 @click.option("--fail-on", callback=finding_kinds, metavar="KINDS",
@@ -130,14 +150,15 @@ def finding_kinds(_: Any, __: Any, value: str | None) -> tuple[str, ...]:
 @reports_errors
 def start(client: RunClient, apk: str, appium: str, package: str | None, activity: str | None,
           max_steps: int | None, goal: str | None, inputs: dict[str, str], policy: str | None,
-          permissions: str | None, avoid: tuple[str, ...], idempotency_key: str | None, wait: bool,
+          permissions: str | None, avoid: tuple[str, ...], capabilities: dict[str, Any],
+          idempotency_key: str | None, wait: bool,
           fail_on: tuple[str, ...], as_json: bool) -> None:
     """Start a run and print its id."""
     if fail_on and not wait:
         raise click.UsageError("--fail-on needs --wait: the findings are known once the run ends")
     apk = apk if "://" in apk or os.path.isabs(apk) else os.path.abspath(apk)  # the service wants absolute paths
     run = client.start(apk, appium, package, activity, max_steps, goal, inputs or None, idempotency_key, policy,
-                       permissions, list(avoid) or None)
+                       permissions, list(avoid) or None, capabilities or None)
     if not wait:
         return emit(run) if as_json else click.echo(run.id)
     if not as_json:
@@ -181,8 +202,9 @@ def list_runs(client: RunClient, status: str | None, limit: int, as_json: bool) 
 @click.pass_obj
 @reports_errors
 def get(client: RunClient, run_id: str, as_json: bool) -> None:
-    """Show a run's state, its policy, how it answers permission dialogs and what it avoids, its metrics once
-    it finished, and its calls to a language model (requests, tokens, fallbacks by reason) so far."""
+    """Show a run's state, its policy, how it answers permission dialogs, what it avoids, the extra capabilities
+    of its session (capabilities.KEY: JSON), its metrics once it finished, and its calls to a language model
+    (requests, tokens, fallbacks by reason) so far."""
     run = client.get(run_id)
     usage = client.llm_usage(run_id)
     click.echo(json.dumps({**run, "llm": usage}, default=str) if as_json else "\n".join(run_lines(run, usage)))

@@ -36,10 +36,22 @@ def run_lines(run: Run, llm: dict[str, Any] | None = None) -> list[str]:
     lines = [f"{key}: {shown(value)}" for key, value in run.items()
              if key != "metrics" and value is not None and not isinstance(value, dict)]
     lines += [f"app.{key}: {value}" for key, value in (run.get("app") or {}).items()]
+    lines += capabilities_lines(run.get("capabilities"))
     lines += [f"metrics.{key}: {value}" for key, value in run.metrics.items()]
     if llm and (llm["calls"] or run.policy == "llm"):
         lines += llm_lines(llm)
     return lines
+
+
+def capabilities_lines(capabilities: dict[str, Any] | None) -> list[str]:
+    """The extra capabilities of the run's session, a line each with its value as JSON (as `start --capability`
+    takes it): `capabilities.appium:udid: "emulator-5554"`; `capabilities: {}` for none; nothing when not known
+    (start's answer)."""
+    if capabilities is None:
+        return []
+    if not capabilities:
+        return ["capabilities: {}"]
+    return [f"capabilities.{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in capabilities.items()]
 
 
 def shown(value: Any) -> str:

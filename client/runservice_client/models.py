@@ -70,6 +70,11 @@ class Run(dict):
         return list(self.get("avoid") or ())
 
     @property
+    def capabilities(self) -> dict[str, Any]:
+        """The extra Appium capabilities of the run's session ({"appium:udid": ...}); {} in start's answer."""
+        return dict(self.get("capabilities") or {})
+
+    @property
     def metrics(self) -> dict[str, Any]:
         return self.get("metrics") or {}
 

@@ -29,6 +29,15 @@ def screen_labels(screen: Screen) -> list[str]:
     return [name for name, applies in labels.items() if applies]
 
 
+def is_loading(screen: Screen) -> bool:
+    """The screen shows a progress indicator and nothing to act on (a splash's logo and spinner, a feed's
+    title over its spinner): nothing on it is worth enumerating yet. A title or a logo is no content to
+    explore, so it does not make a loading screen a loaded one; a button, a field or a list does."""
+    shown = screen.displayed_elements
+    spinners = [element for element in shown if element.class_name.endswith("ProgressBar")]
+    return bool(spinners) and not any(_acts(element) for element in shown if element not in spinners)
+
+
 def run_labels(login_required: bool, app_left: int, system_dialogs: int) -> tuple[str, ...]:
     flags = {"login_required": login_required, "left_app": app_left > 0, "system_dialogs": system_dialogs > 0}
     return tuple(name for name, applies in flags.items() if applies)

@@ -100,6 +100,9 @@ class LlmPolicy:
     def reached_end(self, screen: Screen, action: Action) -> None:
         self._dfs.reached_end(screen, action)
 
+    def unseen(self, screen: Screen, action: Action) -> None:
+        self._dfs.unseen(screen, action)
+
     def is_explored(self) -> bool:
         return self._dfs.is_explored()
 

@@ -37,6 +37,10 @@ class ExplorationPolicy(Protocol):
 
     def restore(self, history: ExplorationHistory) -> None: ...
 
+    # Optional (the loop asks with getattr, so plug-ins without it keep working):
+    # unseen(screen, action): the app never saw `action` (it was frozen, or a crash or ANR that another action
+    # set off cut it short): count it untried again, so one frozen moment cannot hide a screen.
+
 
 class RandomPolicy:
     """The baseline: any enumerated action, uniformly, but one that left the app only when nothing
@@ -57,6 +61,9 @@ class RandomPolicy:
 
     def reached_end(self, screen: Screen, action: Action) -> None:
         """Scrolling on is as good as anything else."""
+
+    def unseen(self, screen: Screen, action: Action) -> None:
+        """Nothing counts as tried here: any action may come again."""
 
     def is_explored(self) -> bool:
         return False
@@ -165,6 +172,12 @@ class DepthFirstPolicy:
         answers so): no scroll more to find it out. Without this, observe() sees it one scroll later."""
         step = (screen.screen_id, action.action_id)
         self._tried[step] = max(self._tried[step], MAX_SCROLLS)
+
+    def unseen(self, screen: Screen, action: Action) -> None:
+        """The app never saw `action` on the screen (DESIGN.md "Time and faults"): untried again. What the
+        graph learned from it leads nowhere the crawl plans for (the frozen screen, the app's relaunch)."""
+        step = (screen.screen_id, action.action_id)
+        self._tried[step] = max(0, self._tried[step] - 1)
 
     def restore(self, history: ExplorationHistory) -> None:
         """Takes up a run where it stopped (resumed after a pause, or taken over from a lost

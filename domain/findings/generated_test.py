@@ -8,7 +8,9 @@ Shapes assumed (camelCase, as GET /run/{id}/findings and GET /run/{id} serve the
         a step as domain/findings/reproduction.py makes it: kind, target and the typed text's
         "text" or "inputKey" are needed here, not only the actionId/label/screens the list shows
     run = {"runId", "app": {"apkPath", "packageName", "appActivity", "appiumServerUrl"},
-           "capabilities": {...} (the device's, e.g. "appium:udid"), "inputs": [key, ...] (keys, never values),
+           "capabilities": {...} (the session's: the device's, e.g. "appium:udid", and the run's extra ones,
+                              e.g. "appium:simFaults": run_facts.run_for_test),
+           "inputs": [key, ...] (keys, never values),
            "permissions": "grant" | "deny" (how the run answered permission dialogs; "grant" when absent)}
 
 The generated file is fixed code plus data written with repr(), a valid Python literal
@@ -67,7 +69,7 @@ def finding_test_script(finding: Mapping[str, Any], run: Mapping[str, Any]) -> s
 
 
 def capabilities(run: Mapping[str, Any]) -> dict[str, Any]:
-    """The run's session: its app and its device's capabilities, as the worker started it."""
+    """The run's session: its app's, its device's and its own extra capabilities, as the worker started it."""
     app = run.get("app") or {}
     given = {key: app.get(key) for key in ("apkPath", "packageName", "appActivity")}
     caps = session_capabilities(given, {"appium:automationName": DEFAULT_AUTOMATION, **(run.get("capabilities") or {})})
@@ -159,6 +161,7 @@ COMMAND_TIMEOUT = 60  # seconds per command, so a silent server cannot hang the 
 FIND_SECONDS = 10  # an element may take a moment to show after a screen change
 POLL_SECONDS = 0.5
 SCROLL_PERCENT = 0.8
+WAIT_SECONDS = 10  # a "wait" step: the run saw the screen change by itself (a splash, a page loading)
 DIALOG_BUTTON = "android:id/aerr_close"  # "Close app", on both Android's crash and ANR dialogs
 DIALOG_TITLE = "android:id/alertTitle"
 BY = {"id": AppiumBy.ID, "xpath": AppiumBy.XPATH, "accessibility_id": AppiumBy.ACCESSIBILITY_ID}
@@ -283,8 +286,17 @@ def perform(driver, step, inputs):
         area = gesture_target(driver, target, point=False)
         driver.execute_script("mobile: scrollGesture",
                               {**area, "direction": step.get("direction") or "down", "percent": SCROLL_PERCENT})
+    elif kind == "wait":
+        wait_for_change(driver)
     else:
         raise ValueError(f"unknown step kind {kind!r}")
+
+
+def wait_for_change(driver):
+    """Until the screen moves on by itself, as it did when the run waited here (at most WAIT_SECONDS)."""
+    start, deadline = driver.page_source, time.monotonic() + WAIT_SECONDS
+    while driver.page_source == start and time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
 
 
 def tap(driver, target):

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.findings.reproduction import Step, route_steps
 from domain.run import Run
 
 # Actions that keep the app on its screen but change what the next action meets: a form typed into,
@@ -73,6 +74,16 @@ class FindingsJournal:
         """For each screen of a route, what was done on it on the visit that left it by the route's action."""
         return {from_id: self.led_on.get((from_id, action_id), []) for from_id, action_id, _ in route}
 
+    def route(self, start: str, goal: str, inputs: Mapping[str, str] | None = None) -> list[Step] | None:
+        """The steps from `start` to the screen `goal` over what the run took (DESIGN.md "Time and faults"),
+        with what was done on each screen of the way on the visit that left it so; None: no known way."""
+        by_id = {action_id: action for (_, action_id), action in self.actions.items()}
+        legs = route_steps(self.transitions, start, goal, {}, by_id)
+        if legs is None:
+            return None
+        ways = [(leg["fromScreen"], leg["actionId"], leg["toScreen"]) for leg in legs]
+        return route_steps(self.transitions, start, goal, self.visit_actions(ways), by_id, inputs)
+
     @classmethod
     def from_events(cls, events: Iterable[Run.Event]) -> FindingsJournal:
         """Rebuilt from the run's stored events (`RunService.domain_events`), in store order."""
@@ -88,6 +99,8 @@ class FindingsJournal:
                 case Run.NodeFinished(node_name="Verify") if event.step_ordinal in pending and "screenId" in event.detail:
                     screen_id, action = pending.pop(event.step_ordinal)
                     journal.acted(screen_id, action, event.detail["screenId"])
+                case Run.TransitionDiscovered(by="time") if event.to_screen is not None:
+                    journal.acted(event.from_screen, event.action, event.to_screen)  # a wait is a way on too
                 case Run.FindingDetected():
                     journal.met(event.signature, event.finding_id, event.kind, (event.screen_id, event.action_id or ""),
                                 event.activity, event.details.get("freezeSeconds"))

@@ -58,6 +58,27 @@ def reproduction_steps(
     return steps
 
 
+def route_steps(
+    transitions: Iterable[tuple[str, str, str]],
+    start: str,
+    goal: str,
+    visit_actions: Mapping[str, list[ActionDict]],
+    actions_by_id: Mapping[str, ActionDict],
+    inputs: Mapping[str, str] | None = None,
+) -> list[Step] | None:
+    """Steps from `start` to the screen `goal` over the same shortest route reproduction_steps takes, with
+    what was done on each screen first (a recovered session follows it back to where the run was);
+    None when no known route leads there."""
+    route = _route(transitions, start, goal, actions_by_id)
+    if route is None:
+        return None
+    steps: list[Step] = []
+    for from_id, action_id, to_id in route:
+        steps += [step(done, from_id, from_id, inputs) for done in visit_actions.get(from_id, ())]
+        steps.append(step(_action(action_id, actions_by_id), from_id, to_id, inputs))
+    return steps
+
+
 def permission_buttons(permissions: str) -> list[str]:
     """The resource ids of the buttons that answer a permission dialog as a run with `permissions` (grant or
     deny) did, by preference, for either controller package; none showing: back answers deny."""

@@ -22,9 +22,11 @@ def device_caps_of(worker_id: str | None, devices: Mapping[str, Mapping[str, Any
 
 
 def run_for_test(run: Run, device_caps: Mapping[str, Any]) -> dict[str, Any]:
-    """The run as test.py needs it: its app, its session's capabilities, and its inputs' keys only."""
+    """The run as test.py needs it: its app, its session's capabilities (its app's, its device's, then its own
+    extra ones, never over what the run sets: domain/sessions.py), and its inputs' keys only."""
     return {"runId": run.run_id, "app": dict(run.app_config),
-            "capabilities": session_capabilities(run.app_config, device_caps), "inputs": sorted(run.inputs)}
+            "capabilities": session_capabilities(run.app_config, device_caps, run.capabilities),
+            "inputs": sorted(run.inputs)}
 
 
 def run_for_report(run: Run, last_event: Any | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from ulid import ULID
 
-from adapters.device import APP_STATE_FOREGROUND, DeviceError
+from adapters.device import APP_STATE_FOREGROUND, DeviceError, DeviceUnavailable, SessionLost
 from agent.agent_run import AgentRun, DeviceOpener
 from config.worker_settings import WorkerSettings
 from domain.application import RunRequest, RunService
@@ -26,6 +26,8 @@ KEYBOARD_TOP = 1440  # the keyboard covers the bottom 40% of the 2400 px display
 FOREGROUND_ONLY = frozenset({"CAMERA", "RECORD_AUDIO", "ACCESS_FINE_LOCATION"})  # "while using the app"
 POPO = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 APP_STATE_NOT_RUNNING, APP_STATE_BACKGROUND = 1, 3
+SERVER_CRASHED = ("An unknown server-side error occurred while processing the command. Original error: "
+                  "'Instrumentation process is not running (probably crashed)'")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,12 @@ class Page:
     activity: str
     elements: tuple[El, ...]
     back: str | None = None  # the page back leads to; None: back leaves the app (in the background)
+    after: tuple[int, str] | None = None  # (n, page): the page becomes `page` by itself after n reads of it
+
+
+def spinner(element_id: str = "progress") -> El:
+    """An indeterminate progress bar: a page with only this on it is loading."""
+    return El(element_id, cls="android.widget.ProgressBar", clickable=False)
 
 
 @dataclass(frozen=True)
@@ -79,13 +87,24 @@ class Crash:
                                f"{PKG}.ui.HomeActivity.onSync(HomeActivity.java:41)")
 
 
+@dataclass(frozen=True)
+class Freeze:
+    """A transition target: the app's main thread blocks. The next tap is never delivered: Android shows its
+    ANR dialog instead ("Shop isn't responding"), as it does once an input waits too long."""
+
+
 class FakeDevice:
     """`transitions[(page, element id)]` is the page a tap there opens, or a `Crash`, an `Ask` (permission
     dialogs) or an `Other` app; a tap elsewhere changes nothing (on a clickable element the agent then
     watches 3 s for a freeze: give each one a transition). `on_launch` asks for permissions at a fresh
     launch. Typing shows the keyboard, which takes the taps on the bottom 40% of the display.
     `calls` counts the port's calls; `fail(method, error)` makes its next call raise;
-    `on(method, n, hook)` runs `hook` at the n-th call (a user's cancel, another worker's takeover)."""
+    `on(method, n, hook)` runs `hook` at the n-th call (a user's cancel, another worker's takeover).
+    A page's `after` changes it by itself (time: counted in reads of it, so no test waits on a clock).
+    Sessions: `open_session` (the runs' opener) counts `sessions` and keeps each one's capabilities; a new
+    session starts the app afresh. `die_after(n)` lets the session answer n more commands, then every one
+    raises SessionLost (UiAutomator2's crashed server) until a new session; `crash_every` does so in each
+    session; `refuse_sessions(k)` makes the next k opens fail as a server that is down does."""
 
     def __init__(self, pages: dict[str, Page], transitions: dict[tuple[str, str], str | Crash | Ask | Other],
                  start: str, package: str = PKG, on_launch: Ask | None = None) -> None:
@@ -106,6 +125,31 @@ class FakeDevice:
         self.calls: Counter[str] = Counter()
         self.failures: dict[str, list[Exception]] = {}
         self.hooks: dict[tuple[str, int], Callable[[], Any]] = {}
+        self.here: tuple[str | None, int] = (None, 0)  # the page shown and how often it was read
+        self.sessions, self.session_caps, self.refusals = 0, [], 0
+        self.commands_left: int | None = None  # before the session dies; None: it lives
+        self.crash_every: int | None = None
+        self.dead = False
+        self.frozen = False  # a Freeze: taps are not delivered
+        self.anr = False  # the ANR dialog shows
+
+    def open_session(self, caps: dict[str, Any]) -> FakeDevice:
+        self.session_caps.append(dict(caps))
+        if self.refusals:
+            self.refusals -= 1
+            raise DeviceUnavailable("Appium server http://fake unreachable: connection refused")
+        self.sessions += 1
+        if self.sessions > 1:  # the app starts afresh in a new session, as after UiAutomator2's crash
+            self.page = self.background = self.other = None
+            self.dialog, self.keyboard, self.asking, self.frozen, self.anr = False, False, [], False, False
+        self.dead, self.commands_left = False, self.crash_every
+        return self
+
+    def die_after(self, n: int) -> None:
+        self.commands_left = n
+
+    def refuse_sessions(self, k: int) -> None:
+        self.refusals = k
 
     def fail(self, method: str, error: Exception) -> None:
         self.failures.setdefault(method, []).append(error)
@@ -115,6 +159,11 @@ class FakeDevice:
 
     def _call(self, method: str) -> None:
         self.calls[method] += 1
+        if self.commands_left is not None:
+            self.commands_left -= 1
+            self.dead |= self.commands_left < 0
+        if self.dead:
+            raise SessionLost(SERVER_CRASHED, "server_crashed")
         if hook := self.hooks.get((method, self.calls[method])):
             hook()
         if self.failures.get(method):
@@ -124,9 +173,13 @@ class FakeDevice:
 
     def page_source(self) -> str:
         self._call("page_source")
+        sys_node = lambda cls, rid, text, y: node(cls, rid=rid, text=text, bounds=row(y, 150), pkg=SYSTEM,  # noqa: E731
+                                                  clickable=cls.endswith("Button"))
+        if self.anr:
+            return hierarchy(sys_node("android.widget.TextView", "alertTitle", "Shop isn't responding", 900),
+                             sys_node("android.widget.Button", "aerr_close", "Close app", 1050),
+                             sys_node("android.widget.Button", "aerr_wait", "Wait", 1200))
         if self.dialog:
-            sys_node = lambda cls, rid, text, y: node(cls, rid=rid, text=text, bounds=row(y, 150), pkg=SYSTEM,  # noqa: E731
-                                                      clickable=cls.endswith("Button"))
             return hierarchy(sys_node("android.widget.TextView", "alertTitle", "Shop keeps stopping", 900),
                              sys_node("android.widget.Button", "aerr_app_info", "App info", 1050),
                              sys_node("android.widget.Button", "aerr_close", "Close app", 1200))
@@ -138,11 +191,20 @@ class FakeDevice:
                              node(WEBVIEW, rid="content", bounds=(0, 250, 1080, 2400), pkg=self.other.package))
         if self.page is None:
             return hierarchy(node("android.widget.TextView", text="Shop", desc="Shop", pkg=LAUNCHER, clickable=True))
+        self._time_passes()
         views = [node(cls, rid=el.id, text=self.typed.get((self.page, el.id), el.text), bounds=bounds,
                       clickable=(el.clickable or el.editable) and cls != WEBVIEW, focusable=el.editable,
                       password=el.password, pkg=self.package)
                  for el, cls, bounds in self._elements()]
         return hierarchy(frame(*views))
+
+    def _time_passes(self) -> None:
+        page, reads = self.here if self.here[0] == self.page else (self.page, 0)
+        after = self.pages[page].after
+        if after is not None and reads >= after[0]:
+            page, reads = after[1], 0
+            self.page = page
+        self.here = (page, reads + 1)
 
     def _elements(self) -> list[tuple[El, str, tuple[int, int, int, int]]]:
         elements = self.pages[self.page].elements if self.page else ()
@@ -165,7 +227,7 @@ class FakeDevice:
 
     def current_activity(self) -> str:
         self._call("current_activity")
-        if self.dialog:
+        if self.dialog or self.anr:
             return "com.android.server.am.AppErrorDialog"
         if self.asking:
             return f"{CONTROLLER}.permission.ui.GrantPermissionsActivity"
@@ -175,8 +237,8 @@ class FakeDevice:
 
     def current_package(self) -> str:
         self._call("current_package")
-        if self.dialog or self.asking or self.other:
-            return SYSTEM if self.dialog else CONTROLLER if self.asking else self.other.package
+        if self.dialog or self.anr or self.asking or self.other:
+            return SYSTEM if self.dialog or self.anr else CONTROLLER if self.asking else self.other.package
         return self.package if self.page else LAUNCHER
 
     # The app
@@ -193,12 +255,14 @@ class FakeDevice:
         self._call("activate_app")
         fresh = self.page is None and self.background is None
         self.dialog, self.page, self.background, self.other = False, self.page or self.background or self.start, None, None
+        self.anr = self.frozen = False
         if fresh and self.on_launch:
             self._ask(self.on_launch)
 
     def terminate_app(self, package: str) -> None:
         self._call("terminate_app")
         self.page = self.background = None
+        self.anr = self.frozen = False
 
     def app_state(self, package: str) -> int:
         self._call("app_state")
@@ -211,6 +275,14 @@ class FakeDevice:
     def tap(self, locator: tuple[str, Any]) -> None:
         self._call("tap")
         self.taps.append(locator)
+        if self.anr:  # Close app ends it, as a crash does; Wait leaves it frozen
+            if locator == ("id", "android:id/aerr_close"):
+                self.anr = self.frozen = False
+                self.page = self.background = None
+            return
+        if self.frozen:
+            self.anr = True  # the tap is never delivered: the ANR dialog shows
+            return
         if self.dialog:
             self.dialog = locator != ("id", "android:id/aerr_close")
             return
@@ -230,8 +302,10 @@ class FakeDevice:
         parts = [page for (x1, y1, x2, y2), page in element.web if x1 <= point[0] < x2 and y1 <= point[1] < y2]
         return parts[0] if parts else self.transitions.get((self.page, element.id))
 
-    def _open(self, target: str | Crash | Ask | Other | None) -> None:
-        if isinstance(target, Crash):
+    def _open(self, target: str | Crash | Ask | Other | Freeze | None) -> None:
+        if isinstance(target, Freeze):
+            self.frozen = True
+        elif isinstance(target, Crash):
             self._crash(target)
         elif isinstance(target, Ask):
             self._ask(target)
@@ -358,7 +432,7 @@ class FakeRun:
     artifacts: InMemoryArtifacts = field(default_factory=InMemoryArtifacts)
 
     def agent(self, worker: str = "w1", open_device: DeviceOpener | None = None, **options: Any) -> AgentRun:
-        opener = open_device or (lambda app, caps, settings: self.device)
+        opener = open_device or (lambda app, caps, settings: self.device.open_session(caps))
         return AgentRun(self.runs, self.artifacts, self.settings, self.run_id, {"appium:udid": "fake"},
                         worker_id=worker, open_device=opener, **options)
 
@@ -372,7 +446,7 @@ class FakeRun:
 
 def fake_run(device: FakeDevice, *, max_steps: int = 20, goal: str | None = None,
              inputs: dict[str, str] | None = None, permissions: str = "grant", avoid: tuple[str, ...] = (),
-             **settings: Any) -> FakeRun:
+             capabilities: dict[str, Any] | None = None, **settings: Any) -> FakeRun:
     runs = RunService(env=POPO)
 
     class SameStore(RunService):  # another process on the same database, as the API is
@@ -385,7 +459,7 @@ def fake_run(device: FakeDevice, *, max_steps: int = 20, goal: str | None = None
     run = api.request_run(RunRequest(apk_path="/apps/shop.apk", appium_server_url="http://fake", goal=goal,
                                      package_name=device.package, app_activity=device.pages[device.start].activity,
                                      max_steps=max_steps, inputs=inputs or {}, permissions=permissions,
-                                     avoid=avoid))
+                                     avoid=avoid, capabilities=capabilities or {}))
     run_id = str(ULID.from_uuid(run.id))
     api.start_run(run_id, "w1", 60)
     return FakeRun(device, run_id, runs, api, worker_settings(**settings))

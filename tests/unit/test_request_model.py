@@ -9,6 +9,7 @@ problems (api/access.py: app roots, registered servers, policies) of the fields 
 from __future__ import annotations
 
 from collections.abc import Callable
+import json
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,125 @@ def test_50_avoid_patterns_are_accepted(access):
 
     assert answer(start_body(avoid=patterns), access) is None
     assert StartRunRequest.model_validate(start_body(avoid=patterns)).avoid == patterns
+
+
+# Time and faults (DESIGN.md): the extra Appium capabilities of the run's session
+
+RUN_SET = ("platformName", "appium:automationName", "appium:app", "appium:appPackage", "appium:appActivity")
+SETS = "appium:app, appium:appActivity, appium:appPackage, appium:automationName, platformName"
+CAPABILITIES = {"appium:udid": "emulator-5554", "appium:newCommandTimeout": 600, "appium:simSeed": 3,
+                "appium:simFaults": {"serverCrashAfter": 150, "rules": [{"after": 3, "kind": "anr"}]},
+                "appium:autoGrantPermissions": False, "appium:simDensity": 2.75, "browserName": "",
+                "acceptInsecureCerts": True, "timeouts": {"implicit": 0}, "goog:chromeOptions": {"args": ["--a"]}}
+
+
+def test_capabilities_w3c_or_vendor_prefixed_reach_the_run_request(access):
+    body = start_body(capabilities=CAPABILITIES)
+
+    assert answer(body, access) is None
+    command = StartRunRequest.model_validate(body).to_command("acme", "default")
+
+    assert command.capabilities == CAPABILITIES
+    left_out = StartRunRequest.model_validate(start_body()).to_command("acme", "default")
+    assert left_out.capabilities == {} == {f.name: f for f in fields(RunRequest)}["capabilities"].default_factory()
+
+
+def test_50_capabilities_of_1_kib_each_are_accepted_and_fit_in_a_request(access):
+    value = "x" * (1024 - 2)  # its JSON, with the quotes: 1024 bytes
+    capabilities = {f"appium:cap{i}": value for i in range(50)}
+    body = start_body(capabilities=capabilities)
+
+    assert answer(body, access) is None
+    assert StartRunRequest.model_validate(body).capabilities == capabilities
+    assert len(json.dumps(body).encode()) < 64 * 1024  # the API's body limit (serve_app.py)
+
+
+def test_51_capabilities_are_one_problem_naming_the_field(access):
+    body = answer(start_body(capabilities={f"appium:cap{i}": i for i in range(51)}), access)
+
+    assert body["details"] == [{"field": "capabilities", "problem": "at most 50 capabilities, not 51"}]
+    assert body["message"] == "invalid fields: capabilities"
+
+
+@pytest.mark.parametrize("name", ["udid", "automationName", "app", "chromeOptions", ":udid", "appium:", "appium:a b",
+                                  "appium:a:b", "BrowserName", "1vendor:name", " appium:udid"])
+def test_a_name_neither_w3c_nor_vendor_prefixed_is_named(access, name):
+    body = answer(start_body(capabilities={"appium:udid": "emulator-5554", name: "x"}), access)
+
+    [detail] = body["details"]
+    assert detail["field"] == f"capabilities.{name}"
+    assert detail["problem"].startswith(f"{name!r} is neither a W3C capability (acceptInsecureCerts, browserName, ")
+    assert detail["problem"].endswith(" nor vendor-prefixed, as appium:udid")
+    assert body["message"] == f"invalid fields: capabilities.{name}"
+
+
+@pytest.mark.parametrize("name", RUN_SET)
+def test_each_capability_the_run_sets_is_a_400_that_names_it(access, name):
+    body = answer(start_body(capabilities={"appium:simSeed": 3, name: "mine"}), access)
+
+    assert body["code"] == "invalid_argument"
+    assert body["details"] == [{"field": f"capabilities.{name}",
+                                "problem": f"{name} is set by the run itself ({SETS}): leave it out"}]
+    assert body["message"] == f"invalid fields: capabilities.{name}"
+
+
+def test_every_capability_the_run_sets_is_named_with_the_other_invalid_fields(access):
+    capabilities = {name: "mine" for name in RUN_SET} | {"appium:udid": "ok", "udid": "no prefix"}
+
+    body = answer(start_body(capabilities=capabilities, maxSteps=0), access)
+
+    assert [d["field"] for d in body["details"]] == [
+        "maxSteps", *(f"capabilities.{name}" for name in RUN_SET), "capabilities.udid"]
+
+
+@pytest.mark.parametrize(("option", "named"), [("app", "appium:app"), ("appium:appPackage", "appium:appPackage"),
+                                               ("automationName", "appium:automationName"),
+                                               ("platformName", "platformName"), ("appActivity", "appium:appActivity")])
+def test_appium_options_may_not_set_them_either(access, option, named):
+    """Appium reads `appium:options`' entries as appium: capabilities: one there would override the run's."""
+    body = answer(start_body(capabilities={"appium:options": {"udid": "emulator-5554", option: "mine"}}), access)
+
+    assert body["details"] == [{"field": f"capabilities.appium:options.{option}",
+                                "problem": f"{named} is set by the run itself ({SETS}): leave it out"}]
+    assert answer(start_body(capabilities={"appium:options": {"udid": "emulator-5554"}}), access) is None
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ("x" * 1023, "is 1025 bytes as JSON; at most 1024"),
+    ({"rules": [{"text": "é" * 600}]}, "is 1223 bytes as JSON; at most 1024"),  # bytes (é is 2), not characters
+    ("\ud800" * 342, "is 1028 bytes as JSON; at most 1024"),  # lone surrogates (JSON escapes), 3 bytes each
+    (None, "must be a JSON string, number, boolean or object"),
+    (["--a", "--b"], "must be a JSON string, number, boolean or object"),
+    (float("nan"), "must be a finite number"),
+    ({"after": float("inf")}, "must be JSON: no NaN or Infinity"),
+], ids=["a long string", "a large object", "lone surrogates", "null", "a list", "NaN", "an infinity inside"])
+def test_a_value_too_large_or_not_a_scalar_nor_an_object_is_named(access, value, problem):
+    body = answer(start_body(capabilities={"appium:simSeed": 3, "appium:simFaults": value}), access)
+
+    assert body["details"] == [{"field": "capabilities.appium:simFaults", "problem": problem}]
+
+
+@pytest.mark.parametrize("capabilities", [["appium:udid", "emulator-5554"], "appium:udid=emulator-5554", 3, None],
+                         ids=["a list", "a string", "a number", "null"])
+def test_capabilities_not_an_object_is_named(access, capabilities):
+    body = answer(start_body(capabilities=capabilities), access)
+
+    assert body["details"] == [{"field": "capabilities", "problem": "Input should be a valid dictionary"}]
+
+
+def test_a_name_with_braces_is_said_as_it_is(access):
+    """The problems are message templates: a name's braces must not be taken for placeholders."""
+    body = answer(start_body(capabilities={"{name}": 1, "appium:simFaults": [1]}), access)
+
+    assert body["details"][0] == {"field": "capabilities.{name}", "problem": body["details"][0]["problem"]}
+    assert body["details"][0]["problem"].startswith("'{name}' is neither a W3C capability")
+
+
+def test_capabilities_count_in_an_idempotent_start_only_when_given():
+    """A key used before `capabilities` existed keeps its digest; other capabilities are another body."""
+    def digest(**fields: Any) -> str:
+        return body_digest(StartRunRequest.model_validate(start_body(**fields)).to_command("acme", "default"))
+
+    assert digest() == digest(capabilities={})
+    assert digest(capabilities={"appium:simSeed": 3}) == digest(capabilities={"appium:simSeed": 3})
+    assert digest(capabilities={"appium:simSeed": 3}) != digest(capabilities={"appium:simSeed": 4}) != digest()

@@ -322,3 +322,25 @@ def test_pytest_runs_the_file_and_always_quits_the_session(tmp_path, breaking, e
     calls = json.loads(log.read_text())
     assert calls[-1] == ["quit"] and ["send_keys", "org.x:id/password", SECRET] in calls
     assert ("IllegalStateException" in result.stdout) == bool(breaking)
+
+
+class SplashDriver:
+    """A splash screen that moves on by itself once `after` seconds of the fake clock have passed."""
+
+    def __init__(self, clock, after):
+        self.clock, self.moves_at = clock, clock.monotonic() + after
+
+    @property
+    def page_source(self):
+        return "<home/>" if self.clock.monotonic() >= self.moves_at else "<splash/>"
+
+
+def test_a_wait_step_waits_until_the_screen_moves_on_by_itself_and_no_longer(tmp_path, clock):
+    module = generated(tmp_path, clock)
+    started = clock.monotonic()
+    module.perform(SplashDriver(clock, after=3), {"kind": "wait"}, {})
+    assert 3 <= clock.monotonic() - started < 3 + module.POLL_SECONDS * 2  # it moved on: the wait ends
+
+    started = clock.monotonic()
+    module.perform(SplashDriver(clock, after=60), {"kind": "wait"}, {})
+    assert module.WAIT_SECONDS <= clock.monotonic() - started < module.WAIT_SECONDS + 1  # bounded
