@@ -452,3 +452,78 @@ def test_a_snap_run_page_shows_system_dialogs_app_exits_and_labels(service, api,
     for seq in (min(dialogs), min(exits)):
         browser.execute_script("document.querySelector(`#timeline li[data-seq='${arguments[0]}']`).scrollIntoView()", seq)
         shot(f"timeline-{seq}")
+
+
+NEWS = ("com.example.news", ".SplashActivity")  # apps/news.json: a splash and a loading feed that go on by themselves
+
+
+def test_a_news_run_page_shows_device_recoveries_and_draws_changes_by_time_apart(service, api, browser, shot):
+    # The simulated UiAutomator2 server dies after 45 requests: the agent replaces it and follows its route back.
+    body = {"apkPath": sample_app("news"), "appiumServerUrl": service.settings.appium_url,
+            "packageName": NEWS[0], "appActivity": NEWS[1], "maxSteps": 30,
+            "capabilities": {"appium:simFaults": {"serverCrashAfter": 45}}}
+    answer = api.post("/run", json=body)
+    assert answer.status_code == 201, answer.text
+    run_id = answer.json()["runId"]
+    events = read_stream(api, run_id)  # until the end
+    terminal = events[-1]
+    assert terminal["event"] == "run.completed", terminal
+    metrics = terminal["data"]["metrics"]
+    recoveries = {e["id"]: e["data"] for e in events if e["event"] == "agent.device.recovered"}
+    by_time = {e["id"]: e["data"] for e in events
+               if e["event"] == "graph.transition.discovered" and e["data"].get("by") == "time"}
+    # news's timed screens are loading screens, waited out within a step: a run may have no change by time, and
+    # then the checks below hold for the recoveries alone (every row, tag and edge is still accounted for)
+    assert recoveries, len(recoveries)
+    assert metrics["recoveries"] == len(recoveries) and metrics["waitSeconds"] > 0, metrics
+    assert all(t["action"]["kind"] == "wait" and t["toScreen"] for t in by_time.values()), by_time
+
+    open_run(browser, service.api_url, run_id)
+    wait(browser, lambda d: page_state(d)["ended"] and page_state(d)["events"] == len(events), "the replay")
+
+    # the two counts, with the run's facts
+    for fact in ("recoveries-fact", "wait-seconds-fact"):
+        assert browser.find_element(By.ID, fact).is_displayed(), fact
+    assert text(browser, "#recoveries") == str(metrics["recoveries"])
+    assert float(text(browser, "#wait-seconds")) == metrics["waitSeconds"]
+
+    # recoveries and changes by themselves: their own entries in the timeline, tagged, with what they said
+    all_timeline_seqs(browser)  # opens every step
+    rows = browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('#timeline li.device-recovered, #timeline li.by-time')]"
+        ".map(li => [li.dataset.seq, [li.className, li.querySelector('.name').textContent,"
+        "  li.querySelector('.detail .tag').textContent, li.querySelector('.detail').textContent]]))")
+    assert sorted(map(int, rows)) == sorted(recoveries | by_time)
+    for seq, recovered in recoveries.items():
+        classes, name, tag, detail = rows[str(seq)]
+        assert (name, tag) == ("agent.device.recovered", "device recovered") and "met" not in classes.split(), classes
+        assert recovered["cause"].replace("_", " ") in detail and f"{recovered['seconds']:.1f} s" in detail, detail
+        route = recovered["routeLength"]
+        assert (f"route of {route} step" if route else "no route") in detail, detail
+    for seq, transition in by_time.items():
+        classes, name, tag, detail = rows[str(seq)]
+        assert (name, tag) == ("graph.transition.discovered", "changed by itself"), detail
+        assert f"{transition['fromScreen']} → {transition['toScreen']}" in detail and "waited" in detail, detail
+    tagged = browser.execute_script(  # the steps' summary lines say so too
+        "return [...document.querySelectorAll('#timeline details')].map(s => [Number(s.dataset.step),"
+        " !!s.querySelector('summary .tag.device-recovered'), !!s.querySelector('summary .tag.by-time')])")
+    assert {step for step, recovered, _ in tagged if recovered} == {r["stepOrdinal"] for r in recoveries.values()}
+    assert {step for step, _, itself in tagged if itself} == {t["stepOrdinal"] for t in by_time.values()}
+
+    # the graph draws a change by itself as a dashed edge labelled "wait"; an action's edge stays solid
+    edges = browser.execute_script(
+        "return runPage.graph.cy.edges().map(e => [e.source().id(), e.target().id(), e.hasClass('by-time'),"
+        " e.data('label'), e.style('line-style'), e.style('label')])")
+    dashed = {(source, target) for source, target, by_itself, *_ in edges if by_itself}
+    assert dashed == {(t["fromScreen"], t["toScreen"]) for t in by_time.values()}
+    for _, _, by_itself, label, line, shown in edges:
+        assert (line == "dashed") == by_itself, (label, line)
+        if by_itself:
+            assert label == shown == "wait", (label, shown)
+    inside = {e["id"] for e in events if e["event"] == "graph.transition.discovered" and e["data"]["toScreen"] is not None}
+    assert len(edges) == len(inside) and text(browser, "#transitions") == str(metrics["transitions"])
+    browser.execute_script("document.getElementById('graph').scrollIntoView()")
+    shot("news")
+    seq = min(recoveries)
+    browser.execute_script("document.querySelector(`#timeline li[data-seq='${arguments[0]}']`).scrollIntoView()", seq)
+    shot(f"timeline-{seq}")

@@ -23,6 +23,12 @@ const STYLE = [
     width: 1.2, "line-color": "#a3adbd", "target-arrow-color": "#a3adbd", "target-arrow-shape": "triangle",
     "curve-style": "bezier", "arrow-scale": 0.8 } },
   { selector: "edge:loop", style: { "loop-direction": "0deg", "loop-sweep": "-50deg", "control-point-step-size": 36 } },
+  // The screen changed by itself while the agent waited (a splash, a loading feed): no action's edge, so
+  // dashed and always labelled "wait" (there are few of them).
+  { selector: "edge.by-time", style: {
+    "line-style": "dashed", "line-dash-pattern": [6, 4], "line-color": "#b45309", "target-arrow-color": "#b45309",
+    label: "data(label)", "font-size": 10, "font-style": "italic", color: "#92400e", "text-rotation": "autorotate",
+    "text-background-color": "#ffffff", "text-background-opacity": 0.9, "text-background-padding": "2px" } },
   // An edge's action shows only around the screen under the pointer: all of them at once hide the graph.
   { selector: "edge.lit", style: {
     width: 2, "line-color": "#2563eb", "target-arrow-color": "#2563eb", "z-index": 10, label: "data(label)",
@@ -53,7 +59,8 @@ export class ScreenGraph {
     this.current = screenId;
   }
 
-  transition(from, to, action, leftTo) {
+  /** `by` "time": the screen changed by itself while the agent waited (`action` is then the wait). */
+  transition(from, to, action, leftTo, by) {
     const source = this.screen(from);
     if (!to) { // the action left the app: no screen of the app, so no edge; the screen it left from says where to
       const exit = `${leftTo || "another app"} · ${action.label || action.kind || action.action_id || ""}`;
@@ -64,7 +71,9 @@ export class ScreenGraph {
     const id = `${from}>${to}>${action.action_id || action.label}`;
     if (this.edgeIds.has(id)) return;
     this.edgeIds.add(id);
-    this.pending.edges.set(id, { id, source: from, target: to, label: action.label || action.kind || "" });
+    const byTime = by === "time";
+    this.pending.edges.set(id, { id, source: from, target: to, label: byTime ? "wait" : action.label || action.kind || "",
+                                 ...(byTime ? { by } : {}) });
   }
 
   screen(screenId, activity, labels) {
@@ -89,7 +98,7 @@ export class ScreenGraph {
     this.cy.batch(() => {
       for (const [id, screen] of nodes) grew = this.drawNode(id, screen) || grew;
       for (const edge of edges.values()) {
-        this.cy.add({ group: "edges", data: edge });
+        this.cy.add({ group: "edges", data: edge, classes: edge.by === "time" ? "by-time" : "" });
         grew = true;
       }
       this.cy.nodes(".current").removeClass("current");

@@ -65,7 +65,7 @@ function apply(event) {
   if (name === "graph.screen.discovered") { state.screens += 1; graph?.screen(data.screenId, data.activity, data.labels); }
   if (name === "graph.transition.discovered") {
     if (data.toScreen) state.transitions += 1; // leaving the app is no transition of the app's graph (nor of its metrics)
-    graph?.transition(data.fromScreen, data.toScreen, data.action || {}, data.leftTo);
+    graph?.transition(data.fromScreen, data.toScreen, data.action || {}, data.leftTo, data.by);
   }
   if (name === "run.completed") completed(data);
   if (name === "agent.llm.called") countModelCall(data);
@@ -73,10 +73,12 @@ function apply(event) {
   timeline.add(event);
 }
 
-// What the run met (login walls, other apps, system dialogs): its labels and counts, said by run.completed.
+// What the run met (login walls, other apps, system dialogs, a dead device server, an app that went on by
+// itself): its labels and counts, said by run.completed.
 function completed(data) {
   const m = data.metrics || {};
-  state.outcome = { labels: Array.isArray(data.labels) ? data.labels : [], appLeft: m.appLeft, systemDialogs: m.systemDialogs };
+  state.outcome = { labels: Array.isArray(data.labels) ? data.labels : [], appLeft: m.appLeft, systemDialogs: m.systemDialogs,
+                    recoveries: m.recoveries, waitSeconds: m.waitSeconds };
 }
 
 function renderOutcome() {
@@ -91,6 +93,10 @@ function renderOutcome() {
   $("app-left").textContent = outcome.appLeft ?? "";
   $("system-dialogs-fact").hidden = outcome.systemDialogs === undefined;
   $("system-dialogs").textContent = outcome.systemDialogs ?? "";
+  $("recoveries-fact").hidden = outcome.recoveries === undefined; // older runs' metrics have neither
+  $("recoveries").textContent = outcome.recoveries ?? "";
+  $("wait-seconds-fact").hidden = outcome.waitSeconds === undefined;
+  $("wait-seconds").textContent = outcome.waitSeconds ?? "";
 }
 
 function countModelCall(data) {

@@ -24,7 +24,7 @@ export class Timeline {
     const details = el("details", { class: "step", dataset: { step, count: 0 } });
     const summary = el("summary");
     const group = { step, details, summary, list: null, events: [], touched: false, failures: 0, modelCalls: 0, fallbacks: 0,
-                    findings: 0, problems: 0, dialogs: 0, exits: 0 };
+                    findings: 0, problems: 0, dialogs: 0, exits: 0, recoveries: 0, byItself: 0 };
     details.append(summary);
     details.addEventListener("toggle", () => this.toggled(group));
     summary.addEventListener("click", () => { group.touched = true; });
@@ -63,6 +63,8 @@ export class Timeline {
       group.findings ? el("span", { class: `tag finding${group.problems ? " fail" : ""}` }, plural(group.findings, "finding")) : null,
       group.dialogs ? el("span", { class: "tag system-dialog" }, plural(group.dialogs, "system dialog")) : null,
       group.exits ? el("span", { class: "tag app-left" }, `left app${group.exits > 1 ? ` ×${group.exits}` : ""}`) : null,
+      group.recoveries ? el("span", { class: "tag device-recovered" }, `device recovered${group.recoveries > 1 ? ` ×${group.recoveries}` : ""}`) : null,
+      group.byItself ? el("span", { class: "tag by-time" }, `changed by itself${group.byItself > 1 ? ` ×${group.byItself}` : ""}`) : null,
       group.reproducing ? el("span", { class: "tag reproducing" }, "reproducing") : null,
       group.end ? el("span", { class: `tag end end-${group.endKind}` }, group.end) : null,
     ].filter(Boolean));
@@ -83,6 +85,11 @@ function learn(group, { name, data }) {
     case "agent.screen.perceived": group.at = shortActivity(data.activity); return true;
     case "agent.system.dialog": group.dialogs += 1; return true;
     case "agent.app.left": group.exits += 1; return true;
+    case "agent.device.recovered": group.recoveries += 1; return true;
+    case "graph.transition.discovered":
+      if (data.by !== "time") return false;
+      group.byItself += 1;
+      return true;
     case "graph.screen.discovered": group.newScreens = (group.newScreens || 0) + 1; return true;
     case "agent.llm.called":
       group.modelCalls += 1;
@@ -110,12 +117,13 @@ function row(event) {
   const fellBack = model && event.data.outcome === "fallback"; // not a failure: the depth-first choice was taken
   const broke = event.name === "agent.finding.detected" || event.name === "agent.finding.recurred"; // the app's, not the run's
   const met = MET[event.name]; // what the system or another app put in the agent's way: its own kind of entry
-  return el("li", { class: `event kind-${kind}${failed(event) ? " failed" : ""}${model ? " llm" : ""}${fellBack ? " fallback" : ""}${broke ? " finding" : ""}${met ? ` met ${met.kind}` : ""}`,
+  const mark = met || marked(event); // the device's and time's doings: their own kinds of entry, not `met`
+  return el("li", { class: `event kind-${kind}${failed(event) ? " failed" : ""}${model ? " llm" : ""}${fellBack ? " fallback" : ""}${broke ? " finding" : ""}${met ? ` met ${met.kind}` : ""}${!met && mark ? ` ${mark.kind}` : ""}`,
                     dataset: { seq: event.seq } },
     el("span", { class: "seq" }, `#${event.seq}`),
     el("time", { datetime: event.data.ts }, clock(event.data.ts)),
     el("span", { class: "name" }, event.name),
-    el("span", { class: "detail" }, met ? el("span", { class: `tag ${met.kind}` }, met.tag) : null, met ? " " : null,
+    el("span", { class: "detail" }, mark ? el("span", { class: `tag ${mark.kind}` }, mark.tag) : null, mark ? " " : null,
        describe(event)));
 }
 
@@ -123,6 +131,14 @@ const MET = {
   "agent.system.dialog": { kind: "system-dialog", tag: "system dialog" },
   "agent.app.left": { kind: "app-left", tag: "left app" },
 };
+const RECOVERED = { kind: "device-recovered", tag: "device recovered" }; // a dead UiAutomator2 server or session replaced
+const BY_TIME = { kind: "by-time", tag: "changed by itself" }; // the screen changed while the agent waited: no action did it
+
+function marked({ name, data }) {
+  if (name === "agent.device.recovered") return RECOVERED;
+  if (name === "graph.transition.discovered" && data.by === "time") return BY_TIME;
+  return null;
+}
 
 function failed({ name, data }) {
   return data.outcomeStatus === "FAILURE" || name === "run.failed";
@@ -150,6 +166,7 @@ function describe({ name, data }) {
     case "graph.screen.discovered":
       return [data.activity, data.screenId, data.labels?.length ? `labels: ${data.labels.join(", ")}` : null].filter(Boolean).join(" · ");
     case "graph.transition.discovered":
+      if (data.by === "time") return `${data.fromScreen} → ${data.toScreen} · while the agent waited`;
       return data.toScreen === null || data.toScreen === undefined
         ? `${data.fromScreen} → left the app to ${data.leftTo || "another app"} · ${data.action?.label || ""}`
         : `${data.fromScreen} → ${data.toScreen} · ${data.action?.label || ""}`;
@@ -157,6 +174,7 @@ function describe({ name, data }) {
       return [data.kind, data.message ? `“${data.message}”` : null, `answered ${data.answer ?? "nothing"}`].filter(Boolean).join(" · ");
     case "agent.app.left":
       return [`to ${data.package}`, data.activity, data.actionId ? `by ${data.actionId}` : null].filter(Boolean).join(" · ");
+    case "agent.device.recovered": return recovery(data);
     case "agent.llm.called": return modelCall(data);
     case "run.completed":
       return [data.stopReason, ...metrics(data.metrics || {}), data.labels?.length ? `labels: ${data.labels.join(", ")}` : null]
@@ -164,6 +182,14 @@ function describe({ name, data }) {
     case "run.failed": return [data.stopReason, data.error].filter(Boolean).join(" · ");
     default: return rest(data);
   }
+}
+
+// A dead UiAutomator2 server or session replaced: why, how long it took, and the route followed back.
+function recovery(data) {
+  const seconds = typeof data.seconds === "number" ? `back in ${data.seconds.toFixed(1)} s` : null;
+  const route = typeof data.routeLength === "number"
+    ? (data.routeLength ? `route of ${plural(data.routeLength, "step")} followed back` : "no route: at the start screen") : null;
+  return [(data.cause || "unknown cause").replaceAll("_", " "), seconds, route].filter(Boolean).join(" · ");
 }
 
 // One use of the language model: what it was asked, whether its answer was used (or why not), and its cost.
@@ -181,7 +207,9 @@ function metrics(m) {
   const model = m.llmCalls ? `${plural(m.llmCalls, "model call")} · ${m.promptTokens + m.completionTokens} tokens` : null;
   return [`${m.steps} steps`, `${m.screensDiscovered} screens`, `${m.transitions} transitions`,
           m.errors ? `${m.errors} errors` : null, m.appLeft ? `left the app ${m.appLeft}×` : null,
-          m.systemDialogs ? plural(m.systemDialogs, "system dialog") : null, model, seconds].filter((part) => part && !part.startsWith("undefined"));
+          m.systemDialogs ? plural(m.systemDialogs, "system dialog") : null,
+          m.recoveries ? `${m.recoveries} device recover${m.recoveries > 1 ? "ies" : "y"}` : null,
+          m.waitSeconds ? `waited ${m.waitSeconds} s` : null, model, seconds].filter((part) => part && !part.startsWith("undefined"));
 }
 
 function rest(data) {
