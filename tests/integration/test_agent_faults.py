@@ -19,6 +19,9 @@ from tests.integration.test_agent import SIMULATOR_CAPS, WORKER, Finished, h  # 
 
 NEWS = ("com.example.news", ".SplashActivity")
 RUN_DEADLINE_SECONDS = 240.0  # a run that is not over by then hangs
+# Runs about exploring through faults do not replay news's 6 s ANR afterwards (20 s a run): only the
+# reproduction test does.
+EXPLORING_ONLY = {"reproduce_attempts": 0}
 
 
 def run_news(h: Any, faults: dict[str, Any] | None, *, max_steps: int = 30, **settings: Any) -> Finished:
@@ -50,7 +53,7 @@ def assert_ended_without_gaps(finished: Finished) -> None:
 
 
 def test_news_without_faults_waits_for_the_splash_and_the_feed(h: Any) -> None:
-    finished = run_news(h, None)
+    finished = run_news(h, None, **EXPLORING_ONLY)
 
     assert_ended_without_gaps(finished)
     activities = set(finished.discovered().values())
@@ -72,7 +75,7 @@ def test_a_server_that_dies_in_every_setup_ends_the_run_device_unavailable(h: An
 
 @pytest.mark.parametrize("crash_after", [45, 80, 140])
 def test_a_server_that_dies_is_recovered_from_and_the_steps_go_on(h: Any, crash_after: int) -> None:
-    finished = run_news(h, {"serverCrashAfter": crash_after}, max_steps=25)
+    finished = run_news(h, {"serverCrashAfter": crash_after}, max_steps=25, **EXPLORING_ONLY)
 
     assert_ended_without_gaps(finished)
     recovered = finished.named("agent.device.recovered")
@@ -100,7 +103,8 @@ def test_a_server_that_dies_while_reproducing_the_anr_is_replaced_for_the_next_r
 
 def test_slow_page_sources_are_capped_by_the_idle_timeout_set_at_session_start(h: Any) -> None:
     # 8 s per third read unless waitForIdleTimeout (500 ms) caps it; the client's timeout is 5 s.
-    finished = run_news(h, {"slowSource": {"every": 3, "ms": 8000}}, max_steps=15, appium_timeout_seconds=5.0)
+    finished = run_news(h, {"slowSource": {"every": 3, "ms": 8000}}, max_steps=15, appium_timeout_seconds=5.0,
+                        **EXPLORING_ONLY)
 
     assert_ended_without_gaps(finished)
     assert finished.terminal.name == "run.completed"
@@ -108,7 +112,7 @@ def test_slow_page_sources_are_capped_by_the_idle_timeout_set_at_session_start(h
 
 
 def test_a_hung_session_times_out_and_counts_as_lost(h: Any) -> None:
-    finished = run_news(h, {"hangAfter": 60}, max_steps=15, appium_timeout_seconds=2.0)
+    finished = run_news(h, {"hangAfter": 60}, max_steps=15, appium_timeout_seconds=2.0, **EXPLORING_ONLY)
 
     assert_ended_without_gaps(finished)
     recovered = finished.named("agent.device.recovered")
