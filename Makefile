@@ -78,6 +78,7 @@ bench: setup ## print the service, exploration, fault-and-load, memory, page and
 	$(PY) benchmarks/exploration_bench.py
 	$(PY) benchmarks/findings_bench.py
 	$(PY) benchmarks/obstacles_bench.py
+	$(PY) benchmarks/faults_bench.py
 	$(PY) benchmarks/fault_load.py
 	$(PY) benchmarks/memory_bench.py
 	$(PY) benchmarks/page_bench.py

@@ -34,12 +34,9 @@ def run_news(stack: bench.BenchStack, max_steps: int, faults: dict[str, Any] | N
     runs, settings = stack.runs, stack.settings
     request = dict(apk_path=str(NEWS.model_path), appium_server_url=settings.appium_url, package_name=NEWS.package,
                    app_activity=NEWS.activity, max_steps=max_steps)
-    caps = dict(bench.CAPS)
-    if faults:  # the run's own capabilities where the product has them; else the device's
-        if "capabilities" in RunRequest.__dataclass_fields__:
-            request["capabilities"] = {"appium:simFaults": faults}
-        else:
-            caps["appium:simFaults"] = faults
+    # The faults go in as the device's capabilities: every version of the agent opens its sessions with those
+    # (a run's own `capabilities` reach the session only since they exist).
+    caps = {**bench.CAPS, "appium:simFaults": faults} if faults else dict(bench.CAPS)
     run = runs.request_run(RunRequest(**request))
     run_id = str(bench.ULID.from_uuid(run.id))
     runs.start_run(run_id, bench.WORKER_ID, 600)
