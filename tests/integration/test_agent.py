@@ -27,9 +27,9 @@ from config.settings import Settings
 from domain.application import RunRequest, RunService
 from domain.exploration import parse_screen
 from domain.run import Run
-from domain.wire import TERMINAL_NAMES, WireEvent
 from storage.artifacts import ArtifactStore
 from tests.fixtures.appium import sample_app
+from tests.run_events import RunEvents, assert_one_terminal, assert_setup_failed, flatten
 
 SIMULATOR_CAPS = {"appium:automationName": "Simulator"}
 WORKER = "w1"
@@ -45,37 +45,13 @@ POLL_SECONDS = 0.02
 
 
 @dataclass
-class Finished:
+class Finished(RunEvents):
     run_id: str
     run: Run
-    events: list[WireEvent]
-
-    def named(self, name: str) -> list[dict[str, Any]]:
-        return [e.data for e in self.events if e.name == name]
 
     @property
-    def terminal(self) -> WireEvent:
-        return self.events[-1]
-
-    @property
-    def metrics(self) -> dict[str, Any]:
-        return self.terminal.data["metrics"]
-
-    def actions(self) -> list[str]:
-        """The exploration's actions (not the replays that reproduce its findings)."""
-        return [d["action"]["action_id"] for d in self.named("agent.action.performed") if not d["reproducing"]]
-
-    def discovered(self) -> dict[str, str]:
-        """Discovered screen id -> activity."""
-        return {d["screenId"]: d["activity"] for d in self.named("graph.screen.discovered")}
-
-    def screen_of(self, activity: str) -> str:
-        matches = [sid for sid, act in self.discovered().items() if act == activity]
-        assert len(matches) == 1, f"screens of {activity}: {matches}; discovered: {self.discovered()}"
-        return matches[0]
-
-    def calls(self) -> list["Call"]:
-        return node_calls(self.events)
+    def final(self) -> Run:
+        return self.run
 
 
 @dataclass
@@ -105,7 +81,7 @@ class Harness:
                         policy=policy, seed=seed)
 
     def finished(self, run_id: str) -> Finished:
-        return Finished(run_id, self.runs.get_run(run_id), self.runs.run_events(run_id))
+        return Finished(self.runs.run_events(run_id), run_id, self.runs.get_run(run_id))
 
     def explore(self, apk_path: str, app: tuple[str, str], *, policy: str = "dfs", seed: int = 0,
                 no_progress_steps: int = 30, run_timeout_seconds: float = 300.0, **request: Any) -> Finished:
@@ -127,45 +103,6 @@ def h(pg_env: dict[str, str], database_url: str, appium_server: str) -> Any:
     harness.artifacts.close()
     for service in (harness.runs, *harness.services):
         service.close()
-
-
-@dataclass
-class Call:
-    step: int
-    name: str
-    outcome: str
-    detail: dict[str, Any]
-    inner: list["Call"] = field(default_factory=list)
-    started_seq: int = 0
-    finished_seq: int = 0
-
-
-def node_calls(events: list[WireEvent]) -> list[Call]:
-    """The top-level node calls in order, nested calls under them. Checks that every started node
-    finishes, innermost first, at the step it started at."""
-    stack: list[Call] = []
-    top: list[Call] = []
-    for event in events:
-        if event.name == "agent.node.started":
-            stack.append(Call(event.data["stepOrdinal"], event.data["nodeName"], "", {}, started_seq=event.seq))
-        elif event.name == "agent.node.finished":
-            assert stack, f"{event.data['nodeName']} finished at seq {event.seq} without having started"
-            call = stack.pop()
-            assert (event.data["nodeName"], event.data["stepOrdinal"]) == (call.name, call.step), event
-            call.outcome, call.detail, call.finished_seq = event.data["outcomeStatus"], event.data["detail"], event.seq
-            (stack[-1].inner if stack else top).append(call)
-    assert not stack, f"nodes never finished: {[c.name for c in stack]}"
-    return top
-
-
-def assert_one_terminal(finished: Finished, name: str, status: str, stop_reason: str) -> None:
-    names = [e.name for e in finished.events]
-    assert [e.seq for e in finished.events] == list(range(1, len(finished.events) + 1))
-    assert [n for n in names if n in TERMINAL_NAMES] == [name], names[-5:]
-    assert finished.terminal.name == name and finished.terminal.data["stopReason"] == stop_reason, finished.terminal
-    assert (finished.run.status, finished.run.stop_reason) == (status, stop_reason)
-    stop = finished.calls()[-1]
-    assert (stop.name, stop.outcome, stop.detail["stopReason"]) == ("Stop", "SUCCESS", stop_reason)
 
 
 def wait_for(condition: Callable[[], Any], what: str, deadline_seconds: float = DEADLINE_SECONDS) -> Any:
@@ -297,10 +234,6 @@ def watch_node_starts(agent: AgentRun) -> list[tuple[float, str, int]]:
 
     agent.node.start = timed
     return starts
-
-
-def flatten(calls: list[Call]) -> list[Call]:
-    return [c for call in calls for c in (call, *flatten(call.inner))]
 
 
 class Ticker:
@@ -447,14 +380,6 @@ def test_what_a_step_did_is_visible_while_the_agent_waits_for_the_screen(h, tmp_
 
 
 # Setup failures ------------------------------------------------------------------------------------
-
-
-def assert_setup_failed(finished: Finished, stop_reason: str, message_part: str) -> None:
-    assert_one_terminal(finished, "run.failed", "failed", stop_reason)
-    assert message_part.casefold() in finished.terminal.data["error"].casefold(), finished.terminal.data
-    calls = finished.calls()
-    assert [(c.step, c.name, c.outcome) for c in calls] == [(0, "EnsureDevice", "FAILURE"), (0, "Stop", "SUCCESS")]
-    assert not finished.named("agent.screen.perceived")
 
 
 def test_a_missing_app_model_fails_the_run_with_app_not_found(h, tmp_path):

@@ -7,6 +7,7 @@ import pytest
 
 import agent.step
 from adapters.device import AppNotFound, DeviceError, DeviceUnavailable
+from tests.run_events import assert_setup_failed
 from tests.unit.agent import STEP_NODES, Finished, assert_one_terminal, small_app
 from tests.unit.fakes import fake_run
 
@@ -18,14 +19,6 @@ def failed_setup(error: Exception) -> Finished:
     run = fake_run(small_app())
     run.agent(open_device=open_device).execute()
     return Finished.of(run)
-
-
-def assert_setup_failed(finished: Finished, stop_reason: str, message_part: str) -> None:
-    assert_one_terminal(finished, "run.failed", "failed", stop_reason)
-    assert message_part.casefold() in finished.terminal.data["error"].casefold(), finished.terminal.data
-    calls = finished.calls()
-    assert [(c.step, c.name, c.outcome) for c in calls] == [(0, "EnsureDevice", "FAILURE"), (0, "Stop", "SUCCESS")]
-    assert not finished.named("agent.screen.perceived")
 
 
 def test_an_unreachable_device_fails_the_run_with_device_unavailable():
