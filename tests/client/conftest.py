@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from runservice_client import RunClient
+from runservice_client import RunClient, RunServiceError
 from tests.fixtures.appium import sample_app
 from tests.fixtures.service import SAMPLE_APPS
 
@@ -20,6 +20,14 @@ def run_spec(appium_url: str, app: str = "notes", **fields: Any) -> dict[str, An
     spec = {"apk_path": sample_app(app), "appium_server_url": appium_url, "package_name": package,
             "app_activity": activity, "max_steps": 5}
     return {**spec, **fields}
+
+
+def stop(client: RunClient, run_id: str) -> None:
+    """Frees the run's device for the next tests; one that already ended answers 409."""
+    try:
+        client.cancel(run_id)
+    except RunServiceError as error:
+        assert error.status == 409, error
 
 
 @pytest.fixture

@@ -9,18 +9,10 @@ import json
 from typing import Any
 
 from runservice_client import AsyncRunClient, RunClient, RunServiceError
-from tests.client.conftest import run_spec
+from tests.client.conftest import run_spec, stop
 from tests.client.test_cli import assert_one_line_error, runservice, start_args
 
 AVOID = ["id/sign_out", "text:delete (account|all notes)"]
-
-
-def stop(client: RunClient, run_id: str) -> None:
-    """Frees the run's device for the next tests; one that already ended answers 409."""
-    try:
-        client.cancel(run_id)
-    except RunServiceError as error:
-        assert error.status == 409, error
 
 
 def test_permissions_and_avoid_reach_the_run_and_get_shows_them(service, appium_server, client):

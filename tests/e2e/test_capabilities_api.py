@@ -10,19 +10,15 @@ from typing import Any
 import httpx
 from ulid import ULID
 
-from tests.fixtures.service import start, start_body
+from tests.e2e.test_idempotency import post
+from tests.fixtures.service import read_stream, start, start_body
 
 SEED = {"appium:simSeed": 3}  # the simulator takes it: it seeds the draws of crash rules' probabilities
 
 
-def post(api: httpx.Client, body: dict[str, Any], key: str) -> httpx.Response:
-    return api.post("/run", json=body, headers={"Idempotency-Key": key})
-
-
 def stream_of(api: httpx.Client, run_id: str) -> list[dict[str, Any]]:
     """The data of each of the run's events, to its terminal one: the server closes the stream after it."""
-    text = api.get(f"/run/{run_id}/stream", timeout=120).text
-    return [json.loads(line.removeprefix("data:").strip()) for line in text.splitlines() if line.startswith("data:")]
+    return [event["data"] for event in read_stream(api, run_id)]
 
 
 def ended(api: httpx.Client, run_id: str) -> None:

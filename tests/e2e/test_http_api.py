@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -20,6 +20,7 @@ import pytest
 from ulid import ULID
 
 from tests.fixtures.service import start, start_body, status_of, wait_for
+from tests.unit.test_request_model import INVALID_BODIES as MODEL_CASES
 
 REPO = Path(__file__).resolve().parents[2]
 TERMINAL = {"run.completed", "run.failed", "run.canceled"}
@@ -100,21 +101,8 @@ def long_run(appium_server: str) -> dict[str, Any]:
 # says it, is tested on the request model and the error shaping without Serve: tests/unit/test_request_model.py.
 # Here, the wiring: the schema's errors reach the error handler, which adds the replica's access problems.
 
-def without(field: str) -> Callable[[dict], dict]:
-    return lambda body: {k: v for k, v in body.items() if k != field}
-
-
-def with_(**fields: Any) -> Callable[[dict], dict]:
-    return lambda body: {**body, **fields}
-
-
-INVALID_BODIES: dict[str, tuple[Callable[[dict], dict], list[str]]] = {
-    "unregistered server and maxSteps 0": (with_(appiumServerUrl="http://127.0.0.1:9", maxSteps=0),
-                                           ["appiumServerUrl", "maxSteps"]),
-    "several at once": (lambda b: {**without("appActivity")(b), "apkPath": "", "packageName": "bad",
-                                   "maxSteps": 0, "goal": "g" * 2001, "inputs": {"a": 1}, "colour": "red"},
-                        ["apkPath", "appActivity", "packageName", "maxSteps", "goal", "inputs", "colour"]),
-}
+# One case needs the replica (its access problems joined to the schema's), one shows every field reaching the answer.
+INVALID_BODIES = {name: MODEL_CASES[name] for name in ("unregistered server and maxSteps 0", "several at once")}
 
 
 @pytest.mark.parametrize("case", INVALID_BODIES, ids=list(INVALID_BODIES))

@@ -4,27 +4,22 @@ run's configuration, shown on `GET /run/{id}`, kept out of the stream, and part 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 from ulid import ULID
 
-from tests.fixtures.service import start, start_body
+from tests.e2e.test_idempotency import post
+from tests.fixtures.service import read_stream, start, start_body
 
 AVOID = ["id/sign_out", "text:delete (account|all notes)", "text:buy .*"]
-
-
-def post(api: httpx.Client, body: dict[str, Any], key: str) -> httpx.Response:
-    return api.post("/run", json=body, headers={"Idempotency-Key": key})
 
 
 def ended(api: httpx.Client, run_id: str) -> list[dict[str, Any]]:
     """Cancels the run (it frees its device sooner) and reads its whole stream: the server closes it after the
     terminal event. The data of each event."""
     assert api.post(f"/run/{run_id}/cancel").status_code in (200, 409)  # 409: it had already ended
-    text = api.get(f"/run/{run_id}/stream", timeout=60).text
-    return [json.loads(line.removeprefix("data:").strip()) for line in text.splitlines() if line.startswith("data:")]
+    return [event["data"] for event in read_stream(api, run_id)]
 
 
 def test_a_run_shows_its_permissions_answer_and_avoid_patterns_but_its_stream_does_not(api, appium_server):
