@@ -376,16 +376,38 @@ def click_screen(browser, screen_id: str) -> bool:
     return browser.execute_script(preview, screen_id)
 
 
-def test_a_snap_run_page_shows_system_dialogs_app_exits_and_labels(service, api, browser, shot):
-    # No inputs: the agent does not guess at the login wall, so its screen is labelled login and the run login_required.
-    body = {"apkPath": sample_app("snap"), "appiumServerUrl": service.settings.appium_url,
-            "packageName": SNAP[0], "appActivity": SNAP[1], "maxSteps": 80}
+def run_to_its_end(service, api, app: str, package_activity: tuple[str, str], **fields) -> tuple[str, list[dict]]:
+    """A run of a sample app started through the API and its events read to the end: it completed."""
+    body = {"apkPath": sample_app(app), "appiumServerUrl": service.settings.appium_url,
+            "packageName": package_activity[0], "appActivity": package_activity[1], **fields}
     answer = api.post("/run", json=body)
     assert answer.status_code == 201, answer.text
     run_id = answer.json()["runId"]
     events = read_stream(api, run_id)  # until the end
+    assert events[-1]["event"] == "run.completed", events[-1]
+    return run_id, events
+
+
+def timeline_entries(browser, selector: str) -> dict[int, list[str]]:
+    """The timeline's entries that `selector` names, by seq: [classes, event name, first tag, detail text]."""
+    rows = browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll(arguments[0])].map(li => [li.dataset.seq,"
+        " [li.className, li.querySelector('.name').textContent, li.querySelector('.detail .tag').textContent,"
+        "  li.querySelector('.detail').textContent]]))", selector)
+    return {int(seq): row for seq, row in rows.items()}
+
+
+def steps_tagged(browser, tag: str) -> set[int]:
+    """The steps whose summary line carries the tag."""
+    return set(browser.execute_script(
+        "return [...document.querySelectorAll('#timeline details')]"
+        ".filter(s => s.querySelector(`summary .tag.${arguments[0]}`)).map(s => Number(s.dataset.step))", tag))
+
+
+def test_a_snap_run_page_shows_system_dialogs_app_exits_and_labels(service, api, browser, shot):
+    # No inputs: the agent does not guess at the login wall, so its screen is labelled login and the run login_required.
+    run_id, events = run_to_its_end(service, api, "snap", SNAP, maxSteps=80)
     terminal = events[-1]
-    assert terminal["event"] == "run.completed", terminal
     dialogs = {e["id"]: e["data"] for e in events if e["event"] == "agent.system.dialog"}
     exits = {e["id"]: e["data"] for e in events if e["event"] == "agent.app.left"}
     discovered = {e["data"]["screenId"]: e["data"].get("labels", []) for e in events if e["event"] == "graph.screen.discovered"}
@@ -409,24 +431,19 @@ def test_a_snap_run_page_shows_system_dialogs_app_exits_and_labels(service, api,
 
     # system dialogs and app exits: their own entries in the timeline, tagged, with what they said
     all_timeline_seqs(browser)  # opens every step
-    rows = browser.execute_script(
-        "return Object.fromEntries([...document.querySelectorAll('#timeline li.met')].map(li => [li.dataset.seq,"
-        " [li.querySelector('.name').textContent, li.querySelector('.detail .tag').textContent,"
-        "  li.querySelector('.detail').textContent]]))")
-    assert sorted(map(int, rows)) == sorted(dialogs | exits)
+    rows = timeline_entries(browser, "#timeline li.met")
+    assert sorted(rows) == sorted(dialogs | exits)
     for seq, dialog in dialogs.items():
-        name, tag, detail = rows[str(seq)]
+        _, name, tag, detail = rows[seq]
         assert (name, tag) == ("agent.system.dialog", "system dialog") and dialog["kind"] in detail, detail
         assert dialog["message"] in detail and f"answered {dialog['answer']}" in detail, detail
     for seq, left in exits.items():
-        name, tag, detail = rows[str(seq)]
+        _, name, tag, detail = rows[seq]
         assert (name, tag) == ("agent.app.left", "left app"), detail
         assert f"to {left['package']}" in detail and f"by {left['actionId']}" in detail, detail
-    tagged = browser.execute_script(  # the steps' summary lines say so too
-        "return [...document.querySelectorAll('#timeline details')].map(s => [Number(s.dataset.step),"
-        " !!s.querySelector('summary .tag.system-dialog'), !!s.querySelector('summary .tag.app-left')])")
-    assert {step for step, dialog, _ in tagged if dialog} == {d["stepOrdinal"] for d in dialogs.values()}
-    assert {step for step, _, left in tagged if left} == {e["stepOrdinal"] for e in exits.values()}
+    # the steps' summary lines say so too
+    assert steps_tagged(browser, "system-dialog") == {d["stepOrdinal"] for d in dialogs.values()}
+    assert steps_tagged(browser, "app-left") == {e["stepOrdinal"] for e in exits.values()}
 
     # the graph's screens carry their labels; leaving the app is no edge and no screen
     nodes = browser.execute_script(
@@ -459,15 +476,9 @@ NEWS = ("com.example.news", ".SplashActivity")  # apps/news.json: a splash and a
 
 def test_a_news_run_page_shows_device_recoveries_and_draws_changes_by_time_apart(service, api, browser, shot):
     # The simulated UiAutomator2 server dies after 45 requests: the agent replaces it and follows its route back.
-    body = {"apkPath": sample_app("news"), "appiumServerUrl": service.settings.appium_url,
-            "packageName": NEWS[0], "appActivity": NEWS[1], "maxSteps": 30,
-            "capabilities": {"appium:simFaults": {"serverCrashAfter": 45}}}
-    answer = api.post("/run", json=body)
-    assert answer.status_code == 201, answer.text
-    run_id = answer.json()["runId"]
-    events = read_stream(api, run_id)  # until the end
+    run_id, events = run_to_its_end(service, api, "news", NEWS, maxSteps=30,
+                                    capabilities={"appium:simFaults": {"serverCrashAfter": 45}})
     terminal = events[-1]
-    assert terminal["event"] == "run.completed", terminal
     metrics = terminal["data"]["metrics"]
     recoveries = {e["id"]: e["data"] for e in events if e["event"] == "agent.device.recovered"}
     by_time = {e["id"]: e["data"] for e in events
@@ -489,26 +500,21 @@ def test_a_news_run_page_shows_device_recoveries_and_draws_changes_by_time_apart
 
     # recoveries and changes by themselves: their own entries in the timeline, tagged, with what they said
     all_timeline_seqs(browser)  # opens every step
-    rows = browser.execute_script(
-        "return Object.fromEntries([...document.querySelectorAll('#timeline li.device-recovered, #timeline li.by-time')]"
-        ".map(li => [li.dataset.seq, [li.className, li.querySelector('.name').textContent,"
-        "  li.querySelector('.detail .tag').textContent, li.querySelector('.detail').textContent]]))")
-    assert sorted(map(int, rows)) == sorted(recoveries | by_time)
+    rows = timeline_entries(browser, "#timeline li.device-recovered, #timeline li.by-time")
+    assert sorted(rows) == sorted(recoveries | by_time)
     for seq, recovered in recoveries.items():
-        classes, name, tag, detail = rows[str(seq)]
+        classes, name, tag, detail = rows[seq]
         assert (name, tag) == ("agent.device.recovered", "device recovered") and "met" not in classes.split(), classes
         assert recovered["cause"].replace("_", " ") in detail and f"{recovered['seconds']:.1f} s" in detail, detail
         route = recovered["routeLength"]
         assert (f"route of {route} step" if route else "no route") in detail, detail
     for seq, transition in by_time.items():
-        classes, name, tag, detail = rows[str(seq)]
+        classes, name, tag, detail = rows[seq]
         assert (name, tag) == ("graph.transition.discovered", "changed by itself"), detail
         assert f"{transition['fromScreen']} → {transition['toScreen']}" in detail and "waited" in detail, detail
-    tagged = browser.execute_script(  # the steps' summary lines say so too
-        "return [...document.querySelectorAll('#timeline details')].map(s => [Number(s.dataset.step),"
-        " !!s.querySelector('summary .tag.device-recovered'), !!s.querySelector('summary .tag.by-time')])")
-    assert {step for step, recovered, _ in tagged if recovered} == {r["stepOrdinal"] for r in recoveries.values()}
-    assert {step for step, _, itself in tagged if itself} == {t["stepOrdinal"] for t in by_time.values()}
+    # the steps' summary lines say so too
+    assert steps_tagged(browser, "device-recovered") == {r["stepOrdinal"] for r in recoveries.values()}
+    assert steps_tagged(browser, "by-time") == {t["stepOrdinal"] for t in by_time.values()}
 
     # the graph draws a change by itself as a dashed edge labelled "wait"; an action's edge stays solid
     edges = browser.execute_script(
