@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -158,3 +159,30 @@ def short_ids(node: ElementTree.Element) -> list[str]:
     """The short resource-ids (after ":id/") of a node's descendants, in document order."""
     return [n.get("resource-id").split("/")[-1] for n in node.iter() if ":id/" in (n.get("resource-id") or "")
             and not n.get("resource-id").startswith("android:")]
+
+
+def reachable_screens(model: dict) -> set[str]:
+    """Screens a user reaches from `start` by clicking and long-pressing (list items and web parts too, not
+    disabled or invisible elements), and by the rules that follow: a screen's onShow and after rules, a
+    permission request's granted and denied rules."""
+    seen, queue = {model["start"]}, deque([model["start"]])
+    while queue:
+        pending = _rules_of(model["screens"][queue.popleft()])
+        while pending:
+            rule = pending.pop()
+            pending += rule.get("granted", []) + rule.get("denied", [])
+            if rule.get("goto") and rule["goto"] not in seen:
+                seen.add(rule["goto"])
+                queue.append(rule["goto"])
+    return seen
+
+
+def _rules_of(screen: dict) -> list[dict]:
+    rules = list(screen.get("onShow", [])) + list(screen.get("after", {}).get("rules", []))
+    elements = screen.get("elements", [])
+    for el in elements + [item for parent in elements for item in parent.get("items", [])]:
+        if el.get("enabled", True) is False or el.get("visible", True) is False:
+            continue
+        rules += el.get("onClick", []) + el.get("onLongClick", [])
+        rules += [rule for part in el.get("web", []) for rule in part.get("onClick", [])]
+    return rules

@@ -6,7 +6,6 @@ obstacles: every activity reachable by clicking (granting, web parts, the login'
 from __future__ import annotations
 
 import json
-from collections import deque
 
 import pytest
 from selenium.common.exceptions import SessionNotCreatedException
@@ -103,32 +102,9 @@ def test_an_open_of_an_app_the_model_does_not_define_is_refused(driver_for, tmp_
     assert 'unknown app "com.android.chrome": the model\'s otherApps does not define it' in msg
 
 
-def snap_reachable(model):
-    """Screens reached from `start` by clicks: onClick / onShow rules, granted and denied rules, web parts."""
-    def rules_of(screen):
-        out = list(screen.get("onShow", []))
-        for el in screen.get("elements", []):
-            out += el.get("onClick", []) + [r for item in el.get("items", []) for r in item.get("onClick", [])]
-            out += [r for part in el.get("web", []) for r in part.get("onClick", [])]
-        return out
-
-    seen, queue = {model["start"]}, deque([model["start"]])
-    while queue:
-        pending = rules_of(model["screens"][queue.popleft()])
-        while pending:
-            rule = pending.pop()
-            pending += rule.get("granted", []) + rule.get("denied", [])
-            if rule.get("goto") and rule["goto"] not in seen:
-                seen.add(rule["goto"])
-                queue.append(rule["goto"])
-    return seen
-
-
-def test_snap_every_activity_is_reachable_by_clicking():
+def test_snap_is_the_photo_app_apps_readme_describes():
+    # every activity reachable by clicking: tests/sim/test_sample_apps.py
     model = json.loads(open(sample_app("snap")).read())
-    activities = {s["activity"] for s in model["screens"].values()}
-    assert {model["screens"][s]["activity"] for s in snap_reachable(model)} == activities
-    assert len(activities) >= 8
     assert model["package"] == SNAP and model["screens"][model["start"]]["activity"] == ".HomeActivity"
 
 

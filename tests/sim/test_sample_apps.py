@@ -4,35 +4,19 @@ the bugs seeded in them (apps/README.md) are there, and notes-fixed.json is note
 from __future__ import annotations
 
 import json
-from collections import deque
 
 import pytest
 
 from tests.fixtures.appium import sample_app
 from tests.sim.helpers import (
-    NOTES, RECIPES, SETTINGS, SHOP, SYSTEM, bounds_of, by_id, dialog_title, logcat, login, source_tree, tagged, wait_for,
+    NOTES, RECIPES, SETTINGS, SHOP, SYSTEM, bounds_of, by_id, dialog_title, logcat, login, reachable_screens, source_tree,
+    tagged, wait_for,
 )
 
 
-def reachable_screens(model):
-    seen = {model["start"]}
-    queue = deque([model["start"]])
-    while queue:
-        screen = model["screens"][queue.popleft()]
-        elements = screen.get("elements", [])
-        for el in elements + [item for parent in elements for item in parent.get("items", [])]:
-            if el.get("enabled", True) is False or el.get("visible", True) is False:
-                continue
-            for rule in el.get("onClick", []) + el.get("onLongClick", []):
-                target = rule.get("goto")
-                if target and target not in seen:
-                    seen.add(target)
-                    queue.append(target)
-    return seen
-
-
 @pytest.mark.parametrize(("name", "min_activities"),
-                         [("notes", 8), ("notes-fixed", 8), ("settings", 12), ("shop", 10), ("shop-v2", 10), ("recipes", 15)])
+                         [("notes", 8), ("notes-fixed", 8), ("settings", 12), ("shop", 10), ("shop-v2", 10), ("recipes", 15),
+                          ("snap", 8), ("news", 6)])
 def test_every_activity_is_reachable_by_clicking(name, min_activities):
     model = json.loads(open(sample_app(name)).read())
     all_activities = {s["activity"] for s in model["screens"].values()}

@@ -126,28 +126,10 @@ def test_bad_timed_screens_are_refused_at_session_creation(driver_for, tmp_path,
 # --- the news sample ----------------------------------------------------------------------------------
 
 
-def news_reachable(model):
-    """Screens reached from `start` by clicks and the rules that follow by themselves (onShow, after)."""
-    seen = {model["start"]}
-    queue = [model["start"]]
-    while queue:
-        screen = model["screens"][queue.pop()]
-        rules = list(screen.get("onShow", [])) + list(screen.get("after", {}).get("rules", []))
-        for el in screen.get("elements", []):
-            for item in [el, *el.get("items", [])]:
-                rules += item.get("onClick", [])
-        for rule in rules:
-            if rule.get("goto") and rule["goto"] not in seen:
-                seen.add(rule["goto"])
-                queue.append(rule["goto"])
-    return seen
-
-
-def test_news_every_activity_is_reachable():
+def test_news_holds_6_to_8_activities_and_its_6_s_freeze():
+    # every activity reachable by clicking and by its timers: tests/sim/test_sample_apps.py
     model = json.loads(open(sample_app("news")).read())
-    activities = {s["activity"] for s in model["screens"].values()}
-    assert {model["screens"][s]["activity"] for s in news_reachable(model)} == activities
-    assert 6 <= len(activities) <= 8
+    assert 6 <= len({s["activity"] for s in model["screens"].values()}) <= 8
     assert model["screens"]["downloads"]["elements"][1]["onClick"] == [{"anr": {"seconds": 6}}]
 
 
