@@ -3,6 +3,7 @@ the bugs seeded in them (apps/README.md) are there, and notes-fixed.json is note
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -10,12 +11,12 @@ import pytest
 from tests.fixtures.appium import sample_app
 from tests.sim.helpers import (
     NOTES, RECIPES, SETTINGS, SHOP, SYSTEM, bounds_of, by_id, dialog_title, logcat, login, reachable_screens, source_tree,
-    tagged, wait_for,
+    tagged, toasts, wait_for,
 )
 
 
 @pytest.mark.parametrize(("name", "min_activities"),
-                         [("notes", 8), ("notes-fixed", 8), ("settings", 12), ("shop", 10), ("shop-v2", 10), ("recipes", 15),
+                         [("notes", 8), ("notes-fixed", 8), ("settings", 12), ("settings-v2", 13), ("shop", 10), ("shop-v2", 10), ("recipes", 15),
                           ("snap", 8), ("news", 6)])
 def test_every_activity_is_reachable_by_clicking(name, min_activities):
     model = json.loads(open(sample_app(name)).read())
@@ -91,6 +92,74 @@ def test_notes_fixed_has_the_screens_of_notes_and_no_crash_or_anr():
     assert [r for r in rules(fixed) if "crash" in r[2] or "anr" in r[2]] == []
     assert {(s, e) for s, e, r in rules(notes) if "crash" in r} == {("home", "sync"), ("editor", "save")}
     assert not any("crash" in r and r["crash"] is True for _, _, r in rules(notes))  # realistic rules only
+
+
+BATTERY_CRASH = {"exception": "java.lang.SecurityException", "message": "Battery saver needs WRITE_SECURE_SETTINGS",
+                 "frames": ["com.example.settings.battery.BatterySaverController.setPowerSaveMode(BatterySaverController.java:112)",
+                            "com.example.settings.battery.BatterySaverController.turnOn(BatterySaverController.java:64)",
+                            "com.example.settings.battery.BatterySaverActivity.onTurnOnNowClicked(BatterySaverActivity.java:57)"]}
+
+
+def test_settings_v2_is_settings_with_the_bug_report_fixed_and_a_battery_crash_added():
+    """Exactly: the version, one main-screen entry to one new screen (a new activity whose button crashes), the
+    bug-report crash replaced by a toast; the clear_cache ANR and everything else as in settings.json."""
+    settings, v2 = load("settings"), load("settings-v2")
+    assert (settings["versionCode"], settings["versionName"], v2["versionCode"], v2["versionName"]) == (34, "14.0", 35, "15.0")
+    battery = v2["screens"]["battery"]
+    assert battery["activity"] == ".battery.BatterySaverActivity" and "back" not in battery  # back pops, as its siblings'
+    assert battery["activity"] not in {s["activity"] for s in settings["screens"].values()}
+    assert all("bounds" not in e for e in battery["elements"])  # laid out at 48 dp or more: no new tiny target
+    turn_on = next(e for e in battery["elements"] if e["id"] == "turn_on_now")
+    assert (turn_on["class"], turn_on["text"], turn_on["onClick"]) == ("android.widget.Button", "Turn on now",
+                                                                     [{"crash": BATTERY_CRASH}])
+    expected = copy.deepcopy(settings)
+    expected.update(versionCode=35, versionName="15.0")
+    main = expected["screens"]["main"]["elements"]
+    main.insert([e["id"] for e in main].index("apps") + 1,
+                {"id": "battery", "class": "android.widget.TextView", "text": "Battery", "clickable": True,
+                 "onClick": [{"goto": "battery"}]})
+    expected["screens"]["battery"] = battery
+    bug_report = next(e for e in expected["screens"]["developer"]["elements"] if e["id"] == "bug_report")
+    bug_report["onClick"] = [{"toast": "Bug report started"}]
+    assert v2 == expected
+    assert {(s, e) for s, e, r in rules(v2) if "crash" in r} == {("battery", "turn_on_now")}
+    assert {(s, e, json.dumps(r)) for s, e, r in rules(v2) if "anr" in r} == {
+        (s, e, json.dumps(r)) for s, e, r in rules(settings) if "anr" in r} == {
+        ("app_info", "clear_cache", json.dumps({"anr": {"seconds": 2}}))}
+
+
+def test_settings_v2_bug_report_no_longer_crashes_and_turn_on_now_does(driver_for):
+    d = driver_for("settings-v2")
+    by_id(d, "system").click()
+    by_id(d, "developer").click()
+    by_id(d, "bug_report").click()
+    assert (d.current_package, d.current_activity) == (SETTINGS, ".system.DevelopmentSettingsActivity")
+    assert toasts(d) == ["Bug report started"]
+    assert not any("FATAL EXCEPTION" in line for line in logcat(d))
+    d.back()
+    d.back()
+    by_id(d, "battery").click()
+    assert d.current_activity == ".battery.BatterySaverActivity"
+    targets = [n for n in source_tree(d).iter() if n.get("package") == SETTINGS and n.get("clickable") == "true"]
+    assert {n.get("resource-id") for n in targets} == {f"{SETTINGS}:id/adaptive_battery", f"{SETTINGS}:id/turn_on_now"}
+    for node in targets:
+        x1, y1, x2, y2 = bounds_of(node.get("bounds"))
+        assert min(x2 - x1, y2 - y1) >= 126, node.get("resource-id")  # 48 dp at 420 dpi
+    d.back()
+    assert d.current_activity == ".SettingsActivity"
+    by_id(d, "battery").click()
+    by_id(d, "turn_on_now").click()
+    assert dialog_title(d) == "Settings keeps stopping"
+    lines = tagged(logcat(d), "AndroidRuntime")
+    at = lines.index("java.lang.SecurityException: Battery saver needs WRITE_SECURE_SETTINGS")
+    assert lines[at + 1:at + 4] == [f"\tat {frame}" for frame in BATTERY_CRASH["frames"]]
+    d.activate_app(SETTINGS)
+    by_id(d, "apps").click()
+    by_id(d, "app_maps").click()
+    by_id(d, "clear_cache").click()  # the known ANR, as in settings
+    assert dialog_title(d) is None
+    assert wait_for(lambda: dialog_title(d), timeout=10) == "Settings isn't responding"
+    assert f"ANR in {SETTINGS} ({SETTINGS}/.applications.AppInfoActivity)" in tagged(logcat(d), "ActivityManager")
 
 
 def save_a_note_with_a_reminder(d):
@@ -180,8 +249,9 @@ def test_unlabelled_icon_buttons_and_tiny_touch_targets(driver_for):
     by_id(d, "note_1").click()
     delete = node_of(d, f"{NOTES}:id/delete")
     assert (delete.get("class"), delete.get("text"), delete.get("content-desc")) == ("android.widget.ImageButton", "", "")
-    d = driver_for("settings", appActivity=".wifi.WifiSettingsActivity")
-    small["settings"] = node_of(d, f"{SETTINGS}:id/scan_qr")
+    for app in ("settings", "settings-v2"):
+        d = driver_for(app, appActivity=".wifi.WifiSettingsActivity")
+        small[app] = node_of(d, f"{SETTINGS}:id/scan_qr")
     d = driver_for("recipes")
     by_id(d, "all_recipes").click()
     d.find_elements("id", "recipe")[0].click()

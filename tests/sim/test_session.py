@@ -118,7 +118,7 @@ def test_auto_launch_false_installs_but_does_not_launch(driver_for):
 
 def test_every_sample_app_loads(driver_for):
     for name, pkg in [("notes", NOTES), ("notes-fixed", NOTES), ("settings", "com.example.settings"),
-                      ("shop", "com.example.shop"), ("shop-v2", "com.example.shop"), ("recipes", "com.example.recipes")]:
+                      ("settings-v2", "com.example.settings"), ("shop", "com.example.shop"), ("shop-v2", "com.example.shop"), ("recipes", "com.example.recipes")]:
         d = driver_for(name)
         assert d.current_package == pkg
         assert d.query_app_state(pkg) == 4
