@@ -115,7 +115,8 @@ class RunApi:
         if problems:
             raise RequestValidationError([{"loc": ("body", p["field"]), "msg": p["problem"], "type": "value_error"}
                                           for p in problems])
-        command = body.to_command(caller.tenant_id, caller.project_id, manifest)
+        version = None if manifest else await asyncio.to_thread(self.access.app_model_version, body.apk_path)
+        command = body.to_command(caller.tenant_id, caller.project_id, manifest, version)
         admission = await self.admissions.admit(command, idempotency_key)
         if not admission.created:
             response.status_code = 200

@@ -17,10 +17,12 @@ from eventsourcing.persistence import Tracking, TrackingRecorder, WaitInterrupte
 from eventsourcing.projection import Projection
 
 from config.logging import logger_for
+from domain.app_map import AppMapProjection
 from domain.application import RunService
 from domain.findings.projection import FindingsProjection
 from domain.projections import RunsProjection
 from domain.screen_graph import ScreenGraphProjection
+from storage.app_map_view import open_app_map_view
 from storage.findings_view import open_findings_view
 from storage.graph_view import open_graph_view
 from storage.log_follower import follow_pages
@@ -124,6 +126,10 @@ def findings_runner(env: dict[str, str]) -> PagedProjectionRunner:
     return PagedProjectionRunner([FindingsProjection(view=open_findings_view(env))], env)
 
 
+def app_map_runner(env: dict[str, str]) -> PagedProjectionRunner:
+    return PagedProjectionRunner([AppMapProjection(view=open_app_map_view(env))], env)
+
+
 def projections_runner(env: dict[str, str], on_runs_page: Callable[[list[Any]], None] | None = None,
                        urgent: threading.Event | None = None) -> PagedProjectionRunner:
     """The projections on one read of the log: under admission load the screen graph, which no new run's
@@ -131,7 +137,8 @@ def projections_runner(env: dict[str, str], on_runs_page: Callable[[list[Any]], 
     runs table comes first (`view`, `after_page`); a page without graph or finding events costs those none."""
     return PagedProjectionRunner([RunsProjection(view=open_runs_view(env)),
                                   ScreenGraphProjection(view=open_graph_view(env)),
-                                  FindingsProjection(view=open_findings_view(env))], env, on_runs_page, urgent)
+                                  FindingsProjection(view=open_findings_view(env)),
+                                  AppMapProjection(view=open_app_map_view(env))], env, on_runs_page, urgent)
 
 
 class Projections:

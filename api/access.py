@@ -6,11 +6,13 @@ from __future__ import annotations
 import hmac
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import HTTPException, Request
 
 from agent.policies import policy_problem
 from api.apk_manifest import ApkManifest, ManifestCache, is_apk
+from api.app_model_version import is_app_model, model_version
 from config.settings import Settings
 
 LOCAL = ("local", "default")
@@ -65,6 +67,13 @@ class Access:
         if not is_apk(apk_path) or not self._under_roots(apk_path):
             return None, []
         return self.manifests.check(apk_path, package_name, app_activity)
+
+    def app_model_version(self, apk_path: str) -> dict[str, Any] | None:
+        """An app model's version, for a run naming one under the roots (no other file is read). Reads the
+        file (cached by path, mtime and size): call it off the event loop."""
+        if not is_app_model(apk_path) or not self._under_roots(apk_path):
+            return None
+        return model_version(apk_path)
 
     def _under_roots(self, apk_path: str) -> bool:
         """The path as written is under a root, and where it leads (symlinks resolved: one must not lead out)

@@ -43,6 +43,12 @@ class ApkManifest:
         return {"package": self.package, "launchableActivity": self.launchable_activity,
                 "versionCode": self.version_code, "versionName": self.version_name}
 
+    def version(self) -> dict[str, Any] | None:
+        """The app's version as runs record it (DESIGN.md "Memory across runs"); None when it declares none."""
+        if self.version_code is None and self.version_name is None:
+            return None
+        return {"versionCode": self.version_code, "versionName": self.version_name}
+
     def qualified(self, activity: str) -> str:
         """Android's rule for a manifest's names: ".Foo" and "Foo" are in the app's package."""
         if activity.startswith("."):

@@ -59,6 +59,8 @@ class StartRunRequest(BaseModel):
     avoid: list[AvoidPatternText] = Field(default_factory=list, max_length=MAX_PATTERNS)
     # Added to the session the run opens (DESIGN.md "Time and faults"): see `capabilities_problems`
     capabilities: dict[str, Any] = Field(default_factory=dict, json_schema_extra={"maxProperties": MAX_CAPABILITIES})
+    # cold: the run knows nothing of earlier runs; warm: it starts from the app's map (DESIGN.md "Memory across runs")
+    memory: Literal["cold", "warm"] = "cold"
 
     @model_validator(mode="before")
     @classmethod
@@ -101,15 +103,18 @@ class StartRunRequest(BaseModel):
                 for loc, problem in problems])
         return value
 
-    def to_command(self, tenant_id: str, project_id: str, manifest: ApkManifest | None = None) -> RunRequest:
-        """An .apk's run takes what the request leaves out from its manifest (checked: ApkManifest.problems)."""
+    def to_command(self, tenant_id: str, project_id: str, manifest: ApkManifest | None = None,
+                   app_version: dict[str, Any] | None = None) -> RunRequest:
+        """An .apk's run takes what the request leaves out from its manifest (checked: ApkManifest.problems);
+        `app_version` is the app model's, when the run names one."""
         return RunRequest(
             apk_path=self.apk_path, appium_server_url=str(self.appium_server_url).rstrip("/"),
             package_name=self.package_name or manifest.package,
             app_activity=self.app_activity or manifest.launchable_activity, max_steps=self.max_steps,
             goal=self.goal, inputs=self.inputs, tenant_id=tenant_id, project_id=project_id, policy=self.policy,
             manifest=manifest and manifest.facts(), permissions=self.permissions, avoid=tuple(self.avoid),
-            capabilities=dict(self.capabilities),
+            capabilities=dict(self.capabilities), memory=self.memory,
+            app_version=manifest.version() if manifest else app_version,
         )
 
 

@@ -42,6 +42,8 @@ class RunRequest:
     permissions: str = "grant"
     avoid: tuple[str, ...] = ()
     capabilities: dict[str, Any] = field(default_factory=dict)  # extra Appium capabilities (DESIGN.md "Time and faults")
+    memory: str = "cold"  # warm: start from the app's map (DESIGN.md "Memory across runs")
+    app_version: dict[str, Any] | None = None  # read from the app's file by the API, not sent
 
     @property
     def app_config(self) -> dict[str, str]:
@@ -127,7 +129,7 @@ class RunService(Application):
             max_steps=request.max_steps, inputs=dict(request.inputs),
             tenant_id=request.tenant_id, project_id=request.project_id, policy=request.policy,
             manifest=request.manifest, permissions=request.permissions, avoid=tuple(request.avoid),
-            capabilities=dict(request.capabilities) or None,
+            capabilities=dict(request.capabilities) or None, memory=request.memory, app_version=request.app_version,
         )
 
     def get_run(self, run_id: str, tenant_id: str | None = None) -> Run:

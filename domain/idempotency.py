@@ -31,14 +31,15 @@ def key_id(tenant_id: str, key: str) -> UUID:
     return uuid.uuid5(KEY_NAMESPACE, json.dumps([tenant_id, key]))
 
 
-LATER_FIELDS = {"permissions": "grant", "avoid": (), "capabilities": {}}
+READ_BY_THE_SERVICE = frozenset({"manifest", "app_version"})  # from the app's file, not sent by the caller
+LATER_FIELDS = {"permissions": "grant", "avoid": (), "capabilities": {}, "memory": "cold"}
 
 
 def body_digest(request: Any) -> str:
     """What "the same body" means: every field of the run request (a dataclass) but the APK's manifest,
     which the service reads, the caller does not send (and leaving it out keeps older keys' digests). Fields
     added since count only when set to other than their default: an older key's digest stays as it was."""
-    fields = {name: value for name, value in asdict(request).items() if name != "manifest"}
+    fields = {name: value for name, value in asdict(request).items() if name not in READ_BY_THE_SERVICE}
     for name, default in LATER_FIELDS.items():
         if fields.get(name) == default:
             del fields[name]

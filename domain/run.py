@@ -61,11 +61,16 @@ class Run(Aggregate):
         permissions: str = "grant",  # how the agent answers permission dialogs (older runs: grant, as a user would)
         avoid: tuple[str, ...] = (),  # patterns of elements never acted on (`id/<name>`, `text:<regex>`)
         capabilities: dict[str, Any] | None = None,  # extra Appium capabilities for the run's session
+        memory: str = "cold",  # warm: the run starts from the app's map (DESIGN.md "Memory across runs")
+        app_version: dict[str, Any] | None = None,  # {"versionCode", "versionName"} of the manifest or model
     ) -> None:
         self.app_config, self.goal, self.max_steps = app_config, goal, max_steps
         self.inputs, self.tenant_id, self.project_id = inputs, tenant_id, project_id
         self.policy, self.manifest, self.permissions, self.avoid = policy, manifest, permissions, tuple(avoid)
         self.capabilities = dict(capabilities or {})
+        self.memory, self.app_version = memory, app_version
+        self.drift_base: str | None = None  # a warm run on a new version: the run its drift is against
+        self.fixed: list[dict[str, Any]] = []  # an older version's crashes and ANRs this run no longer has
         self.status = QUEUED
         self.worker_id: str | None = None
         self.attempt = 0
@@ -143,6 +148,14 @@ class Run(Aggregate):
     def record_recovery(self, worker_id: str | None = None, **fields: Any) -> None:
         self._check_holder(worker_id, action="record a device recovery")
         self._device_recovered(**fields)
+
+    def recall_memory(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record what it recalled")
+        self._memory_recalled(**fields)
+
+    def record_fixed(self, worker_id: str | None = None, **fields: Any) -> None:
+        self._check_holder(worker_id, action="record a finding fixed")
+        self._finding_fixed(**fields)
 
     def record_llm_call(self, worker_id: str | None = None, **fields: Any) -> None:
         self._check_holder(worker_id, action="record a model call")
@@ -338,6 +351,38 @@ class Run(Aggregate):
     @event(DeviceRecovered)
     def _device_recovered(self, step_ordinal: int, cause: str, seconds: float, route_length: int) -> None:
         pass
+
+    # Memory across runs (DESIGN.md): what a warm run knew at its start, and what an older version had
+    # that this one no longer does.
+
+    class MemoryRecalled(Aggregate.Event):
+        runs: int  # earlier runs of the app it learned from (0: it ran cold, and `note` says why)
+        screens: int  # screens of the map it started knowing
+        same_version: bool  # the map knew this version: outcomes known there are not taken again
+        previous_version: str | None  # the version it compares with (drift), on a new version
+        base_run_id: str | None  # the latest run of that version: the drift's base
+        cold: bool
+        note: str
+
+    @event(MemoryRecalled)
+    def _memory_recalled(self, runs: int, screens: int, same_version: bool, previous_version: str | None,
+                         base_run_id: str | None, cold: bool, note: str) -> None:
+        self.drift_base = base_run_id
+
+    class FindingFixed(Aggregate.Event):
+        """A crash or ANR of an older version, replayed on this one, did not happen."""
+        signature: str
+        kind: str
+        title: str
+        last_version: str  # the version it was last met in
+        last_run_id: str  # ... by this run
+        attempts: int
+
+    @event(FindingFixed)
+    def _finding_fixed(self, signature: str, kind: str, title: str, last_version: str, last_run_id: str,
+                       attempts: int) -> None:
+        self.fixed = [*self.fixed, {"signature": signature, "kind": kind, "title": title,
+                                    "lastVersion": last_version, "lastRunId": last_run_id}]
 
     # Besides the app (DESIGN.md "What real apps do to an agent"): the system's dialogs, other apps.
 

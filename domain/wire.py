@@ -35,13 +35,16 @@ EVENT_NAMES: dict[type, str] = {
     Run.FindingDetected: "agent.finding.detected",
     Run.FindingRecurred: "agent.finding.recurred",
     Run.FindingReproduced: "agent.finding.reproduced",
+    Run.MemoryRecalled: "agent.memory.recalled",
+    Run.FindingFixed: "agent.finding.fixed",
 }
 TERMINAL_NAMES = frozenset({"run.completed", "run.failed", "run.canceled"})
 # Fields kept inside the store: inputs may hold credentials; app_config (and an APK's manifest), the run's
-# permissions answer, avoid patterns and extra capabilities are served by /run/{id}, as the run's configuration.
+# permissions answer, avoid patterns, extra capabilities, memory and app version are served by /run/{id}, as the
+# run's configuration.
 PRIVATE_FIELDS = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp", "inputs", "app_config", "manifest",
-     "permissions", "avoid", "capabilities"}
+     "permissions", "avoid", "capabilities", "memory", "app_version"}
 )
 
 

@@ -13,12 +13,14 @@ from eventsourcing.utils import Environment
 
 from domain.application import RunService
 from storage import artifacts, leases
+from storage.app_map_view import AppMapView
 from storage.findings_view import FindingsView
 from storage.graph_view import GraphView
 from storage.postgres import event_store_env
 from storage.runs_view import RunsView
 
-TRACKED_VIEWS = {"runs_projection": RunsView, "screen_graph": GraphView, "findings": FindingsView}
+TRACKED_VIEWS = {"runs_projection": RunsView, "screen_graph": GraphView, "findings": FindingsView,
+                 "app_map": AppMapView}
 
 
 # The screen-graph projection follows the log by topic: it reads "after the last event of these topics,
