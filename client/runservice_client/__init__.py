@@ -2,7 +2,9 @@
 
 from runservice_client.async_client import AsyncRunClient
 from runservice_client.client import RunClient
-from runservice_client.errors import RunServiceError
+from runservice_client.errors import FailingFindings, RunServiceError
+from runservice_client.memory import AppMap, FindingHistory
 from runservice_client.models import Finding, Findings, Run, RunEvent, llm_usage
 
-__all__ = ["AsyncRunClient", "Finding", "Findings", "Run", "RunClient", "RunEvent", "RunServiceError", "llm_usage"]
+__all__ = ["AppMap", "AsyncRunClient", "FailingFindings", "Finding", "FindingHistory", "Findings", "Run", "RunClient",
+           "RunEvent", "RunServiceError", "llm_usage"]

@@ -4,6 +4,7 @@ and the retry policy they share."""
 from __future__ import annotations
 
 import uuid
+from urllib.parse import quote
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,11 @@ STREAM_READ_SECONDS = 60
 MAX_IDLE_DROPS = 5
 START_FIELDS = {"apk_path": "apkPath", "appium_server_url": "appiumServerUrl", "package_name": "packageName",
                 "app_activity": "appActivity", "max_steps": "maxSteps", "goal": "goal", "inputs": "inputs",
-                "policy": "policy", "permissions": "permissions", "avoid": "avoid", "capabilities": "capabilities"}
+                "policy": "policy", "permissions": "permissions", "avoid": "avoid", "capabilities": "capabilities",
+                "memory": "memory"}
+# The service's own default memory: left out of the body, so a cold start's body (and the idempotency digest the
+# service takes of it) stays the same as before runs had memory.
+COLD = "cold"
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,10 @@ class Call:
 
 def start(spec: dict[str, Any], idempotency_key: str | None) -> Call:
     """POST /run. A key is made up when none is given, so the client's own retries never start a second run.
-    A field left None is not sent: the service's default applies (policy "dfs", 50 steps, permissions "grant")."""
-    body = {START_FIELDS[name]: value for name, value in spec.items() if value is not None}
+    A field left None is not sent: the service's default applies (policy "dfs", 50 steps, permissions "grant");
+    nor is memory "cold", the default (anything else is sent, for the service to accept or refuse)."""
+    body = {START_FIELDS[name]: value for name, value in spec.items()
+            if value is not None and not (name == "memory" and value == COLD)}
     if "avoid" in body:  # any iterable of patterns is a JSON list; one string is one pattern, not its letters
         body["avoid"] = [body["avoid"]] if isinstance(body["avoid"], str) else list(body["avoid"])
     key = idempotency_key or str(uuid.uuid4())
@@ -88,6 +95,10 @@ def report(run_id: str) -> Call:
 def diff(base: str, head: str, svg: bool = False) -> Call:
     path, answer = ("/runs/diff.svg", "text") if svg else ("/runs/diff", "json")
     return Call("GET", path, params={"base": base, "head": head}, answer=answer)
+
+
+def app_map(package: str) -> Call:
+    return Call("GET", f"/apps/{quote(package, safe='')}/map")
 
 
 def stream(run_id: str, after: int) -> Call:

@@ -2,7 +2,8 @@
 
 Exit status: 0 done (for a run followed to its end: it completed), 1 the service refused the
 request or could not be reached (one line on stderr), 2 bad usage, 3 the run failed, 4 it was canceled,
-5 the run followed to its end (`start --wait --fail-on KINDS`) has findings of those kinds (before 3 and 4).
+5 the run followed to its end (`start --wait --fail-on KINDS`) has findings of those kinds (before 3 and 4);
+with `new` among KINDS, only findings no earlier run of the app met count.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from runservice_client.cli_app import app
 from runservice_client.cli_format import event_line, findings_line, findings_table, run_lines, runs_table
 from runservice_client.client import RunClient
 from runservice_client.errors import RunServiceError
-from runservice_client.models import FINDING_KINDS, Findings, Run
+from runservice_client.models import NEW, Findings, Run, fail_on_kinds
 
 EXIT_FOR_STATUS = {"completed": 0, "failed": 3, "canceled": 4}
 EXIT_FINDINGS = 5  # the run has findings of a kind --fail-on names, whatever its status
@@ -53,13 +54,15 @@ def emit(data: Any) -> None:
 
 def finish(run: Run, as_json: bool, findings: Findings | None = None, fail_on: tuple[str, ...] = ()) -> None:
     """The finished run (and its findings, when asked for), then the exit status that says how it went."""
-    failing = Findings(f for f in findings or () if f.kind in fail_on)
+    failing = Findings(findings or ()).failing(fail_on)
     if as_json:
         emit(run if findings is None else {**run, "findings": findings})
     else:
         click.echo(f"{run.status}: {run.stop_reason}")
         if findings is not None:
-            verdict = f" (fail on {', '.join(f'{kind} {n}' for kind, n in failing.by_kind().items())})" if failing else ""
+            new = "new " if NEW in fail_on else ""  # --fail-on crash,new: "(fail on new crash 1)"
+            counts = ", ".join(f"{new}{kind} {n}" for kind, n in failing.by_kind().items())
+            verdict = f" (fail on {counts})" if failing else ""
             click.echo(findings_line(findings.by_kind()) + verdict)
     sys.exit(EXIT_FINDINGS if failing else EXIT_FOR_STATUS.get(run.status or "", 1))
 
@@ -112,12 +115,10 @@ def json_or_text(value: str) -> Any:
 
 
 def finding_kinds(_: Any, __: Any, value: str | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    kinds = tuple(kind.strip() for kind in value.split(","))
-    if unknown := [kind for kind in kinds if kind not in FINDING_KINDS]:
-        raise click.BadParameter(f"unknown finding kind {unknown[0]!r}: expected some of {', '.join(FINDING_KINDS)}")
-    return kinds
+    try:
+        return fail_on_kinds(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @main.command()
@@ -140,25 +141,29 @@ def finding_kinds(_: Any, __: Any, value: str | None) -> tuple[str, ...]:
               help="An Appium capability added to the run's session, e.g. appium:udid=emulator-5554 or "
               "'appium:simFaults={\"serverCrashAfter\": 150}': the value is parsed as JSON, else taken as a string; "
               "a W3C name or vendor-prefixed (appium:), not one the run sets; repeatable, at most 50.")
+@click.option("--warm", is_flag=True, help="Begin from what earlier runs of the app found (memory warm): their "
+              "screens, and their crashes and ANRs replayed to see which are fixed; get shows the version, what was "
+              "known from memory and what is fixed.")
 @click.option("--idempotency-key", help="Starting again with the same key answers the same run.")
 @click.option("--wait", is_flag=True, help="Show a progress bar until the run ends; exit 0 only if it completed.")
 @click.option("--fail-on", callback=finding_kinds, metavar="KINDS",
               help="With --wait: exit 5 if the run found any of these kinds (comma-separated: crash, anr, "
-              "accessibility), and print its findings by kind.")
+              "accessibility, new), and print its findings by kind. new counts only findings no earlier run of the "
+              "app met: new alone fails on any new finding, crash,new on new crashes.")
 @as_json
 @click.pass_obj
 @reports_errors
 def start(client: RunClient, apk: str, appium: str, package: str | None, activity: str | None,
           max_steps: int | None, goal: str | None, inputs: dict[str, str], policy: str | None,
           permissions: str | None, avoid: tuple[str, ...], capabilities: dict[str, Any],
-          idempotency_key: str | None, wait: bool,
+          warm: bool, idempotency_key: str | None, wait: bool,
           fail_on: tuple[str, ...], as_json: bool) -> None:
     """Start a run and print its id."""
     if fail_on and not wait:
         raise click.UsageError("--fail-on needs --wait: the findings are known once the run ends")
     apk = apk if "://" in apk or os.path.isabs(apk) else os.path.abspath(apk)  # the service wants absolute paths
     run = client.start(apk, appium, package, activity, max_steps, goal, inputs or None, idempotency_key, policy,
-                       permissions, list(avoid) or None, capabilities or None)
+                       permissions, list(avoid) or None, capabilities or None, memory="warm" if warm else "cold")
     if not wait:
         return emit(run) if as_json else click.echo(run.id)
     if not as_json:
@@ -203,8 +208,9 @@ def list_runs(client: RunClient, status: str | None, limit: int, as_json: bool) 
 @reports_errors
 def get(client: RunClient, run_id: str, as_json: bool) -> None:
     """Show a run's state, its policy, how it answers permission dialogs, what it avoids, the extra capabilities
-    of its session (capabilities.KEY: JSON), its metrics once it finished, and its calls to a language model
-    (requests, tokens, fallbacks by reason) so far."""
+    of its session (capabilities.KEY: JSON), its app's version, its memory (cold or warm; a warm run's fixed
+    crashes and ANRs and its drift from the previous version), its metrics once it finished (a warm run's
+    knownFromMemory among them), and its calls to a language model (requests, tokens, fallbacks by reason) so far."""
     run = client.get(run_id)
     usage = client.llm_usage(run_id)
     click.echo(json.dumps({**run, "llm": usage}, default=str) if as_json else "\n".join(run_lines(run, usage)))
@@ -248,7 +254,8 @@ def graph(client: RunClient, run_id: str, output: str, as_json: bool) -> None:
 @click.pass_obj
 @reports_errors
 def findings(client: RunClient, run_id: str, test_of: str | None, output: str, as_json: bool) -> None:
-    """List what broke in the run (crashes, ANRs, accessibility problems), or write one finding's test."""
+    """List what broke in the run (crashes, ANRs, accessibility problems), each NEW or known since the version an
+    earlier run met it in (HISTORY), or write one finding's test."""
     if test_of and as_json:
         raise click.UsageError("--json lists the findings; --test writes a test file: choose one")
     if test_of:
@@ -283,4 +290,4 @@ def diff(client: RunClient, base: str, head: str, output: str | None) -> None:
             out.write(client.diff_svg(base, head))
 
 
-main.add_command(app)  # `runservice app import-droidbot | export` (cli_app.py)
+main.add_command(app)  # `runservice app import-droidbot | export | map` (cli_app.py)

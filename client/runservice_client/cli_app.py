@@ -1,5 +1,6 @@
 """`runservice app`: recorded apps (APP_MODEL.md "Recorded real apps"), which the simulator serves: one
-imported from DroidBot's output folder, or a run of the service exported, to explore again offline.
+imported from DroidBot's output folder, or a run of the service exported, to explore again offline; and an
+app's map: what the service's runs of it found, version by version.
 
 Exit status as the rest of the command: 0 written, 1 the service refused or could not be reached,
 2 bad usage (a folder that is not DroidBot's output among it). Errors are one line on stderr.
@@ -13,6 +14,7 @@ from typing import Any
 
 import click
 
+from runservice_client.cli_format import app_map_lines
 from runservice_client.client import RunClient
 from runservice_client.droidbot import NotDroidBotOutput, read_droidbot
 from runservice_client.errors import RunServiceError
@@ -28,7 +30,7 @@ class BadInput(click.ClickException):
 
 @click.group("app")
 def app() -> None:
-    """Recorded apps for the simulator: import DroidBot's output, or export a run."""
+    """Recorded apps for the simulator: import DroidBot's output, or export a run; an app's map across runs."""
 
 
 @app.command("import-droidbot")
@@ -73,6 +75,22 @@ def export(client: RunClient, run_id: str, out: Path) -> None:
     (out / "model.json").write_text(json.dumps(model, ensure_ascii=False) + "\n")
     click.echo(f"wrote {out / 'model.json'}: {_count(model, 'screens')} screens, "
                f"{_count(model, 'transitions')} transitions")
+
+
+@app.command("map")
+@click.argument("package", metavar="PACKAGE")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole map as JSON instead.")
+@click.pass_obj
+def show_map(client: RunClient, package: str, as_json: bool) -> None:
+    """Show what the runs of an app found, version by version.
+
+    Its versions (oldest first) with their runs and the screens each saw, and its findings with the first
+    and last version that met them. --json adds the screens and the actions with their outcomes per version."""
+    try:
+        app_map = client.app_map(package)
+    except RunServiceError as error:
+        raise click.ClickException(" ".join(str(error).split())) from None
+    click.echo(json.dumps(app_map) if as_json else "\n".join(app_map_lines(app_map)))
 
 
 def _count(model: dict[str, Any], key: str) -> int:

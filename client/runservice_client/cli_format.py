@@ -1,10 +1,11 @@
-"""How the command line shows events, runs and lists of runs to a person."""
+"""How the command line shows events, runs, lists of runs and findings, and an app's map to a person."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from runservice_client.memory import AppMap, version_label
 from runservice_client.models import Finding, Run, RunEvent
 
 # The fields worth a glance on an event line, in this order; the rest is in `watch --json`.
@@ -14,6 +15,8 @@ EVENT_FIELDS = ("nodeName", "outcomeStatus", "activity", "screenId", "toScreen",
 TABLE = (("RUN", "run_id"), ("STATUS", "status"), ("STOP REASON", "stop_reason"), ("POLICY", "policy"),
          ("STEPS", None), ("SCREENS", "screens_discovered"), ("FINDINGS", "findings"), ("CREATED", "created_at"))
 FINDINGS_TABLE = ("FINDING", "KIND", "TITLE", "OCCURRENCES", "REPRODUCED", "FIRST STEP")
+HISTORY = "HISTORY"  # a column only when the service says (one from before finding history does not)
+DRIFT = ("screens", "transitions", "activities")  # a drift's <name>Added and <name>Removed lists
 TITLE_CHARS = 72  # a crash's title carries its exception's message: the rest is in `findings --json`
 
 
@@ -34,9 +37,11 @@ def compact(value: Any) -> str:
 
 def run_lines(run: Run, llm: dict[str, Any] | None = None) -> list[str]:
     lines = [f"{key}: {shown(value)}" for key, value in run.items()
-             if key != "metrics" and value is not None and not isinstance(value, dict)]
-    lines += [f"app.{key}: {value}" for key, value in (run.get("app") or {}).items()]
+             if key not in ("metrics", "fixed") and value is not None and not isinstance(value, dict)]
+    lines += [f"app.{key}: {version_label(value) or 'unknown'}" if key == "version" else f"app.{key}: {value}"
+              for key, value in (run.get("app") or {}).items()]
     lines += capabilities_lines(run.get("capabilities"))
+    lines += memory_lines(run)
     lines += [f"metrics.{key}: {value}" for key, value in run.metrics.items()]
     if llm and (llm["calls"] or run.policy == "llm"):
         lines += llm_lines(llm)
@@ -52,6 +57,19 @@ def capabilities_lines(capabilities: dict[str, Any] | None) -> list[str]:
     if not capabilities:
         return ["capabilities: {}"]
     return [f"capabilities.{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in capabilities.items()]
+
+
+def memory_lines(run: Run) -> list[str]:
+    """What a warm run made of earlier runs: each crash or ANR an older version had that it did not meet, a line
+    each (`fixed.SIGNATURE: crash TITLE (last in 12, run RUN)`), and its drift from the previous version."""
+    lines = [f"fixed.{f.get('signature')}: {f.get('kind')} {' '.join(str(f.get('title')).split())} "
+             f"(last in {f.get('lastVersion')}, run {f.get('lastRunId')})" for f in run.fixed]
+    if drift := run.drift:
+        changes = ", ".join(f"{name} +{len(drift.get(name + 'Added') or ())} -{len(drift.get(name + 'Removed') or ())}"
+                            for name in DRIFT)
+        changed = len(drift.get("screensChanged") or ())
+        lines.append(f"drift: from run {drift.get('base')}: {changes}, screens changed {changed}")
+    return lines
 
 
 def shown(value: Any) -> str:
@@ -76,17 +94,48 @@ def runs_table(rows: list[dict[str, Any]]) -> str:
 
 
 def findings_table(findings: list[Finding]) -> str:
-    """One line per finding; REPRODUCED is "2/2" (made to happen again in both attempts), "-" when not replayed."""
+    """One line per finding; REPRODUCED is "2/2" (made to happen again in both attempts), "-" when not replayed;
+    HISTORY (when the service says) "NEW", or "known since 12" when an earlier run met it first in version 12."""
     def reproduced(finding: Finding) -> str:
         r = finding.reproduction
         return f"{r.get('reproduced', 0)}/{r.get('attempts', 0)}" if r else "-"
 
-    def title(finding: Finding) -> str:
-        text = " ".join(finding.title.split())
-        return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+    remembered = any(f.history for f in findings)
 
-    return table(list(FINDINGS_TABLE), [[f.id, f.kind, title(f), str(f.occurrences), reproduced(f),
-                                         "-" if f.first_step is None else str(f.first_step)] for f in findings])
+    def history(finding: Finding) -> list[str]:
+        if not remembered:
+            return []
+        return ["NEW" if finding.is_new or finding.history is None else finding.history.label]
+
+    return table([*FINDINGS_TABLE, *([HISTORY] if remembered else [])],
+                 [[f.id, f.kind, short(f.title), str(f.occurrences), reproduced(f),
+                   "-" if f.first_step is None else str(f.first_step), *history(f)] for f in findings])
+
+
+def short(title: str) -> str:
+    text = " ".join(title.split())
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
+
+
+def app_map_lines(app_map: AppMap) -> list[str]:
+    """An app's map for a person: a head line, its versions (oldest first) with their runs and the screens they
+    saw, and its findings with the first and last version that met them (the whole map is `app map --json`)."""
+    screens = app_map.screens_per_version()
+    head = f"{app_map.package}: " + ", ".join(
+        f"{len(items)} {name}{'' if len(items) == 1 else 's'}"
+        for name, items in (("version", app_map.versions), ("screen", app_map.screens),
+                            ("action", app_map.actions), ("finding", app_map.findings)))
+    versions = table(["VERSION", "NAME", "RUNS", "SCREENS", "FIRST RUN", "LAST RUN"],
+                     [[v["version"], str(v.get("versionName") or "-"), str(v.get("runs", 0)),
+                       str(screens.get(v["version"], 0)), str(v.get("firstRunId")), str(v.get("lastRunId"))]
+                      for v in app_map.versions])
+    lines = [head, "", versions]
+    if app_map.findings:
+        lines += ["", table(["KIND", "TITLE", "FIRST", "LAST", "RUNS"],
+                            [[str(f.get("kind")), short(str(f.get("title") or f.get("kind"))),
+                              str(f.get("firstVersion")), str(f.get("lastVersion")), str(f.get("runs", 0))]
+                             for f in app_map.findings])]
+    return lines
 
 
 def findings_line(counts: dict[str, int]) -> str:

@@ -24,9 +24,11 @@ import tenacity
 from httpx_sse import EventSource
 
 from runservice_client import calls
-from runservice_client.errors import RunServiceError
+from runservice_client.errors import FailingFindings, RunServiceError
 from runservice_client.flavours import SyncParallel, svg_source
-from runservice_client.models import FINISHED_STATUSES, Findings, Run, RunEvent, findings_of, finished_run, llm_usage
+from runservice_client.memory import AppMap
+from runservice_client.models import (FINISHED_STATUSES, Findings, Run, RunEvent, fail_on_kinds, findings_of,
+                                      finished_run, llm_usage)
 from runservice_client.progress import RunsProgress, StepProgress
 
 
@@ -55,7 +57,8 @@ class RunClient:
             app_activity: str | None = None, max_steps: int | None = None, goal: str | None = None,
             inputs: dict[str, str] | None = None, idempotency_key: str | None = None,
             policy: str | None = None, permissions: str | None = None,
-            avoid: Iterable[str] | None = None, capabilities: dict[str, Any] | None = None) -> Run:
+            avoid: Iterable[str] | None = None, capabilities: dict[str, Any] | None = None,
+            memory: str = "cold") -> Run:
         """Starts a run. `package_name` and `app_activity` may be left out for an .apk: the service reads
         them from its manifest. The same `idempotency_key` (made up when not given) answers the same run,
         so the retries on 503 and connection errors never start a second one. `policy` chooses each
@@ -65,10 +68,13 @@ class RunClient:
         "text:<regex>" (a text or content-desc, in full, ignoring case). `capabilities` (at most 50) are Appium
         capabilities added to the session the run opens, e.g. {"appium:udid": "emulator-5554"}: W3C names or
         vendor-prefixed ones, each value a JSON scalar or an object of at most 1 KiB as JSON; the ones the run sets
-        (platformName, appium:automationName, appium:app, appium:appPackage, appium:appActivity) are refused."""
+        (platformName, appium:automationName, appium:app, appium:appPackage, appium:appActivity) are refused.
+        `memory` "warm" begins from what earlier runs of the app (of the caller's tenant) found: their screens,
+        and their crashes and ANRs replayed to see which are fixed; "cold" (the default, not sent) begins afresh."""
         spec = {"apk_path": apk_path, "appium_server_url": appium_server_url, "package_name": package_name,
                 "app_activity": app_activity, "max_steps": max_steps, "goal": goal, "inputs": inputs,
-                "policy": policy, "permissions": permissions, "avoid": avoid, "capabilities": capabilities}
+                "policy": policy, "permissions": permissions, "avoid": avoid, "capabilities": capabilities,
+                "memory": memory}
         return self._run(self._call(calls.start(spec, idempotency_key)))
 
     def start_many(self, specs: Iterable[dict[str, Any]]) -> list[Run]:
@@ -144,12 +150,20 @@ class RunClient:
         """The run's use of the language model so far (see models.llm_usage): none for most policies."""
         return llm_usage(self.history(run_id))
 
-    def wait(self, run_id: str, progress: bool = True) -> Run:
-        """Blocks until the run ends, with a bar of its steps; the finished run, with its metrics."""
+    def wait(self, run_id: str, progress: bool = True, fail_on: str | Iterable[str] | None = None) -> Run:
+        """Blocks until the run ends, with a bar of its steps; the finished run, with its metrics. `fail_on` names
+        findings the run must not have, as `runservice start --fail-on` does: kinds ("crash", "anr",
+        "accessibility") and "new" (only those no earlier run of the app met), e.g. "crash,new" or
+        ["crash", "new"]; when the run has some (whatever its status), FailingFindings is raised with the run
+        and them. An unknown name is a ValueError, before waiting."""
+        kinds = fail_on_kinds(fail_on)
         with StepProgress(run_id, progress) as bar:
             for event in self.events(run_id):
                 bar.see(event)
-        return self._run(finished_run(self._call(calls.get(run_id)), bar.terminal))
+        run = self._run(finished_run(self._call(calls.get(run_id)), bar.terminal))
+        if kinds and (failing := (self.findings(run_id)).failing(kinds)):
+            raise FailingFindings(run, failing, kinds)
+        return run
 
     def wait_all(self, run_ids: Iterable[str], progress: bool = True) -> list[Run]:
         """Blocks until every run ends, with one bar of runs finished; the finished runs, in order."""
@@ -203,6 +217,14 @@ class RunClient:
     def app_model(self, run_id: str) -> dict[str, Any]:
         """The run as a recorded app (one model.json, page sources and screenshots inline) for the simulator."""
         return self._call(calls.app_model(run_id))
+
+    # Memory: what the runs of an app found, version by version
+
+    def app_map(self, package: str) -> AppMap:
+        """What the runs of the app (of the caller's tenant) found, version by version: its versions, screens,
+        actions with their outcomes per version, and findings with the versions they were met in. An app without
+        such runs is a RunServiceError with status 404."""
+        return AppMap(self._call(calls.app_map(package)))
 
     def diff(self, base: str, head: str) -> dict[str, Any]:
         """How the screen graph of run `head` differs from that of run `base`."""

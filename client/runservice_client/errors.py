@@ -1,10 +1,15 @@
-"""The one exception the client raises, built from the service's `{"code", "message", "details"}` answers."""
+"""What the client raises: RunServiceError, built from the service's `{"code", "message", "details"}` answers,
+for a refused request or an unreachable service; and FailingFindings from `wait(..., fail_on=...)`, for a run
+that found what the caller said it must not."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from runservice_client.models import Findings, Run
 
 TRANSIENT_STATUSES = frozenset({502, 503, 504})
 
@@ -32,8 +37,10 @@ class RunServiceError(Exception):
             body = {"message": response.text[:200] or response.reason_phrase}
         if not isinstance(body, dict):
             body = {"message": str(body)[:200]}
+        detail = body.get("detail")  # a bare FastAPI/Starlette refusal: {"detail": "..."}
+        message = body.get("message") or (detail if isinstance(detail, str) else None)
         return cls(response.status_code, str(body.get("code") or "http_error"),
-                   str(body.get("message") or response.reason_phrase), body.get("details"))
+                   str(message or response.reason_phrase), body.get("details"))
 
     @classmethod
     def unreachable(cls, base_url: str, error: Exception) -> RunServiceError:
@@ -47,3 +54,13 @@ def is_transient(error: BaseException) -> bool:
         return error.transient
     # A URL without http(s) will not work on the next try either.
     return isinstance(error, httpx.TransportError) and not isinstance(error, httpx.UnsupportedProtocol)
+
+
+class FailingFindings(Exception):
+    """The run a `wait(..., fail_on=...)` followed to its end found what `fail_on` names: `run` is the finished
+    run, `findings` the findings that fail it (models.Findings.failing), `fail_on` the names asked for."""
+
+    def __init__(self, run: Run, findings: Findings, fail_on: tuple[str, ...]) -> None:
+        counts = ", ".join(f"{kind} {n}" for kind, n in findings.by_kind().items())
+        super().__init__(f"run {run.id} ({run.status}) found {counts}: fail on {','.join(fail_on)}")
+        self.run, self.findings, self.fail_on = run, findings, fail_on

@@ -9,12 +9,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from runservice_client.memory import FindingHistory, version_label
+
 TERMINAL_EVENTS = frozenset({"run.completed", "run.failed", "run.canceled"})
 FINISHED_STATUSES = frozenset({"completed", "failed", "canceled"})
 LLM_CALLED = "agent.llm.called"
 FINDING_DETECTED = "agent.finding.detected"
 FINDING_KINDS = ("crash", "anr", "accessibility")
 TESTED_KINDS = frozenset({"crash", "anr"})  # the kinds with a test.py (an accessibility finding has none)
+NEW = "new"  # in fail_on: only the findings no earlier run of the app met
+FAIL_ON = (*FINDING_KINDS, NEW)
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,42 @@ class Run(dict):
         return dict(self.get("capabilities") or {})
 
     @property
+    def memory(self) -> str:
+        """ "warm" when the run began from what earlier runs of its app found, else "cold" (also where the answer
+        does not say: start's answer, a service from before memory)."""
+        return self.get("memory") or "cold"
+
+    @property
+    def version(self) -> dict[str, Any] | None:
+        """The app's version ({"versionCode": 13, "versionName": "3.3.0"}, either may be None); None when unknown."""
+        app = self.get("app")
+        return (app.get("version") if isinstance(app, dict) else None) or self.get("version") or None
+
+    @property
+    def version_label(self) -> str | None:
+        """The app's version as a person reads it: "3.3.0 (13)"; None when unknown."""
+        return version_label(self.version)
+
+    @property
+    def fixed(self) -> list[dict[str, Any]]:
+        """The crashes and ANRs an older version had that this warm run replayed and did not meet, each
+        {"signature", "kind", "title", "lastVersion", "lastRunId"}; [] otherwise."""
+        return list(self.get("fixed") or ())
+
+    @property
+    def drift(self) -> dict[str, Any] | None:
+        """A warm run on a new version: how its screen graph differs from the latest run of the previous version
+        (client.diff's shape, with "base" and "head" run ids); None otherwise."""
+        return self.get("drift") or None
+
+    @property
     def metrics(self) -> dict[str, Any]:
         return self.get("metrics") or {}
+
+    @property
+    def known_from_memory(self) -> int | None:
+        """A finished warm run: the screens it knew from earlier runs (metrics' knownFromMemory); None otherwise."""
+        return self.metrics.get("knownFromMemory")
 
     @property
     def finished(self) -> bool:
@@ -89,6 +127,10 @@ class Run(dict):
             head += f", stop reason <b>{e(self.stop_reason)}</b>"
         if self.policy:
             head += f", policy <b>{e(self.policy)}</b>"
+        if self.version_label:
+            head += f", version <b>{e(self.version_label)}</b>"
+        if self.memory != "cold":
+            head += f", memory <b>{e(self.memory)}</b>"
         cells = "".join(f"<tr><th style='text-align:left'>{e(k)}</th><td>{e(str(v))}</td></tr>"
                         for k, v in self.metrics.items())
         table = f"<table>{cells}</table>" if cells else ""
@@ -161,6 +203,18 @@ class Finding(dict):
         return f"{r.get('reproduced', 0)} of {r.get('attempts', 0)}" if r else None
 
     @property
+    def history(self) -> FindingHistory | None:
+        """Whether an earlier run of the app met it ("new", or "known" since a version and run); None from a
+        service from before finding history."""
+        return FindingHistory.of(self.get("history"))
+
+    @property
+    def is_new(self) -> bool:
+        """No earlier run of the app met it. True also when the service does not say (no history): nothing shows
+        it was met before, so `fail_on` "new" fails on it rather than letting it pass."""
+        return self.history is None or self.history.is_new
+
+    @property
     def has_test(self) -> bool:
         """Whether client.finding_test answers for it: a crash or ANR with a known path to it."""
         return self.kind in TESTED_KINDS and bool((self.reproduction or {}).get("steps"))
@@ -171,6 +225,8 @@ class Finding(dict):
         facts = [f"{self.occurrences}\u00d7", f"first at step {self.first_step}", self.get("activity") or ""]
         if self.reproduced:
             facts.append(f"reproduced {self.reproduced}")
+        if self.history:
+            facts.append(self.history.label)
         body = ""
         if self.exception:
             cause = ": ".join(str(p) for p in (self.exception, self.details.get("message")) if p)
@@ -193,16 +249,39 @@ class Findings(list):
         return {kind: counts[kind] for kind in (*FINDING_KINDS, *sorted(set(counts) - set(FINDING_KINDS)))
                 if counts[kind]}
 
+    def failing(self, fail_on: str | Iterable[str] | None) -> Findings:
+        """The findings that `fail_on` (see fail_on_kinds) names: those of its kinds, and with "new" only those no
+        earlier run met ("new" alone: new ones of any kind; "crash,new": new crashes); none for no kinds."""
+        wanted = fail_on_kinds(fail_on)
+        if not wanted:
+            return Findings()
+        kinds, only_new = set(wanted) - {NEW}, NEW in wanted
+        return Findings(f for f in self if (not kinds or f.kind in kinds) and (f.is_new or not only_new))
+
     def _repr_html_(self) -> str:
         e = html.escape
         if not self:
             return "<p><i>no findings</i></p>"
-        head = "".join(f"<th style='text-align:left'>{name}</th>"
-                       for name in ("kind", "title", "exception", "occurrences", "reproduced", "first step"))
+        remembered = any(f.history for f in self)  # a service from before finding history says nothing of it
+        names = ("kind", "title", "exception", "occurrences", "reproduced", "first step", *(("history",) * remembered))
+        head = "".join(f"<th style='text-align:left'>{name}</th>" for name in names)
         rows = "".join(f"<tr><td>{e(f.kind)}</td><td>{e(f.title)}</td><td>{e(f.exception or '')}</td>"
-                       f"<td>{f.occurrences}</td><td>{e(f.reproduced or '')}</td><td>{f.first_step}</td></tr>"
+                       f"<td>{f.occurrences}</td><td>{e(f.reproduced or '')}</td><td>{f.first_step}</td>"
+                       + (f"<td>{e(f.history.label if f.history else NEW)}</td>" if remembered else "") + "</tr>"
                        for f in self)
         return f"<table><tr>{head}</tr>{rows}</table>"
+
+
+def fail_on_kinds(fail_on: str | Iterable[str] | None) -> tuple[str, ...]:
+    """`fail_on` as a tuple of FAIL_ON names: "crash,new" (comma-separated, as `--fail-on` takes it) or an iterable
+    of names; () for None. ValueError names an unknown one."""
+    if fail_on is None:
+        return ()
+    names = fail_on.split(",") if isinstance(fail_on, str) else list(fail_on)
+    kinds = tuple(name.strip() for name in names)
+    if unknown := [kind for kind in kinds if kind not in FAIL_ON]:
+        raise ValueError(f"unknown finding kind {unknown[0]!r}: expected some of {', '.join(FAIL_ON)}")
+    return kinds
 
 
 def findings_of(answer: dict[str, Any]) -> Findings:
