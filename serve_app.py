@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import ray
-from fastapi import FastAPI, Header, Query, Request, Response
+from fastapi import FastAPI, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from ray import serve
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -28,6 +28,7 @@ from api.graph_svg import render_svg, with_links
 from api.hub import EventHub
 from api.limits import BodySizeLimit
 from api.models import (
+    JAVA_PACKAGE,
     CancelRunResponse,
     HealthResponse,
     PauseRunResponse,
@@ -48,6 +49,7 @@ from domain.graph_diff import diff_graphs
 from domain.recorded_app import NothingPerceived, recorded_app
 from domain.run import PAUSED, STATUSES, Run, run_id_from
 from domain.screen_graph import ScreenGraphProjection
+from storage.app_map_view import open_app_map_view
 from storage.artifacts import ArtifactStore
 from storage.event_recorder import AsyncEventWriter
 from storage.findings_view import FindingsView, open_findings_view
@@ -62,13 +64,20 @@ api.add_middleware(BodySizeLimit, max_bytes=64 * 1024)  # a run request is a few
 mount_static(api)  # the pages' scripts and styles (api/pages.py)
 
 
+def with_version(row: dict[str, Any]) -> dict[str, Any]:
+    """A runs-table row as GET /runs lists it: the app's version as GET /run/{id} shows it."""
+    code, name = row.pop("version_code", None), row.pop("version_name", None)
+    return {**row, "version": {"versionCode": code, "versionName": name} if code is not None or name else None}
+
+
 def run_summary(run: Run) -> dict[str, Any]:
     return {
         "runId": run.run_id, "status": run.status, "createdAt": run.created_on,
         "updatedAt": run.modified_on, "goal": run.goal, "maxSteps": run.max_steps, "policy": run.policy,
         "permissions": run.permissions, "avoid": list(run.avoid),  # kept out of the stream: shown here only
         "capabilities": dict(run.capabilities),  # the extra Appium capabilities of its session; older runs: {}
-        "app": {**run.app_config, "manifest": run.manifest},
+        "app": {**run.app_config, "manifest": run.manifest, "version": run.app_version},
+        "memory": run.memory, "fixed": list(run.fixed),  # DESIGN.md "Memory across runs"
         "workerId": run.worker_id, "attempt": run.attempt, "cancelRequestedAt": run.cancel_requested_at,
         "pauseRequested": run.pause_requested,
         "stopReason": run.stop_reason, "lastEventSeq": run.version,
@@ -89,6 +98,7 @@ class RunApi:
         self.view = open_runs_view(env)
         self.graph = open_graph_view(env)
         self.findings = open_findings_view(env)
+        self.app_map = open_app_map_view(env)
         # Device actors by name, for the capabilities a finding's test.py starts its session with
         self.devices = {actor_name(caps, i): caps for i, caps in enumerate(settings.device_caps())}
         self.artifacts = ArtifactStore(settings.database_url)
@@ -149,7 +159,10 @@ class RunApi:
 
     @api.get("/run/{run_id}")
     def get(self, run_id: str, caller: ReadyCaller) -> dict[str, Any]:
-        return run_summary(self._own_run(run_id, caller))
+        run = self._own_run(run_id, caller)
+        # A warm run on a new version: what changed since the latest run of the previous one
+        drift = self._drift(run.drift_base, run.run_id, caller) if run.drift_base else None
+        return {**run_summary(run), "drift": drift}
 
     @api.get("/runs")
     def list_runs(self, caller: ReadyCaller, status: str | None = Query(None, pattern=f"^({'|'.join(STATUSES)})$"),
@@ -157,8 +170,20 @@ class RunApi:
         tenant_id = caller.tenant_id
         if before is not None:
             parse_run_id(before)
-        rows = self.view.list_runs(tenant_id=tenant_id, status=status, limit=limit, before=before)
+        rows = [with_version(row) for row in self.view.list_runs(tenant_id=tenant_id, status=status, limit=limit,
+                                                                 before=before)]
         return {"runs": rows, "next": rows[-1]["run_id"] if len(rows) == limit else None}
+
+    @api.get("/apps/{package}/map")
+    def app_map_of(self, caller: ReadyCaller, package: str = Path(..., max_length=255, pattern=JAVA_PACKAGE.pattern)
+                   ) -> dict[str, Any]:
+        """What every run of the app taught (DESIGN.md "Memory across runs"); 404 if the caller's tenant has none.
+        Answers from the events alone: runs of a model that no longer loads are on it too."""
+        self.app_map.caught_up(self.runs.name, self.runs.recorder.max_notification_id())
+        found = self.app_map.app_map(caller.tenant_id, package)
+        if found is None:
+            raise HTTPException(404, f"no runs of {package}")
+        return found
 
     # Above every `/runs/{...}` route, so that "diff" is never taken for a run id.
     @api.get("/runs/diff")
@@ -272,7 +297,12 @@ class RunApi:
         return self.graph.get_graph(run_id)
 
     def _findings_of(self, run: Run) -> list[dict[str, Any]]:
-        return self._caught_up_findings(run).get_findings(run.run_id)
+        """The run's findings, each with its history across the app's runs (new, or known since when)."""
+        findings = self._caught_up_findings(run).get_findings(run.run_id)
+        app_run = self.app_map.run_of(run.run_id) if findings else None
+        history = self.app_map.finding_history(app_run) if app_run else {}
+        return [{**finding, "history": history[finding["signature"]]} if finding["signature"] in history
+                else finding for finding in findings]
 
     def _finding_of(self, run: Run, finding_id: str) -> dict[str, Any] | None:
         return self._caught_up_findings(run).get_finding(run.run_id, finding_id)

@@ -22,6 +22,7 @@ from config.logging import configure_logging, logger_for
 from config.worker_settings import WorkerSettings
 from domain.application import InvalidRunId, RunService
 from domain.run import QUEUED, RUNNING, LeaseLost, RunError
+from storage.app_map_view import AppMemoryReader, open_app_map_view
 from storage.artifacts import ArtifactStore
 from storage.postgres import event_store_env
 
@@ -47,6 +48,8 @@ class DeviceWorker:
         self.log = logger_for("agent", "worker").with_fields(workerId=self.worker_id)
         self.runs = open_run_service(settings.database_url)
         self.artifacts = ArtifactStore(settings.database_url)
+        # The app's map, read by warm runs (connections opened on demand: a cold run opens none)
+        self.memory = AppMemoryReader(open_app_map_view(event_store_env(settings.database_url)))
         self.queue = ray.get_actor(queue_name, namespace=settings.ray_namespace)
         self.stopping = threading.Event()
         self.current: str | None = None
@@ -123,7 +126,8 @@ class DeviceWorker:
         self.current = run_id
         log.info("run started", extra={"status": "running", "attempt": run.attempt})
         metrics.run_started()
-        self.agent = AgentRun(self.runs, self.artifacts, self.settings, run_id, self.device_caps, self.worker_id)
+        self.agent = AgentRun(self.runs, self.artifacts, self.settings, run_id, self.device_caps, self.worker_id,
+                              memory=self.memory)
         self.agent.execute()
         run = self.runs.get_run(run_id)
         if run.is_finished:

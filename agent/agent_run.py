@@ -26,6 +26,7 @@ from adapters.device import (
 from agent.context import ArtifactSink, RunContext
 from agent.figures import RunFigures
 from agent.findings_watch import FindingsWatch
+from agent.memory import AppMemory, FixedCheck, known_from_memory, recall
 from agent.node_runner import NodeRunner
 from agent.observer import Observer
 from agent.outcome import Interrupted, Stop
@@ -36,6 +37,7 @@ from agent.session import SessionDevice
 from agent.step import ExplorationStep
 from agent.surroundings import Surroundings
 from config.worker_settings import WorkerSettings
+from domain.app_map import Recall
 from domain.application import RunService
 from domain.exploration import ExplorationHistory, ExplorationPolicy, ProgressTracker, Screen
 from domain.exploration.avoid import parse_avoid
@@ -69,8 +71,9 @@ class AgentRun:
 
     def __init__(self, runs: RunService, artifacts: ArtifactSink, settings: WorkerSettings, run_id: str,
                  device_caps: dict[str, Any], worker_id: str = "agent", policy: str | None = None,
-                 seed: int = 0, open_device: DeviceOpener = open_appium_device) -> None:
-        """`policy` overrides the run's own (benchmarks compare policies on one run request)."""
+                 seed: int = 0, open_device: DeviceOpener = open_appium_device, memory: AppMemory | None = None) -> None:
+        """`policy` overrides the run's own (benchmarks compare policies on one run request); `memory` is the
+        app's map, which a warm run starts from."""
         self.runs, self.artifacts, self.settings, self.run_id = runs, artifacts, settings, run_id
         self.device_caps, self.worker_id, self.open_device = device_caps, worker_id, open_device
         run = runs.get_run(run_id)
@@ -82,6 +85,8 @@ class AgentRun:
         self.progress = ProgressTracker(settings.no_progress_steps)
         self.figures = RunFigures(steps=run.last_step)
         self.policy_name, self.seed, self.version = policy or run.policy, seed, run.version
+        self.memory = memory if getattr(run, "memory", "cold") == "warm" else None
+        self.recalled: Recall | None = None
         self.policy: ExplorationPolicy | None = None
         self.continued = False
         self.device: SessionDevice | None = None
@@ -115,7 +120,10 @@ class AgentRun:
         findings = FindingsWatch(context)
         stop = self.explore(ExplorationStep(context, findings), screen)
         if stop.outcome == "completed":  # not a failed or cancelled run; a cancel here ends it instead
-            Reproduction(context, findings).run()
+            reproduction = Reproduction(context, findings)
+            reproduction.run()
+            if self.recalled is not None and self.recalled.runs and not self.recalled.same_version:
+                FixedCheck(context, reproduction, self.memory.older_findings(self.run_id)).run()
         return stop
 
     def context(self) -> RunContext:
@@ -134,6 +142,15 @@ class AgentRun:
                                    settings=self.settings, llm_calls_made=self.figures.llm_calls)
         self.continued = self.continue_from_history(events)
         self.journal = FindingsJournal.from_events(events)
+        if self.memory is not None:
+            self.recall_memory(events)
+
+    def recall_memory(self, events: list[Run.Event]) -> None:
+        """A warm run starts from the app's map; it says once what it recalled (a resumed one recalls again,
+        silently: its own events hold the rest)."""
+        self.recalled, fields = recall(self.memory, self.run_id, self.app["packageName"], self.policy)
+        if not any(isinstance(event, Run.MemoryRecalled) for event in events):
+            self.node.record(Run.recall_memory, step_ordinal=self.figures.steps, **fields)
 
     def continue_from_history(self, events: list[Run.Event]) -> bool:
         """A run resumed after a pause, or taken over from a lost worker, goes on where it
@@ -217,6 +234,8 @@ class AgentRun:
 
     def stop(self, stop: Stop) -> None:
         step, worker, metrics = max(self.figures.steps, self.node.last_step), self.worker_id, self.figures.as_dict()
+        if self.recalled is not None:
+            metrics["knownFromMemory"] = known_from_memory(self.recalled, self.figures.screens, self.app["packageName"])
         ends = {
             "completed": lambda run: run.complete(stop.stop_reason, metrics, worker, labels=self.figures.labels()),
             "canceled": lambda run: run.confirm_cancel(worker_id=worker),

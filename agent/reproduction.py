@@ -6,6 +6,7 @@ and it records nothing else of exploration's (no screens, no transitions, no met
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from adapters.device import DeviceError, SessionLost
@@ -24,6 +25,17 @@ ANR_MARGIN_SECONDS = 5.0  # an ANR attempt waits for the dialog up to its freeze
 DEFAULT_FREEZE_SECONDS = 5.0
 CRASH_WAIT_SECONDS = 1.0  # a crash dialog shows at once; a moment for it to be drawn
 POLL_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What a replay must show to reproduce a finding: its kind, signature, the trigger screen's activity, and
+    how long an ANR froze the app."""
+
+    kind: str
+    signature: str
+    activity: str
+    freeze_seconds: float = DEFAULT_FREEZE_SECONDS
 
 
 class Reproduction:
@@ -58,12 +70,22 @@ class Reproduction:
 
     def reproduce(self, finding_id: str, steps: list[dict[str, Any]] | None) -> dict[str, int]:
         attempts = self.context.settings.reproduce_attempts if steps else 0
-        reproduced = sum(not self.session_gone and self._attempt(finding_id, steps) for _ in range(attempts))
+        reproduced = self.replay(finding_id, steps, self.expected(finding_id), attempts) if steps else 0
         self.node.record(Run.record_reproduction, finding_id=finding_id, attempts=attempts, reproduced=reproduced,
                          steps=steps or [])
         return {"attempts": attempts, "reproduced": reproduced}
 
-    def _attempt(self, finding_id: str, steps: list[dict[str, Any]]) -> bool:
+    def expected(self, finding_id: str) -> Expected:
+        journal = self.journal
+        signature_of = next(sig for sig, fid in journal.findings.items() if fid == finding_id)
+        return Expected(journal.kinds[finding_id], signature_of, journal.activities[finding_id],
+                        journal.freezes.get(finding_id, DEFAULT_FREEZE_SECONDS))
+
+    def replay(self, reproducing: str, steps: list[dict[str, Any]], expected: Expected, attempts: int) -> int:
+        """How many of `attempts` replays of `steps` showed `expected` (the actions say `reproducing`)."""
+        return sum(not self.session_gone and self._attempt(reproducing, steps, expected) for _ in range(attempts))
+
+    def _attempt(self, finding_id: str, steps: list[dict[str, Any]], expected: Expected) -> bool:
         """One replay from a fresh launch: True when the same signature showed again. Each step once the screen
         settled, past the permission dialogs (answered as the run did) and a dialog the run did not know."""
         try:
@@ -77,7 +99,7 @@ class Reproduction:
                 screen = self.follower.take(self.step, step, screen)
                 self.node.record(Run.record_action, step_ordinal=self.step, screen_id=step["fromScreen"],
                                  action=_public(step), reproducing=finding_id)
-            return self._showed(finding_id, steps[-1])
+            return self._showed(expected, steps[-1])
         except SessionLost as lost:
             # A new session for the next attempt (the run's capabilities again); this one did not reproduce it.
             self.session_gone = not self.recovery.reopen_only(self.step, lost)
@@ -85,11 +107,11 @@ class Reproduction:
         except DeviceError:
             return False  # the attempt could not be replayed: it did not reproduce the finding
 
-    def _showed(self, finding_id: str, trigger: dict[str, Any]) -> bool:
+    def _showed(self, expected: Expected, trigger: dict[str, Any]) -> bool:
         """Waits for a crash or ANR dialog or logcat block, then dismisses the dialog; compares signatures."""
-        kind = self.journal.kinds[finding_id]
-        freeze = self._freeze_seconds(finding_id)
-        deadline = time.monotonic() + (freeze + ANR_MARGIN_SECONDS if kind == "anr" else CRASH_WAIT_SECONDS)
+        kind = expected.kind
+        wait = expected.freeze_seconds + ANR_MARGIN_SECONDS if kind == "anr" else CRASH_WAIT_SECONDS
+        deadline = time.monotonic() + wait
         reports: list[Any] = []
         while True:
             reports += self.findings.read_logcat()
@@ -105,13 +127,7 @@ class Reproduction:
         report = next((r for r in reports if r.kind == kind), None)
         if dialog != kind and report is None:
             return False
-        activity = self.journal.activities[finding_id]
-        wanted = next(sig for sig, fid in self.journal.findings.items() if fid == finding_id)
-        return signature(kind, self.package, report, activity, trigger["actionId"]) == wanted
-
-    def _freeze_seconds(self, finding_id: str) -> float:
-        """As long as it froze while exploring; else Android's own input-dispatch timeout."""
-        return self.journal.freezes.get(finding_id, DEFAULT_FREEZE_SECONDS)
+        return signature(kind, self.package, report, expected.activity, trigger["actionId"]) == expected.signature
 
 
 def _public(step: dict[str, Any]) -> dict[str, Any]:

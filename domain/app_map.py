@@ -23,7 +23,8 @@ from domain.projections import TERMINAL_STATUS, run_id_of
 from domain.run import Run
 
 APP_MAP_EVENTS = (Run.Requested, Run.ScreenPerceived, Run.NodeFinished, Run.ActionPerformed,
-                  Run.TransitionDiscovered, Run.FindingDetected, Run.FindingReproduced, *TERMINAL_STATUS)
+                  Run.TransitionDiscovered, Run.FindingDetected, Run.FindingReproduced, Run.MemoryRecalled,
+                  *TERMINAL_STATUS)
 UNCHANGED = "unchanged"  # an action's outcome: it led back to the screen it was taken on
 FINDING_OUTCOMES = ("crash", "anr")  # a finding set off by an action is that action's outcome too
 
@@ -41,7 +42,7 @@ def version_key(app_version: dict[str, Any] | None, run_id: str) -> str:
 class MapFact:
     """What one event adds to the map: `kind` names the row it changes, `data` its columns."""
 
-    kind: str  # run | screen | offered | tried | outcome | finding | reproduction | ended
+    kind: str  # run | screen | offered | tried | outcome | finding | reproduction | recalled | ended
     run_id: str
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -70,6 +71,9 @@ def map_fact(e: Any) -> MapFact | None:
             return MapFact("finding", run_id, {
                 "finding_id": e.finding_id, "signature": e.signature, "kind": e.kind, "title": e.title,
                 "screen_id": e.screen_id, "activity": e.activity, "action_id": e.action_id})
+        case Run.MemoryRecalled():
+            # A warm run on its own version explores only the frontier: its graph is no whole version's
+            return MapFact("recalled", run_id, {"partial": e.same_version})
         case Run.FindingReproduced() if e.steps:
             return MapFact("reproduction", run_id, {"finding_id": e.finding_id, "steps": list(e.steps)})
         case _ if type(e) in TERMINAL_STATUS:

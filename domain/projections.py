@@ -63,6 +63,7 @@ def _columns(e: Any) -> dict[str, Any]:
             "app_config_id": app_config_id(e.app_config), "status": QUEUED,
             "created_at": e.timestamp, "goal": e.goal, "max_steps": e.max_steps,
             "policy": getattr(e, "policy", "dfs"),  # a run requested before policies had none: dfs
+            **_memory_columns(e),
         }
     if kind is Run.Started:
         return {
@@ -83,6 +84,15 @@ def _columns(e: Any) -> dict[str, Any]:
         return {"status": TERMINAL_STATUS[kind], "stop_reason": e.stop_reason,
                 "finished_at": e.timestamp, "lease_expires_at": None}
     return {}
+
+
+def _memory_columns(e: Any) -> dict[str, Any]:
+    """Warm or cold, and the app's version: only when set, so older runs' rows stay as they were."""
+    version = getattr(e, "app_version", None) or {}
+    columns = {"memory": "warm"} if getattr(e, "memory", "cold") == "warm" else {}
+    if version:
+        columns.update(version_code=version.get("versionCode"), version_name=version.get("versionName"))
+    return columns
 
 
 def _counters(e: Any) -> dict[str, int]:

@@ -356,6 +356,7 @@ class Run(Aggregate):
     # that this one no longer does.
 
     class MemoryRecalled(Aggregate.Event):
+        step_ordinal: int
         runs: int  # earlier runs of the app it learned from (0: it ran cold, and `note` says why)
         screens: int  # screens of the map it started knowing
         same_version: bool  # the map knew this version: outcomes known there are not taken again
@@ -365,7 +366,7 @@ class Run(Aggregate):
         note: str
 
     @event(MemoryRecalled)
-    def _memory_recalled(self, runs: int, screens: int, same_version: bool, previous_version: str | None,
+    def _memory_recalled(self, step_ordinal: int, runs: int, screens: int, same_version: bool, previous_version: str | None,
                          base_run_id: str | None, cold: bool, note: str) -> None:
         self.drift_base = base_run_id
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import tenacity
 from eventsourcing.persistence import InfrastructureFactory, Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
@@ -25,7 +26,7 @@ CREATE_APP_MAP = """
 CREATE TABLE IF NOT EXISTS app_runs (
     run_id text PRIMARY KEY, tenant_id text NOT NULL, package text NOT NULL, version text NOT NULL,
     version_code bigint, version_name text, memory text NOT NULL, position bigint NOT NULL,
-    status text NOT NULL DEFAULT 'queued', last_screen text);
+    status text NOT NULL DEFAULT 'queued', last_screen text, partial boolean NOT NULL DEFAULT false);
 CREATE INDEX IF NOT EXISTS app_runs_by_app ON app_runs (tenant_id, package, position);
 CREATE TABLE IF NOT EXISTS app_screens (
     tenant_id text NOT NULL, package text NOT NULL, version text NOT NULL, screen_id text NOT NULL,
@@ -45,7 +46,7 @@ CREATE TABLE IF NOT EXISTS app_findings (
 CREATE INDEX IF NOT EXISTS app_findings_by_signature ON app_findings (tenant_id, package, signature, position);
 """
 APP_TABLES = ("app_runs", "app_screens", "app_actions", "app_findings")
-RUN_COLUMNS = "run_id, tenant_id, package, version, version_code, version_name, memory, position, status"
+RUN_COLUMNS = "run_id, tenant_id, package, version, version_code, version_name, memory, position, status, partial"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class AppRun:
     memory: str
     position: int
     status: str
+    partial: bool = False  # a warm run on its own version: it explored only what the map did not know
 
 
 class AppMapView(PostgresTrackingRecorder):
@@ -96,14 +98,15 @@ class AppMapView(PostgresTrackingRecorder):
 
     def recall(self, run: AppRun) -> Recall:
         """What a warm run of `run`'s app starts from: its own version's map if an earlier run had it, else the
-        previous version's (the newest below its versionCode, else the last one run before it)."""
+        previous version's (the newest below its versionCode, else the last one run before it), whose latest
+        completed run that explored the whole version (not from its own version's map) is the drift's base."""
         earlier = self.runs_of(run.tenant_id, run.package, before=run.position)
         if not earlier:
             return Recall()
         same = any(r.version == run.version for r in earlier)
         version = run.version if same else previous_version(run, earlier)
-        base = next((r.run_id for r in reversed(earlier) if r.version == version and r.status == "completed"),
-                    None) if not same else None
+        base = None if same else next((r.run_id for r in reversed(earlier) if r.version == version
+                                       and r.status == "completed" and not r.partial), None)
         with self.datastore.transaction(commit=False) as curs:
             key = (run.tenant_id, run.package, version)
             curs.execute("SELECT screen_id, screen_package, offered FROM app_screens "
@@ -224,6 +227,8 @@ def _apply(curs: Any, position: int, fact: MapFact) -> None:
     elif fact.kind == "reproduction":
         curs.execute("UPDATE app_findings SET steps = %s WHERE run_id = %s AND finding_id = %s",
                      (Jsonb(data["steps"]), fact.run_id, data["finding_id"]))
+    elif fact.kind == "recalled":
+        curs.execute("UPDATE app_runs SET partial = %s WHERE run_id = %s", (data["partial"], fact.run_id))
     elif fact.kind == "ended":
         curs.execute("UPDATE app_runs SET status = %s WHERE run_id = %s", (data["status"], fact.run_id))
 
@@ -288,3 +293,26 @@ def open_app_map_view(env: dict[str, str]) -> AppMapView:
     """The app map's view on its own connection pool (the projection's name picks its tracking table)."""
     factory = InfrastructureFactory.construct(env=Environment(AppMapProjection.name, env))
     return factory.tracking_recorder(AppMapView)
+
+
+class AppMemoryReader:
+    """The app map as a warm run's agent reads it (agent/memory.py's AppMemory). The map learns of a run from
+    its request a moment after the queue hands it out (one runner keeps both: actors/projector.py), so a read
+    first waits up to `wait_seconds` for the run's row; a run the map never got to recalls nothing."""
+
+    def __init__(self, view: AppMapView, wait_seconds: float = 10.0) -> None:
+        self.view, self.wait_seconds = view, wait_seconds
+
+    def recall(self, run_id: str) -> Recall:
+        run = self._run(run_id)
+        return Recall() if run is None else self.view.recall(run)
+
+    def older_findings(self, run_id: str) -> list[dict[str, Any]]:
+        run = self._run(run_id)
+        return [] if run is None else self.view.older_findings(run)
+
+    def _run(self, run_id: str) -> AppRun | None:
+        poll = tenacity.Retrying(retry=tenacity.retry_if_result(lambda run: run is None),
+                                 wait=tenacity.wait_exponential(multiplier=0.005, max=0.1),
+                                 stop=tenacity.stop_after_delay(self.wait_seconds), retry_error_callback=lambda _: None)
+        return poll(self.view.run_of, run_id)

@@ -22,7 +22,7 @@ RUN_COLUMNS = (
     "processing_by", "lease_expires_at", "heartbeat_at", "started_at", "finished_at",
     "cancel_requested_at", "stop_reason", "goal", "max_steps", "attempt", "steps_taken",
     "screens_discovered", "transitions_discovered", "last_event_seq", "policy",
-    "findings",
+    "findings", "memory", "version_code", "version_name",
 )
 
 CREATE_RUNS = """
@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS runs (
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS policy text NOT NULL DEFAULT 'dfs';
 -- A table created before findings gains their count (0 until a replay counts them: drop and rebuild).
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS findings integer NOT NULL DEFAULT 0;
+-- Runs that remember (DESIGN.md "Memory across runs"): older rows are cold and of no known version.
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS memory text NOT NULL DEFAULT 'cold';
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS version_code bigint;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS version_name text;
 CREATE INDEX IF NOT EXISTS runs_status_idx ON runs (status, created_at);
 CREATE INDEX IF NOT EXISTS runs_tenant_idx ON runs (tenant_id, created_at DESC);
 -- A table created before a status existed (`paused`) accepts it from now on.

@@ -10,6 +10,8 @@ from domain.exploration.actions import list_group
 
 # A route step that missed its screen this often is no road to plan on.
 MAX_MISSES = 3
+# ... and one only an earlier run took (the app's map): once is enough, the app may have changed.
+MAX_REMEMBERED_MISSES = 1
 # Items of one list that led to one and the same screen: the others are taken to lead there too.
 LIST_SAMPLES = 2
 
@@ -21,6 +23,7 @@ class ScreenGraph:
         self._misses: Counter[tuple[str, str, str]] = Counter()
         self._lists: dict[tuple[str, str], set[str]] = {}  # (screen, list) -> items tried there
         self._list_screens: dict[tuple[str, str], set[str]] = {}  # ... and the screens they led to
+        self._remembered: set[tuple[str, str, str]] = set()  # transitions only earlier runs saw (warm start)
 
     def record(self, from_id: str, action_id: str, to_id: str) -> bool:
         """Remember a transition; True when it was never seen before."""
@@ -32,7 +35,14 @@ class ScreenGraph:
         transition = (from_id, action_id, to_id)
         is_new = transition not in self._transitions
         self._transitions.add(transition)
+        self._remembered.discard(transition)  # this run saw it too
         return is_new
+
+    def remember(self, from_id: str, action_id: str, to_id: str) -> None:
+        """A transition an earlier run of the app saw: a road to plan on until it misses once."""
+        if (from_id, action_id, to_id) not in self._transitions:
+            self.record(from_id, action_id, to_id)
+            self._remembered.add((from_id, action_id, to_id))
 
     def record_miss(self, from_id: str, action_id: str, expected_id: str) -> None:
         """A route step led elsewhere (login failed, the app crashed, the way worked only once)."""
@@ -65,8 +75,11 @@ class ScreenGraph:
             (action_id, to_id)
             for action_id, seen in self._outcomes.get(from_id, {}).items()
             for to_id in seen
-            if to_id != from_id and self._misses[(from_id, action_id, to_id)] < MAX_MISSES
+            if to_id != from_id and self._misses[(from_id, action_id, to_id)] < self._miss_limit(from_id, action_id, to_id)
         ]
+
+    def _miss_limit(self, from_id: str, action_id: str, to_id: str) -> int:
+        return MAX_REMEMBERED_MISSES if (from_id, action_id, to_id) in self._remembered else MAX_MISSES
 
     def route(
         self,

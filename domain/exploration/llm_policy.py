@@ -106,6 +106,9 @@ class LlmPolicy:
     def is_explored(self) -> bool:
         return self._dfs.is_explored()
 
+    def remember(self, history: ExplorationHistory, same_version: bool) -> None:
+        self._dfs.remember(history, same_version)
+
     def restore(self, history: ExplorationHistory) -> None:
         """As the crawl restores; the model is asked afresh (the cache and the rankings start empty)."""
         self._dfs.restore(history)

@@ -40,6 +40,8 @@ class ExplorationPolicy(Protocol):
     # Optional (the loop asks with getattr, so plug-ins without it keep working):
     # unseen(screen, action): the app never saw `action` (it was frozen, or a crash or ANR that another action
     # set off cut it short): count it untried again, so one frozen moment cannot hide a screen.
+    # remember(history, same_version): a warm run starts from what earlier runs of the app explored
+    # (DESIGN.md "Memory across runs"): the app's map of its own version, or of the previous one.
 
 
 class RandomPolicy:
@@ -105,6 +107,11 @@ class DepthFirstPolicy:
         self._plan: _Plan | None = None  # what propose() found, until take()
         self._at_end: set[tuple[str, str]] = set()  # (screen, scroll) that last hit its view's end
         self._stuck = False
+        # A warm run on a new version: the previous version's screens to see again first, and the actions it
+        # took on them, taken again only once those were seen (a screen whose content changed has a new id:
+        # all it offers is untried).
+        self._revisit: set[str] = set()
+        self._deferred: set[tuple[str, str]] = set()
 
     def choose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
         action = self.propose(screen, actions)
@@ -119,6 +126,15 @@ class DepthFirstPolicy:
         """What the crawl would do on the screen, counted as done only by `take` (which may take
         another choice instead). None: nothing reachable is left. Among actions the crawl ranks
         alike, the first in `actions` comes first, so a caller can reorder them."""
+        action = self._propose(screen, actions)
+        if action is None and (self._revisit or self._deferred):
+            # The previous version's screens are seen (or out of reach): what it did on them is taken again.
+            self._revisit.clear()
+            self._deferred.clear()
+            action = self._propose(screen, actions)
+        return action
+
+    def _propose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
         self._enter(screen, actions)
         sid = screen.screen_id
         untried = self._untried(sid, actions)
@@ -193,11 +209,30 @@ class DepthFirstPolicy:
         in_app = (sid for sid in history.screens if history.package_of.get(sid, self._package) == self._package)
         self._frontier = {sid for sid in in_app if sid not in self._known}
 
+    def remember(self, history: ExplorationHistory, same_version: bool) -> None:
+        """A warm start (DESIGN.md "Memory across runs"). On the same version, what earlier runs tried counts
+        as tried, and their transitions are roads: only the frontier is left to explore. On a new version
+        their transitions are roads to the screens to revisit first, and the actions they took are taken
+        again last. A remembered road that misses once is given up (ScreenGraph.remember)."""
+        for transition in history.transitions:
+            self.graph.remember(*transition)
+        in_app = {sid for sid in history.screens if history.package_of.get(sid, self._package) == self._package}
+        if same_version:
+            # A scroll the map knows was scrolled as far as it went then (the map keeps no counts)
+            self._tried.update({(sid, aid): MAX_SCROLLS if aid.startswith("scroll:") else 1
+                                for sid, aid in history.tried})
+            self._known.update({sid: set(ids) for sid, ids in history.offered.items()})
+            self._frontier |= {sid for sid in in_app if sid not in self._known}
+            return
+        self._revisit = in_app
+        self._deferred = set(history.tried)
+
     def is_explored(self) -> bool:
         """True once nothing untried is left, or none of it can be reached any more."""
         if not self._known:
             return False
-        return self._stuck or not any(self._has_work(sid) for sid in self._known.keys() | self._frontier)
+        return self._stuck or not any(self._has_work(sid)
+                                      for sid in self._known.keys() | self._frontier | self._revisit)
 
     def _enter(self, screen: Screen, actions: Sequence[Action]) -> None:
         self._expected = None
@@ -209,6 +244,7 @@ class DepthFirstPolicy:
         # (a button hidden this time) must not keep pulling the crawl back here.
         self._known[screen.screen_id] = {a.action_id for a in actions}
         self._frontier.discard(screen.screen_id)
+        self._revisit.discard(screen.screen_id)
 
     def _in_app(self, screen: Screen) -> bool:
         return self._package is None or screen.in_app(self._package)
@@ -216,10 +252,12 @@ class DepthFirstPolicy:
     def _has_work(self, sid: str) -> bool:
         known = self._known.get(sid)
         if known is None:
-            return sid in self._frontier
+            return sid in self._frontier or sid in self._revisit
         return any(self._is_untried(sid, action_id) for action_id in known)
 
     def _is_untried(self, sid: str, action_id: str) -> bool:
+        if (sid, action_id) in self._deferred:
+            return False
         tried = self._tried[(sid, action_id)]
         if action_id.startswith("scroll:"):
             return tried < MAX_SCROLLS

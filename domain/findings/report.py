@@ -4,14 +4,17 @@ Shapes assumed (camelCase, as GET /run/{id} and GET /run/{id}/findings serve the
 
     run = {"runId", "app": {"packageName", ...}, "status", "stopReason", "metrics": {name: number, ...}}
     finding = {"findingId", "kind": "crash" | "anr" | "accessibility", "title", "signature", "firstStep",
-               "occurrences", "screenId", "activity", "details", "reproduction": {"steps", "attempts", "reproduced"}}
+               "occurrences", "screenId", "activity", "details", "reproduction": {"steps", "attempts", "reproduced"},
+               "history": {"status": "new"} | {"status": "known", "firstVersion", "firstRunId"} (optional)}
         a crash's or ANR's details: {"exception", "message", "frames", ...};
         an accessibility finding's: {"rule", "actionId", "label", "bounds", "detail"} (the rule may
         instead be named in its signature or title)
 
 One testsuite; a failing testcase per crash or ANR; a testcase per accessibility rule, the
 four always (failing with their elements when they have findings); a passing `exploration`
-testcase with the metrics, which are also the suite's properties.
+testcase with the metrics, which are also the suite's properties. A finding with a history (DESIGN.md
+"Memory across runs") says whether it is new: a crash's or ANR's testcase is in class
+`runservice.<kind>.new` or `runservice.<kind>.known`, and its text and an element's line say since when.
 """
 
 from __future__ import annotations
@@ -54,7 +57,9 @@ def _run_facts(run: Mapping[str, Any]) -> list[tuple[str, Any]]:
 def _problem_case(finding: Finding) -> TestCase:
     """A crash or ANR: failing, with its stack, how to make it happen and how often it did."""
     details = finding.get("details") or {}
-    case = TestCase(_xml(finding.get("title") or finding["kind"]), classname=f"runservice.{finding['kind']}")
+    status = (finding.get("history") or {}).get("status")
+    classname = f"runservice.{finding['kind']}" + (f".{status}" if status else "")
+    case = TestCase(_xml(finding.get("title") or finding["kind"]), classname=classname)
     cause = ": ".join(str(part) for part in (details.get("exception"), details.get("message")) if part)
     failure = Failure(_xml(cause or finding.get("title") or finding["kind"]),
                       _xml(details.get("exception") or finding["kind"]))
@@ -67,6 +72,8 @@ def _problem_text(finding: Finding, details: Mapping[str, Any]) -> str:
     reproduction = finding.get("reproduction") or {}
     lines = [f"{name}: {finding[name]}" for name in ("findingId", "signature", "screenId", "activity",
                                                     "firstStep", "occurrences") if finding.get(name) is not None]
+    if finding.get("history"):
+        lines.append(f"history: {history_text(finding['history'])}")
     lines += ["", "frames:", *(f"    at {frame}" for frame in details.get("frames") or ())]
     lines += ["", "reproduction:", *_step_lines(reproduction.get("steps")), _result(reproduction)]
     return "\n".join(lines)
@@ -117,8 +124,17 @@ def _element_line(finding: Finding) -> str:
     named = (("action", details.get("actionId")), ("bounds", details.get("bounds")),
              ("screen", finding.get("screenId")), ("activity", finding.get("activity")))
     facts = [f"{name}={value}" for name, value in named if value is not None]
+    if finding.get("history"):
+        facts.append(f"history={history_text(finding['history'])}")
     detail = f": {details['detail']}" if details.get("detail") else ""
     return f"{label} [{', '.join(facts)}]{detail}"
+
+
+def history_text(history: Mapping[str, Any]) -> str:
+    """"new", or "known since version 12 (run 01J...)"."""
+    if history.get("status") != "known":
+        return "new"
+    return f"known since version {history.get('firstVersion')} (run {history.get('firstRunId')})"
 
 
 def _exploration_case(run: Mapping[str, Any]) -> TestCase:

@@ -1,0 +1,145 @@
+"""Runs that remember (DESIGN.md "Memory across runs"), through the real service and simulator: the app's map,
+a warm run of the same version, a warm run of the next version (findings new, known and fixed, the drift), and
+what the service refuses.
+
+The apps are copies of apps/settings.json and apps/settings-v2.json under a package of this module's own, so
+the runs of other tests (which share the local tenant) are not on their map. settings-v2 differs by: the bug
+report crash fixed, the Clear cache ANR kept, a Battery screen added whose "Turn on now" crashes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from ulid import ULID
+
+from tests.fixtures.service import APPS_DIR, read_stream, start_body
+
+BATTERY = ".battery.BatterySaverActivity"
+
+
+def app_copy(user_apps_dir: Path, name: str, package: str) -> str:
+    model = json.loads((APPS_DIR / f"{name}.json").read_text())
+    model["package"] = package
+    path = user_apps_dir / f"{package}-{name}.json"
+    path.write_text(json.dumps(model))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def settings_app(user_apps_dir: Path) -> dict[str, str]:
+    package = f"com.example.memory{str(ULID())[-8:].lower()}"
+    return {"package": package, "v1": app_copy(user_apps_dir, "settings", package),
+            "v2": app_copy(user_apps_dir, "settings-v2", package)}
+
+
+def run_to_end(client: httpx.Client, appium: str, app: dict[str, str], version: str, **fields: Any
+               ) -> tuple[str, list[dict[str, Any]]]:
+    body = start_body(appium, app="settings", **{"apkPath": app[version], "packageName": app["package"],
+                                                  "maxSteps": 400, **fields})
+    answer = client.post("/run", json=body)
+    assert answer.status_code == 201, answer.text
+    run_id = answer.json()["runId"]
+    return run_id, read_stream(client, run_id)
+
+
+@pytest.fixture(scope="module")
+def three_runs(service: Any, appium_server: str, settings_app: dict[str, str]) -> dict[str, Any]:
+    """Version 34 explored cold, then warm; version 35 warm."""
+    with httpx.Client(base_url=service.api_url, timeout=30) as client:
+        runs = {}
+        for name, version, memory in (("cold", "v1", "cold"), ("warm", "v1", "warm"), ("next", "v2", "warm")):
+            run_id, events = run_to_end(client, appium_server, settings_app, version, memory=memory)
+            assert events[-1]["event"] == "run.completed", events[-1]
+            runs[name] = {"id": run_id, "events": events, "end": events[-1]["data"]}
+        return runs
+
+
+def named(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [e["data"] for e in events if e["event"] == name]
+
+
+def test_a_warm_run_of_the_same_version_needs_a_fraction_of_the_steps(api, three_runs):
+    cold, warm = three_runs["cold"]["end"], three_runs["warm"]["end"]
+    assert cold["stopReason"] == warm["stopReason"] == "explored"
+    assert warm["metrics"]["steps"] <= 0.4 * cold["metrics"]["steps"], (warm["metrics"], cold["metrics"])
+    # What it did not visit it knew: every screen the cold run discovered is visited or known
+    assert (warm["metrics"]["screensDiscovered"] + warm["metrics"]["knownFromMemory"]
+            >= cold["metrics"]["screensDiscovered"])
+    assert "knownFromMemory" not in cold["metrics"]
+    [recalled] = named(three_runs["warm"]["events"], "agent.memory.recalled")
+    assert (recalled["runs"], recalled["sameVersion"], recalled["cold"]) == (1, True, False)
+
+
+def test_the_first_warm_run_of_an_app_runs_cold_and_says_so(api, appium_server, user_apps_dir):
+    app = {"package": "com.example.memoryfirst" + str(ULID())[-6:].lower()}
+    app["v1"] = app_copy(user_apps_dir, "notes", app["package"])
+    _, events = run_to_end(api, appium_server, app, "v1", memory="warm", maxSteps=3, appActivity=".ConsentActivity")
+    [recalled] = named(events, "agent.memory.recalled")
+    assert (recalled["runs"], recalled["cold"], recalled["screens"]) == (0, True, 0)
+    assert "starts cold" in recalled["note"]
+    assert events[-1]["data"]["metrics"]["knownFromMemory"] == 0
+
+
+def test_the_map_holds_both_versions_with_their_screens_and_findings(api, three_runs, settings_app):
+    answer = api.get(f"/apps/{settings_app['package']}/map")
+    assert answer.status_code == 200, answer.text
+    app_map = answer.json()
+    assert [(v["version"], v["versionName"], v["runs"]) for v in app_map["versions"]] == [("34", "14.0", 2),
+                                                                                         ("35", "15.0", 1)]
+    assert app_map["versions"][0]["firstRunId"] == three_runs["cold"]["id"]
+    battery = [s for s in app_map["screens"] if s["activity"] == BATTERY]
+    assert battery and all(s["versions"] == ["35"] for s in battery)
+    findings = {f["title"]: f for f in app_map["findings"]}
+    assert any(f["versions"] == ["34", "35"] and f["kind"] == "anr" for f in findings.values()), findings
+    crashes = {tuple(f["versions"]) for f in findings.values() if f["kind"] == "crash"}
+    assert crashes == {("34",), ("35",)}  # the bug report's, fixed in 35; the battery's, new in 35
+
+
+def test_the_next_version_knows_which_findings_are_new_known_and_fixed(api, three_runs):
+    cold, nxt = three_runs["cold"], three_runs["next"]
+    findings = api.get(f"/run/{nxt['id']}/findings").json()["findings"]
+    history = {(f["kind"], f["activity"]): f["history"] for f in findings if f["kind"] != "accessibility"}
+    assert history[("crash", BATTERY)] == {"status": "new"}
+    assert history[("anr", ".applications.AppInfoActivity")] == {
+        "status": "known", "firstVersion": "34", "firstRunId": cold["id"]}
+    run = api.get(f"/run/{nxt['id']}").json()
+    [fixed] = run["fixed"]
+    assert (fixed["kind"], fixed["lastVersion"]) == ("crash", "34") and "bug" in fixed["title"].lower()
+    assert named(nxt["events"], "agent.finding.fixed")[0]["signature"] == fixed["signature"]
+    assert run["app"]["version"] == {"versionCode": 35, "versionName": "15.0"} and run["memory"] == "warm"
+    report = api.get(f"/run/{nxt['id']}/report.xml").text
+    assert 'classname="runservice.crash.new"' in report and 'classname="runservice.anr.known"' in report
+
+
+def test_the_next_version_shows_what_changed_against_the_last_whole_run_of_the_previous_one(api, three_runs):
+    run = api.get(f"/run/{three_runs['next']['id']}").json()
+    drift = run["drift"]
+    # The warm run of 34 explored only what the map did not know: the cold one is the base
+    assert (drift["base"], drift["head"]) == (three_runs["cold"]["id"], three_runs["next"]["id"])
+    assert drift["activitiesAdded"] == [BATTERY] and drift["activitiesRemoved"] == []
+    changed = {c["activity"]: c["elementsAdded"] for c in drift["screensChanged"]}
+    assert any("Battery" in line for line in changed[".SettingsActivity"])
+    assert api.get(f"/run/{three_runs['cold']['id']}").json()["drift"] is None
+
+
+def test_runs_list_their_version_and_memory(api, three_runs):
+    rows = {r["run_id"]: r for r in api.get("/runs", params={"limit": 500}).json()["runs"]}
+    assert rows[three_runs["next"]["id"]]["version"] == {"versionCode": 35, "versionName": "15.0"}
+    assert (rows[three_runs["warm"]["id"]]["memory"], rows[three_runs["cold"]["id"]]["memory"]) == ("warm", "cold")
+
+
+def test_bad_memory_an_unknown_app_and_another_tenants_map_are_refused(api, appium_server, settings_app, three_runs,
+                                                                      keyed_api_url):
+    answer = api.post("/run", json=start_body(appium_server, memory="hot"))
+    assert answer.status_code == 400 and answer.json()["details"][0]["field"] == "memory", answer.text
+    assert api.get("/apps/not a package/map").status_code == 400
+    assert api.get("/apps/com.example.neverrun/map").status_code == 404
+    # The module's runs are the local tenant's: tenant acme has no map of that app
+    with httpx.Client(base_url=keyed_api_url, headers={"Authorization": "Bearer acme-key"}, timeout=30) as acme:
+        answer = acme.get(f"/apps/{settings_app['package']}/map")
+    assert answer.status_code == 404 and settings_app["package"] in answer.text
