@@ -183,3 +183,22 @@ export function clock(iso) {
 export function appName(packageName) {
   return packageName || "";
 }
+
+// A run's page, relative to the API's base (the app may be served under a route prefix).
+export function runHref(runId) {
+  return new URL(`runs/${encodeURIComponent(runId)}`, apiBase()).pathname;
+}
+
+// An app version {versionCode, versionName}: the name to read, the code on hover; "—" when unknown.
+export function versionLabel(version) {
+  const { versionCode: code, versionName: name } = version || {};
+  const hasCode = code !== undefined && code !== null;
+  if (!hasCode && !name) return el("span", { class: "app-version muted", title: "version unknown" }, "—");
+  return el("span", { class: "app-version", title: hasCode ? `versionCode ${code}` : "no versionCode",
+                      dataset: { versionCode: hasCode ? code : "" } }, name || String(code));
+}
+
+// A version key of the app's map: str(versionCode), else versionName, else the run's id (a version unknown).
+export function versionKey(key, runId) {
+  return key && key !== runId ? `version ${key}` : `run ${String(runId || "?").slice(0, 10)}…`;
+}

@@ -2,7 +2,7 @@
 // run's events as they arrive, like the rest of the page: agent.finding.detected opens a finding,
 // agent.finding.recurred counts it again, agent.finding.reproduced says how its replay went. The
 // same facts as GET /run/{id}/findings; its test.py and the run's report.xml are links to the API.
-import { apiKey, apiUrl, blobUrl, el, fetchText } from "./common.js";
+import { apiKey, apiUrl, blobUrl, el, fetchText, runHref, versionKey } from "./common.js";
 import { shortActivity } from "./graph.js";
 
 const KINDS = { crash: "crash", anr: "ANR", accessibility: "accessibility" };
@@ -74,6 +74,19 @@ export class Findings {
     }
   }
 
+  /** Whether each finding is new to the app or known from an earlier run: GET /run/{id}/findings says it, the
+   *  events do not (RunMemory asks). Returns how many findings still have no history. */
+  learnHistory(rows) {
+    for (const row of rows) {
+      const entry = this.byId.get(row.findingId);
+      if (!entry || !row.history || JSON.stringify(row.history) === JSON.stringify(entry.finding.history)) continue;
+      entry.finding.history = row.history;
+      this.touch(row.findingId);
+    }
+    this.render();
+    return [...this.byId.values()].filter(({ finding }) => !finding.history).length;
+  }
+
   stopReproducing() {
     const was = this.reproducing;
     this.reproducing = null;
@@ -122,6 +135,7 @@ export class Findings {
   update(card, f) {
     card.querySelector("summary").replaceChildren(...[
       el("span", { class: `tag finding-kind kind-${f.kind}` }, KINDS[f.kind] || f.kind),
+      historyBadge(f.history),
       el("span", { class: "finding-title" }, f.title),
       el("span", { class: "muted finding-facts" }, `${f.occurrences}× · step ${f.firstStep} · ${shortActivity(f.activity)}`),
       TESTED.has(f.kind) ? el("span", { class: `finding-result ${resultClass(f)}` }, this.result(f)) : null,
@@ -215,6 +229,18 @@ function detected(data) {
   return { findingId: data.findingId, kind: data.kind, title: data.title, signature: data.signature,
            firstStep: data.stepOrdinal, occurrences: 1, screenId: data.screenId, activity: data.activity,
            details: data.details || {}, artifacts: data.artifacts || {}, reproduction: null };
+}
+
+// New to the app, or known since an earlier version (a link to the run that first met it); none without history.
+function historyBadge(history) {
+  if (history?.status === "new") {
+    return el("span", { class: "tag history history-new", dataset: { history: "new" }, title: "never met in an earlier run of this app" }, "new");
+  }
+  if (history?.status !== "known") return null;
+  const text = `known since ${versionKey(history.firstVersion, history.firstRunId)}`;
+  if (!history.firstRunId) return el("span", { class: "tag history history-known", dataset: { history: "known" } }, text);
+  return el("a", { class: "tag history history-known", dataset: { history: "known" }, href: runHref(history.firstRunId),
+                   title: `first met in run ${history.firstRunId}` }, text);
 }
 
 function resultClass(f) {

@@ -1,5 +1,5 @@
 // The runs page: GET /runs, newest first, one page at a time; refreshed while runs on it are live.
-import { ApiError, LIVE_STATUSES, age, apiBase, call, el, showSignOut, statusBadge } from "./common.js";
+import { ApiError, LIVE_STATUSES, age, call, el, runHref, showSignOut, statusBadge, versionLabel } from "./common.js";
 
 const PAGE_SIZE = 25;
 const REFRESH_MS = 2000;
@@ -12,7 +12,7 @@ const filter = document.getElementById("status-filter");
 const message = document.getElementById("message");
 
 function cells(run) {
-  const link = el("a", { href: new URL(`runs/${run.run_id}`, apiBase()).pathname, class: "run-id" }, run.run_id);
+  const link = el("a", { href: runHref(run.run_id), class: "run-id" }, run.run_id);
   return [
     link,
     statusBadge(run.status),
@@ -24,7 +24,16 @@ function cells(run) {
     run.findings ? el("span", { class: "findings-count", title: "what broke: crashes, ANRs, accessibility problems" }, String(run.findings))
       : el("span", { class: "muted" }, String(run.findings ?? 0)),
     el("time", { datetime: run.created_at, title: new Date(run.created_at).toLocaleString() }, age(run.created_at)),
+    versionCell(run),
   ];
+}
+
+// The app's version, and "warm" for a run that started from the app's map. An older server sends neither.
+function versionCell(run) {
+  const warm = run.memory === "warm"
+    ? el("span", { class: "tag memory-warm", title: "memory: warm (started from what earlier runs of the app learned)" }, "warm")
+    : null;
+  return el("span", { class: "run-version" }, run.version === undefined ? null : versionLabel(run.version), warm && " ", warm);
 }
 
 function renderRow(run) {

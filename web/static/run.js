@@ -4,6 +4,7 @@
 import { ApiError, TERMINAL, blobUrl, call, el, followRun, showSignOut } from "./common.js";
 import { Findings } from "./findings.js";
 import { ScreenGraph, shortActivity } from "./graph.js";
+import { RunMemory } from "./memory.js";
 import { Timeline } from "./timeline.js";
 
 const FRAME_BUDGET_MS = 8;
@@ -26,6 +27,7 @@ let drawnAt = 0;
 let closeStream = null;
 const timeline = new Timeline($("timeline"));
 const findings = new Findings($("findings-card"), { runId, artifactPath });
+const memory = new RunMemory(runId, findings);
 
 function received(event) {
   queue.push(event);
@@ -70,6 +72,7 @@ function apply(event) {
   if (name === "run.completed") completed(data);
   if (name === "agent.llm.called") countModelCall(data);
   findings.add(event);
+  memory.add(event);
   timeline.add(event);
 }
 
@@ -78,7 +81,7 @@ function apply(event) {
 function completed(data) {
   const m = data.metrics || {};
   state.outcome = { labels: Array.isArray(data.labels) ? data.labels : [], appLeft: m.appLeft, systemDialogs: m.systemDialogs,
-                    recoveries: m.recoveries, waitSeconds: m.waitSeconds };
+                    recoveries: m.recoveries, waitSeconds: m.waitSeconds, knownFromMemory: m.knownFromMemory }; // a warm run's
 }
 
 function renderOutcome() {
@@ -97,6 +100,8 @@ function renderOutcome() {
   $("recoveries").textContent = outcome.recoveries ?? "";
   $("wait-seconds-fact").hidden = outcome.waitSeconds === undefined;
   $("wait-seconds").textContent = outcome.waitSeconds ?? "";
+  $("known-from-memory-fact").hidden = outcome.knownFromMemory === undefined;
+  $("known-from-memory").textContent = outcome.knownFromMemory ?? "";
 }
 
 function countModelCall(data) {
@@ -226,10 +231,11 @@ async function start() {
   if (run.policy) Object.assign($("policy"), { hidden: false, textContent: `policy: ${run.policy}` });
   state.policy = run.policy;
   state.maxSteps = run.maxSteps;
+  memory.show(run);
   showSignOut();
   graph = new ScreenGraph($("graph"), $("preview"), artifactPath);
   follow();
 }
 
-window.runPage = { state, timeline, findings, get graph() { return graph; } }; // for the browser tests and the benchmark
+window.runPage = { state, timeline, findings, memory, get graph() { return graph; } }; // for the browser tests and the benchmark
 start();
