@@ -216,6 +216,8 @@ class DepthFirstPolicy:
         again last. A remembered road that misses once is given up (ScreenGraph.remember)."""
         for transition in history.transitions:
             self.graph.remember(*transition)
+        if self._package is None and history.package_of:
+            self._package = next(iter(history.package_of.values()))  # the first screen's, as restore() takes it
         in_app = {sid for sid in history.screens if history.package_of.get(sid, self._package) == self._package}
         if same_version:
             # A scroll the map knows was scrolled as far as it went then (the map keeps no counts)
