@@ -75,7 +75,7 @@ def test_a_warm_run_of_the_same_version_needs_a_fraction_of_the_steps(api, three
     assert (recalled["runs"], recalled["sameVersion"], recalled["cold"]) == (1, True, False)
 
 
-def test_the_first_warm_run_of_an_app_runs_cold_and_says_so(api, appium_server, user_apps_dir):
+def test_the_first_warm_run_of_an_app_runs_cold_and_says_so_and_its_map_outlives_its_model(api, appium_server, user_apps_dir):
     app = {"package": "com.example.memoryfirst" + str(ULID())[-6:].lower()}
     app["v1"] = app_copy(user_apps_dir, "notes", app["package"])
     _, events = run_to_end(api, appium_server, app, "v1", memory="warm", maxSteps=3, appActivity=".ConsentActivity")
@@ -83,6 +83,12 @@ def test_the_first_warm_run_of_an_app_runs_cold_and_says_so(api, appium_server, 
     assert (recalled["runs"], recalled["cold"], recalled["screens"]) == (0, True, 0)
     assert "starts cold" in recalled["note"]
     assert events[-1]["data"]["metrics"]["knownFromMemory"] == 0
+    # Its model broken afterwards (a truncated file): the map answers from the events all the same
+    Path(app["v1"]).write_text('{"package": "com.exa')
+    answer = api.get(f"/apps/{app['package']}/map")
+    assert answer.status_code == 200, answer.text
+    assert [(v["versionCode"], v["runs"]) for v in answer.json()["versions"]] == [(7, 1)]
+    assert answer.json()["screens"], "the run's screens are on the map"
 
 
 def test_the_map_holds_both_versions_with_their_screens_and_findings(api, three_runs, settings_app):
