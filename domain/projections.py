@@ -46,8 +46,9 @@ def run_id_of(domain_event: Any) -> str:
     return run_id_from(domain_event.originator_id)
 
 
-# Nodes that come once exploring has ended: reproducing its findings, then stopping.
-AFTER_EXPLORING = frozenset({"Reproduce", "Stop"})
+# Nodes that come once exploring has ended: reproducing its findings (and, on a warm run, an older version's),
+# then stopping.
+AFTER_EXPLORING = frozenset({"Reproduce", "CheckFixed", "Stop"})
 
 
 def run_row_change(e: Any) -> RowChange:

@@ -15,6 +15,7 @@ STATUS_AFTER = {"run.queued": "queued", "run.started": "running", "run.resumed":
                 "run.pause_requested": "pausing", "run.paused": "paused", "run.cancel_requested": "cancelling"}
 
 REPRODUCE_NODE = "Reproduce"  # replays the findings once exploring ended
+REPLAY_NODES = frozenset({REPRODUCE_NODE, "CheckFixed"})  # ... and an older version's, on a warm run
 NEWS = frozenset({LLM_CALLED, FINDING_DETECTED})  # worth a redraw with no new step
 
 
@@ -46,7 +47,7 @@ class StepProgress:
             self.findings += 1
         if event.name == LLM_CALLED and was_sent(data):
             self.model_calls += 1
-        reproduce = event.name == "agent.node.started" and data.get("nodeName") == REPRODUCE_NODE
+        reproduce = event.name == "agent.node.started" and data.get("nodeName") in REPLAY_NODES
         if reproduce:
             self.reproducing, self.status = True, "reproducing"
         step = 0 if self.reproducing else data.get("stepOrdinal") or 0

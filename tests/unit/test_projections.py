@@ -89,7 +89,7 @@ def test_node_events_are_heartbeats_and_count_steps(finish):
     assert change.add == {}
 
 
-@pytest.mark.parametrize("node", ["Reproduce", "Stop"])
+@pytest.mark.parametrize("node", ["Reproduce", "CheckFixed", "Stop"])
 def test_nodes_after_exploring_are_heartbeats_but_not_steps_taken(node):
     """Reproducing findings is numbered after the last step, outside maxSteps: the row shows 12 / 12, not 15 / 12."""
     run = running()

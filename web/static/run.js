@@ -56,7 +56,8 @@ function apply(event) {
   state.events += 1;
   if (STATUS_AFTER[name]) state.status = STATUS_AFTER[name];
   // Reproducing findings comes after exploring, outside maxSteps: the step figure is exploration's.
-  if (name === "agent.node.started" && data.nodeName === "Reproduce") state.reproducing = true;
+  // Replays once exploring ended (its findings', an older version's): steps outside maxSteps
+  if (name === "agent.node.started" && ["Reproduce", "CheckFixed"].includes(data.nodeName)) state.reproducing = true;
   if (!state.reproducing && data.stepOrdinal > state.step) state.step = data.stepOrdinal;
   if (name === "run.queued") state.maxSteps = data.maxSteps;
   if (TERMINAL.has(name)) { state.ended = true; state.stopReason = data.stopReason; }
