@@ -13,35 +13,25 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from selenium.webdriver.common.by import By
-from ulid import ULID
 
 from tests.browser.conftest import wait
 from tests.browser.test_pages import open_run, page_state, text
-from tests.e2e.test_memory import BATTERY, app_copy, run_to_end
+from tests.e2e.test_memory import BATTERY, cold_warm_next, settings_versions
 
 ANR_ACTIVITY = ".applications.AppInfoActivity"
 
 
 @pytest.fixture(scope="module")
 def memory_app(user_apps_dir) -> dict[str, str]:
-    package = f"com.example.memorypages{str(ULID())[-8:].lower()}"
-    return {"package": package, "v1": app_copy(user_apps_dir, "settings", package),
-            "v2": app_copy(user_apps_dir, "settings-v2", package)}
+    return settings_versions(user_apps_dir, "memorypages")
 
 
 @pytest.fixture(scope="module")
 def three_runs(service, appium_server: str, memory_app: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Version 34 explored cold, then warm; version 35 warm: each read to its end."""
-    with httpx.Client(base_url=service.api_url, timeout=30) as client:
-        runs = {}
-        for name, version, memory in (("cold", "v1", "cold"), ("warm", "v1", "warm"), ("next", "v2", "warm")):
-            run_id, events = run_to_end(client, appium_server, memory_app, version, memory=memory)
-            assert events[-1]["event"] == "run.completed", events[-1]
-            runs[name] = {"id": run_id, "events": events, "end": events[-1]["data"]}
-        return runs
+    return cold_warm_next(service.api_url, appium_server, memory_app)
 
 
 def open_replay(browser, service, run: dict[str, Any]) -> None:

@@ -30,11 +30,16 @@ def app_copy(user_apps_dir: Path, name: str, package: str) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="module")
-def settings_app(user_apps_dir: Path) -> dict[str, str]:
-    package = f"com.example.memory{str(ULID())[-8:].lower()}"
+def settings_versions(user_apps_dir: Path, prefix: str) -> dict[str, str]:
+    """Both versions of settings under a package of the caller's own: {"package", "v1", "v2"}."""
+    package = f"com.example.{prefix}{str(ULID())[-8:].lower()}"
     return {"package": package, "v1": app_copy(user_apps_dir, "settings", package),
             "v2": app_copy(user_apps_dir, "settings-v2", package)}
+
+
+@pytest.fixture(scope="module")
+def settings_app(user_apps_dir: Path) -> dict[str, str]:
+    return settings_versions(user_apps_dir, "memory")
 
 
 def run_to_end(client: httpx.Client, appium: str, app: dict[str, str], version: str, **fields: Any
@@ -47,16 +52,20 @@ def run_to_end(client: httpx.Client, appium: str, app: dict[str, str], version: 
     return run_id, read_stream(client, run_id)
 
 
-@pytest.fixture(scope="module")
-def three_runs(service: Any, appium_server: str, settings_app: dict[str, str]) -> dict[str, Any]:
-    """Version 34 explored cold, then warm; version 35 warm."""
-    with httpx.Client(base_url=service.api_url, timeout=30) as client:
+def cold_warm_next(api_url: str, appium: str, app: dict[str, str]) -> dict[str, Any]:
+    """Version 34 explored cold, then warm; version 35 warm: each run's id, events and last event's data."""
+    with httpx.Client(base_url=api_url, timeout=30) as client:
         runs = {}
         for name, version, memory in (("cold", "v1", "cold"), ("warm", "v1", "warm"), ("next", "v2", "warm")):
-            run_id, events = run_to_end(client, appium_server, settings_app, version, memory=memory)
+            run_id, events = run_to_end(client, appium, app, version, memory=memory)
             assert events[-1]["event"] == "run.completed", events[-1]
             runs[name] = {"id": run_id, "events": events, "end": events[-1]["data"]}
         return runs
+
+
+@pytest.fixture(scope="module")
+def three_runs(service: Any, appium_server: str, settings_app: dict[str, str]) -> dict[str, Any]:
+    return cold_warm_next(service.api_url, appium_server, settings_app)
 
 
 def named(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:

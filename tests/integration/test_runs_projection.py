@@ -126,6 +126,7 @@ def test_rows_hold_every_column_after_a_sequence_of_events(pg_env, database_url,
         "cancel_requested_at": e["CancelRequested"].timestamp, "stop_reason": "user_cancelled", "goal": "log in",
         "max_steps": 6, "attempt": 1, "steps_taken": 3, "screens_discovered": 3, "transitions_discovered": 3,
         "last_event_seq": runs.get_run(ids["canceled"]).version, "policy": "dfs", "findings": 0,
+        "memory": "cold", "version_code": None, "version_name": None,  # a run of no known version, not warm
     }
 
     e = stored(runs, ids["completed"])
