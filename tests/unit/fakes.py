@@ -446,7 +446,7 @@ class FakeRun:
 
 def fake_run(device: FakeDevice, *, max_steps: int = 20, goal: str | None = None,
              inputs: dict[str, str] | None = None, permissions: str = "grant", avoid: tuple[str, ...] = (),
-             capabilities: dict[str, Any] | None = None, **settings: Any) -> FakeRun:
+             capabilities: dict[str, Any] | None = None, memory: str = "cold", **settings: Any) -> FakeRun:
     runs = RunService(env=POPO)
 
     class SameStore(RunService):  # another process on the same database, as the API is
@@ -459,7 +459,7 @@ def fake_run(device: FakeDevice, *, max_steps: int = 20, goal: str | None = None
     run = api.request_run(RunRequest(apk_path="/apps/shop.apk", appium_server_url="http://fake", goal=goal,
                                      package_name=device.package, app_activity=device.pages[device.start].activity,
                                      max_steps=max_steps, inputs=inputs or {}, permissions=permissions,
-                                     avoid=avoid, capabilities=capabilities or {}))
+                                     avoid=avoid, capabilities=capabilities or {}, memory=memory))
     run_id = str(ULID.from_uuid(run.id))
     api.start_run(run_id, "w1", 60)
     return FakeRun(device, run_id, runs, api, worker_settings(**settings))
