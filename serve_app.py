@@ -297,8 +297,14 @@ class RunApi:
         return self.graph.get_graph(run_id)
 
     def _findings_of(self, run: Run) -> list[dict[str, Any]]:
-        """The run's findings, each with its history across the app's runs (new, or known since when)."""
+        """The run's findings, each with its history across the app's runs (new, or known since when): the map
+        too has every finding event the run had when asked (the same read-your-writes wait)."""
         findings = self._caught_up_findings(run).get_findings(run.run_id)
+        if findings and not self.app_map.caught_up(
+                self.runs.name, self.runs.last_position(run.run_id, FindingsProjection.topics)):
+            self.log.warning("app map behind the run's findings; answering without their history",
+                             extra={"runId": run.run_id})
+            return findings
         app_run = self.app_map.run_of(run.run_id) if findings else None
         history = self.app_map.finding_history(app_run) if app_run else {}
         return [{**finding, "history": history[finding["signature"]]} if finding["signature"] in history

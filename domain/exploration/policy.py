@@ -112,6 +112,7 @@ class DepthFirstPolicy:
         # all it offers is untried).
         self._revisit: set[str] = set()
         self._deferred: set[tuple[str, str]] = set()
+        self._warm = False  # started from the app's map (remember)
 
     def choose(self, screen: Screen, actions: Sequence[Action]) -> Action | None:
         action = self.propose(screen, actions)
@@ -216,6 +217,7 @@ class DepthFirstPolicy:
         again last. A remembered road that misses once is given up (ScreenGraph.remember)."""
         for transition in history.transitions:
             self.graph.remember(*transition)
+        self._warm = True
         if self._package is None and history.package_of:
             self._package = next(iter(history.package_of.values()))  # the first screen's, as restore() takes it
         in_app = {sid for sid in history.screens if history.package_of.get(sid, self._package) == self._package}
@@ -257,6 +259,12 @@ class DepthFirstPolicy:
             return sid in self._frontier or sid in self._revisit
         return any(self._is_untried(sid, action_id) for action_id in known)
 
+    def _has_more_than_switches(self, sid: str) -> bool:
+        known = self._known.get(sid)
+        if known is None:
+            return self._has_work(sid)
+        return any(self._is_untried(sid, aid) for aid in known if not aid.startswith(("toggle:", "back")))
+
     def _is_untried(self, sid: str, action_id: str) -> bool:
         if (sid, action_id) in self._deferred:
             return False
@@ -280,7 +288,10 @@ class DepthFirstPolicy:
 
     def _next_on_route(self, sid: str, actions: Sequence[Action]) -> _Plan | None:
         offered = {action.action_id: action for action in actions}
-        route = self.graph.route(sid, self._has_work, offered.keys(), self._rng)
+        # A warm start's work is wherever the map ends, the switches of known screens too, which a crawl
+        # leaves for when it comes back: screens with more than switches and back left go first.
+        route = self._warm and self.graph.route(sid, self._has_more_than_switches, offered.keys(), self._rng)
+        route = route or self.graph.route(sid, self._has_work, offered.keys(), self._rng)
         if not route:
             return self._seek(sid, actions)
         action_id, next_id = route[0]
