@@ -73,7 +73,7 @@ llm: setup llm-setup ## Gemma 3 270M on llama.cpp, OpenAI-compatible, on 127.0.0
 metrics: ## Prometheus (installed when missing) on 127.0.0.1:9090, scraping the Ray cluster's nodes, foreground
 	scripts/start-prometheus.sh
 
-bench: setup ## print the service, exploration, fault-and-load, memory, page and pause/resume benchmarks
+bench: setup ## print the service, exploration, fault-and-load, memory, page, pause/resume and app-memory benchmarks
 	$(PY) benchmarks/service_bench.py
 	$(PY) benchmarks/exploration_bench.py
 	$(PY) benchmarks/findings_bench.py
@@ -83,6 +83,7 @@ bench: setup ## print the service, exploration, fault-and-load, memory, page and
 	$(PY) benchmarks/memory_bench.py
 	$(PY) benchmarks/page_bench.py
 	$(PY) benchmarks/pause_resume_bench.py
+	$(PY) benchmarks/app_memory_bench.py
 
 clean:
 	rm -rf $(VENV) .appium appium-sim/node_modules web/node_modules .data
