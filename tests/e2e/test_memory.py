@@ -1,71 +1,21 @@
 """Runs that remember (DESIGN.md "Memory across runs"), through the real service and simulator: the app's map,
 a warm run of the same version, a warm run of the next version (findings new, known and fixed, the drift), and
-what the service refuses.
-
-The apps are copies of apps/settings.json and apps/settings-v2.json under a package of this module's own, so
-the runs of other tests (which share the local tenant) are not on their map. settings-v2 differs by: the bug
-report crash fixed, the Clear cache ANR kept, a Battery screen added whose "Turn on now" crashes.
+what the service refuses. The three runs are the session's (tests/fixtures/memory.py: settings 34 cold, then
+warm, then 35 warm, under a package of their own); the pages' tests look at the same ones.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from ulid import ULID
 
-from tests.fixtures.service import APPS_DIR, read_stream, start_body
+from tests.fixtures.memory import app_copy, run_to_end
+from tests.fixtures.service import start_body
 
 BATTERY = ".battery.BatterySaverActivity"
-
-
-def app_copy(user_apps_dir: Path, name: str, package: str) -> str:
-    model = json.loads((APPS_DIR / f"{name}.json").read_text())
-    model["package"] = package
-    path = user_apps_dir / f"{package}-{name}.json"
-    path.write_text(json.dumps(model))
-    return str(path)
-
-
-def settings_versions(user_apps_dir: Path, prefix: str) -> dict[str, str]:
-    """Both versions of settings under a package of the caller's own: {"package", "v1", "v2"}."""
-    package = f"com.example.{prefix}{str(ULID())[-8:].lower()}"
-    return {"package": package, "v1": app_copy(user_apps_dir, "settings", package),
-            "v2": app_copy(user_apps_dir, "settings-v2", package)}
-
-
-@pytest.fixture(scope="module")
-def settings_app(user_apps_dir: Path) -> dict[str, str]:
-    return settings_versions(user_apps_dir, "memory")
-
-
-def run_to_end(client: httpx.Client, appium: str, app: dict[str, str], version: str, **fields: Any
-               ) -> tuple[str, list[dict[str, Any]]]:
-    body = start_body(appium, app="settings", **{"apkPath": app[version], "packageName": app["package"],
-                                                  "maxSteps": 400, **fields})
-    answer = client.post("/run", json=body)
-    assert answer.status_code == 201, answer.text
-    run_id = answer.json()["runId"]
-    return run_id, read_stream(client, run_id)
-
-
-def cold_warm_next(api_url: str, appium: str, app: dict[str, str]) -> dict[str, Any]:
-    """Version 34 explored cold, then warm; version 35 warm: each run's id, events and last event's data."""
-    with httpx.Client(base_url=api_url, timeout=30) as client:
-        runs = {}
-        for name, version, memory in (("cold", "v1", "cold"), ("warm", "v1", "warm"), ("next", "v2", "warm")):
-            run_id, events = run_to_end(client, appium, app, version, memory=memory)
-            assert events[-1]["event"] == "run.completed", events[-1]
-            runs[name] = {"id": run_id, "events": events, "end": events[-1]["data"]}
-        return runs
-
-
-@pytest.fixture(scope="module")
-def three_runs(service: Any, appium_server: str, settings_app: dict[str, str]) -> dict[str, Any]:
-    return cold_warm_next(service.api_url, appium_server, settings_app)
 
 
 def named(events: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:

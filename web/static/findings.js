@@ -17,6 +17,7 @@ export class Findings {
     this.runId = runId;
     this.artifactPath = artifactPath;
     this.byId = new Map(); // findingId -> {finding, card}
+    this.histories = new Map(); // findingId -> history, also of findings whose event has not come yet
     this.dirty = new Set();
     this.packageName = "";
     this.ended = false;
@@ -40,7 +41,7 @@ export class Findings {
         const known = this.byId.get(data.findingId);
         // A run taken over rebuilt the signatures it met: a second detection is one occurrence more.
         if (known) known.finding.occurrences += 1;
-        else this.byId.set(data.findingId, { finding: detected(data), card: null });
+        else this.byId.set(data.findingId, { finding: { ...detected(data), history: this.histories.get(data.findingId) }, card: null });
         return this.touch(data.findingId);
       }
       case "agent.finding.recurred": {
@@ -78,6 +79,7 @@ export class Findings {
    *  events do not (RunMemory asks). Returns how many findings still have no history. */
   learnHistory(rows) {
     for (const row of rows) {
+      if (row.history) this.histories.set(row.findingId, row.history); // a finding the replay has not reached yet
       const entry = this.byId.get(row.findingId);
       if (!entry || !row.history || JSON.stringify(row.history) === JSON.stringify(entry.finding.history)) continue;
       entry.finding.history = row.history;
