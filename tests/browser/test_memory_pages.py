@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from tests.browser.conftest import wait
 from tests.browser.test_pages import open_run, page_state, text
 from tests.e2e.test_memory import BATTERY
-from tests.fixtures.memory import run_to_end
+from tests.fixtures.memory import run_to_end, settings_versions
 
 ANR_ACTIVITY = ".applications.AppInfoActivity"
 
@@ -159,10 +159,12 @@ def test_the_header_shows_the_version_the_memory_and_what_was_known(service, bro
 
 
 def test_the_runs_list_shows_each_runs_version_and_the_warm_ones(service, api, appium_server, browser, shot,
-                                                                 settings_app):
-    # Two short runs of their own, so that they are on the list's first page whatever ran before
-    cold, _ = run_to_end(api, appium_server, settings_app, "v1", maxSteps=2)
-    warm, _ = run_to_end(api, appium_server, settings_app, "v2", maxSteps=2, memory="warm")
+                                                                 user_apps_dir):
+    # Two short runs of their own (another package: the session's settings map stays as the API's tests expect
+    # it), so that they are on the list's first page whatever ran before
+    app = settings_versions(user_apps_dir, "memorylist")
+    cold, _ = run_to_end(api, appium_server, app, "v1", maxSteps=2)
+    warm, _ = run_to_end(api, appium_server, app, "v2", maxSteps=2, memory="warm")
     expected = {cold: ("14.0", "34", False), warm: ("15.0", "35", True)}
     browser.get(f"{service.api_url}/")
     wait(browser, lambda d: all(d.find_elements(By.CSS_SELECTOR, f'tr[data-run-id="{run_id}"]') for run_id in expected),
