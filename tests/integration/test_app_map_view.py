@@ -22,13 +22,6 @@ V12, V13 = {"versionCode": 12, "versionName": "3.2.1"}, {"versionCode": 13, "ver
 
 
 @pytest.fixture
-def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
-    service = RunService(env=pg_env)
-    yield service
-    service.close()
-
-
-@pytest.fixture
 def view(pg_env: dict[str, str]) -> Iterator[AppMapView]:
     runner = app_map_runner(pg_env)
     with runner:

@@ -6,23 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from ulid import ULID
 
-from domain.application import RunService
 from storage.event_recorder import AsyncEventWriter, OneTripApplicationRecorder
 from tests.run_service_cases import run_request
-
-
-@pytest.fixture
-def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
-    service = RunService(env=pg_env)
-    yield service
-    service.close()
 
 
 def events(originator_id: uuid.UUID, versions: range) -> list[StoredEvent]:

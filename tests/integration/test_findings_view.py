@@ -29,13 +29,6 @@ CRASH = {"exception": "java.lang.IllegalStateException", "message": "Sync failed
 
 
 @pytest.fixture
-def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
-    service = RunService(env=pg_env)
-    yield service
-    service.close()
-
-
-@pytest.fixture
 def view(pg_env: dict[str, str]) -> Iterator[FindingsView]:
     findings_view = open_findings_view(pg_env)
     yield findings_view

@@ -24,13 +24,6 @@ WAIT_SECONDS = 10
 
 
 @pytest.fixture
-def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
-    service = RunService(env=pg_env)
-    yield service
-    service.close()
-
-
-@pytest.fixture
 def view(pg_env: dict[str, str]) -> Iterator[GraphView]:
     graph_view = open_graph_view(pg_env)
     yield graph_view

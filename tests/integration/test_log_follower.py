@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-import pytest
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
@@ -18,13 +17,6 @@ from tests.integration.test_runs_projection import request
 
 WAIT_SECONDS = 10
 REQUESTED = get_topic(Run.Requested)
-
-
-@pytest.fixture
-def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
-    service = RunService(env=pg_env)
-    yield service
-    service.close()
 
 
 class Follower:

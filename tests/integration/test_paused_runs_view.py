@@ -3,10 +3,8 @@ projection's pages, and again from its sweeper."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import psycopg
-import pytest
 
 from actors.projector import runs_projection_runner
 from actors.queue import queued_by
@@ -16,13 +14,6 @@ from storage.schema import create_tables
 from tests.integration.test_runs_projection import caught_up, explore, request, row, rows
 
 OLD_STATUSES = "'queued', 'running', 'completed', 'failed', 'canceled'"
-
-
-@pytest.fixture
-def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
-    service = RunService(env=pg_env)
-    yield service
-    service.close()
 
 
 def pause_history(runs: RunService) -> dict[str, str]:

@@ -3,10 +3,8 @@ both, each projection going on from its own tracked position, so neither misses 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from ulid import ULID
 
 from actors.projector import PagedProjectionRunner, projections_runner, runs_projection_runner, screen_graph_runner
@@ -15,13 +13,6 @@ from domain.run import Run
 from storage.graph_view import GraphView
 from tests.integration.test_graph_view import last_graph_event
 from tests.integration.test_runs_projection import WAIT_SECONDS, caught_up, explore, request, row
-
-
-@pytest.fixture
-def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
-    service = RunService(env=pg_env)
-    yield service
-    service.close()
 
 
 def graph_caught_up(view: GraphView, runs: RunService) -> None:

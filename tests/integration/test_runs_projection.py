@@ -7,7 +7,6 @@ identically.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -30,13 +29,6 @@ NOTES = {"apk_path": "/apps/notes.json", "appium_server_url": "http://127.0.0.1:
          "package_name": "com.example.notes", "app_activity": ".ConsentActivity"}
 SHOP = {"apk_path": "/apps/shop.json", "appium_server_url": "http://127.0.0.1:4723",
         "package_name": "com.example.shop", "app_activity": ".ShopHomeActivity"}
-
-
-@pytest.fixture
-def runs(pg_env: dict[str, str]) -> Iterator[RunService]:
-    service = RunService(env=pg_env)
-    yield service
-    service.close()
 
 
 def request(runs: RunService, app: dict[str, str] = NOTES, **fields: Any) -> str:

@@ -50,13 +50,6 @@ async def read(hub: EventHub, run_id: str, after: int = 0) -> list[bytes]:
     return [chunk async for chunk in run_stream(hub, run_id, after)]
 
 
-@pytest.fixture
-def runs(pg_env: dict[str, str]) -> RunService:
-    service = RunService(env=pg_env)
-    yield service
-    service.close()
-
-
 def test_viewers_opening_while_events_are_saved_each_get_every_event_once_in_order(runs):
     run_id = new_run(runs)
     runs.start_run(run_id, "w1", 30)
