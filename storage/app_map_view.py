@@ -12,15 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import tenacity
 from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
 
 from domain.app_map import FINDING_OUTCOMES, AppMapProjection, MapFact, Recall, recalled_history
-from storage.graph_view import GraphView
+from storage.tracked_view import TrackedView, waited_for
 
 CREATE_APP_MAP = """
 CREATE TABLE IF NOT EXISTS app_runs (
@@ -63,23 +61,14 @@ class AppRun:
     partial: bool = False  # a warm run on its own version: it explored only what the map did not know
 
 
-class AppMapView(PostgresTrackingRecorder):
+class AppMapView(TrackedView):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.append(SQL(CREATE_APP_MAP))
 
     def apply(self, facts: Sequence[tuple[int, MapFact]], tracking: Tracking) -> None:
-        """A page of the log's map facts (each with its notification id) in one transaction, then its position."""
-        with self.datastore.transaction(commit=True) as curs:
-            done = self._max_tracking_id(tracking.application_name, curs) or 0
-            if done >= tracking.notification_id:
-                return
-            for position, fact in facts:
-                if position > done:
-                    _apply(curs, position, fact)
-            self._insert_tracking(curs, tracking)
-
-    caught_up = GraphView.caught_up  # the same read-your-writes wait
+        """A page of the log's map facts in one transaction, then its position."""
+        self.apply_page(facts, tracking, _apply)
 
     # Queries
 
@@ -312,7 +301,4 @@ class AppMemoryReader:
         return [] if run is None else self.view.older_findings(run)
 
     def _run(self, run_id: str) -> AppRun | None:
-        poll = tenacity.Retrying(retry=tenacity.retry_if_result(lambda run: run is None),
-                                 wait=tenacity.wait_exponential(multiplier=0.005, max=0.1),
-                                 stop=tenacity.stop_after_delay(self.wait_seconds), retry_error_callback=lambda _: None)
-        return poll(self.view.run_of, run_id)
+        return waited_for(lambda: self.view.run_of(run_id), lambda run: run is not None, self.wait_seconds, None)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 from psycopg.types.json import Jsonb
@@ -19,7 +18,7 @@ from psycopg.types.json import Jsonb
 from domain.findings.projection import (FINDING_COLUMNS, JSON_COLUMNS, FindingFact, FindingsProjection, Row,
                                         merge_finding)
 from domain.wire import camel
-from storage.graph_view import GraphView
+from storage.tracked_view import TrackedView
 
 CREATE_FINDINGS = """
 CREATE TABLE IF NOT EXISTS run_findings (
@@ -37,22 +36,14 @@ UPSERT_FINDING = SQL(
                    if c not in ("run_id", "finding_id")))
 
 
-class FindingsView(PostgresTrackingRecorder):
+class FindingsView(TrackedView):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.append(SQL(CREATE_FINDINGS))
 
     def apply(self, facts: Sequence[tuple[int, FindingFact]], tracking: Tracking) -> None:
-        """A page of the log's finding facts (each with its notification id) in one transaction, then its
-        position. Facts at or before the position tracked already are skipped: occurrences stay exact."""
-        with self.datastore.transaction(commit=True) as curs:
-            done = self._max_tracking_id(tracking.application_name, curs) or 0
-            if done >= tracking.notification_id:
-                return
-            for notification_id, fact in facts:
-                if notification_id > done:
-                    self._merge(curs, fact)
-            self._insert_tracking(curs, tracking)
+        """A page of the log's finding facts in one transaction, then its position (occurrences stay exact)."""
+        self.apply_page(facts, tracking, lambda curs, _, fact: self._merge(curs, fact))
 
     @staticmethod
     def _merge(curs: Any, fact: FindingFact) -> None:
@@ -64,8 +55,6 @@ class FindingsView(PostgresTrackingRecorder):
                                           for c in FINDING_COLUMNS])
 
     # Queries
-
-    caught_up = GraphView.caught_up  # the same read-your-writes wait: for a position in the log, up to a timeout
 
     def get_findings(self, run_id: str) -> list[Row]:
         """The run's findings, camelCase (DESIGN.md's shape), in the order they were first met."""

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import tenacity
 from eventsourcing.persistence import InfrastructureFactory, Tracking
-from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
 from domain.screen_graph import SCREEN_COLUMNS, TRANSITION_COLUMNS, Row, ScreenFact, ScreenGraphProjection, merge_screen
 from domain.wire import camel
+from storage.tracked_view import TrackedView
 
 CREATE_GRAPH = """
 CREATE TABLE IF NOT EXISTS run_screens (
@@ -32,9 +31,6 @@ CREATE TABLE IF NOT EXISTS run_transitions (
     action_kind text NOT NULL, action_label text NOT NULL, first_seen_step integer NOT NULL,
     PRIMARY KEY (run_id, from_screen, action_id, to_screen));
 """
-# A read waits this long for the projection to apply the run's latest event (it is usually milliseconds
-# behind), then answers with what the view has.
-CATCH_UP_SECONDS = 2.0
 SCREEN_ORDER = "first_seen_step, screen_id"
 TRANSITION_ORDER = "first_seen_step, from_screen, action_id, to_screen"
 
@@ -52,41 +48,16 @@ UPSERT_SCREEN = _upsert("run_screens", SCREEN_COLUMNS, ("run_id", "screen_id"), 
 INSERT_TRANSITION = _upsert("run_transitions", TRANSITION_COLUMNS, TRANSITION_COLUMNS[:4], update=False)
 
 
-class GraphView(PostgresTrackingRecorder):
+class GraphView(TrackedView):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.append(SQL(CREATE_GRAPH))
 
     def apply(self, facts: Sequence[tuple[int, ScreenFact | Row]], tracking: Tracking) -> None:
-        """A page of the log's graph facts (each with its notification id) in one transaction, then its position.
-        Facts at or before the position tracked already are skipped: visit counts stay exact."""
-        with self.datastore.transaction(commit=True) as curs:
-            done = self._max_tracking_id(tracking.application_name, curs) or 0
-            if done >= tracking.notification_id:
-                return
-            for notification_id, fact in facts:
-                if notification_id <= done:
-                    continue
-                if isinstance(fact, ScreenFact):
-                    curs.execute("SELECT * FROM run_screens WHERE run_id = %s AND screen_id = %s FOR UPDATE",
-                                 (fact.run_id, fact.screen_id))
-                    row = merge_screen(curs.fetchone(), fact)
-                    curs.execute(UPSERT_SCREEN, [row[c] for c in SCREEN_COLUMNS])
-                else:
-                    curs.execute(INSERT_TRANSITION, [fact[c] for c in TRANSITION_COLUMNS])
-            self._insert_tracking(curs, tracking)
+        """A page of the log's graph facts in one transaction, then its position (visit counts stay exact)."""
+        self.apply_page(facts, tracking, _apply_fact)
 
     # Queries
-
-    def caught_up(self, application_name: str, notification_id: int | None,
-                  timeout: float = CATCH_UP_SECONDS) -> bool:
-        """Whether the view has applied the log up to `notification_id`, waiting up to `timeout` for it. It
-        looks 5 ms apart at first, doubling to 100 ms: a live run's view is a few milliseconds behind, and
-        eventsourcing's `wait` sleeps 100 ms before its second look."""
-        poll = tenacity.Retrying(retry=tenacity.retry_if_result(lambda done: not done),
-                                 wait=tenacity.wait_exponential(multiplier=0.005, max=0.1),
-                                 stop=tenacity.stop_after_delay(timeout), retry_error_callback=lambda _: False)
-        return poll(self.has_tracking_id, application_name, notification_id)
 
     def get_graph(self, run_id: str) -> dict[str, Any]:
         """The run's screens and transitions, camelCase, in the order they were first seen."""
@@ -110,6 +81,16 @@ class GraphView(PostgresTrackingRecorder):
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("DROP TABLE IF EXISTS run_screens, run_transitions, {}").format(
                 Identifier(self.tracking_table_name)))
+
+
+def _apply_fact(curs: Any, notification_id: int, fact: ScreenFact | Row) -> None:
+    if isinstance(fact, ScreenFact):
+        curs.execute("SELECT * FROM run_screens WHERE run_id = %s AND screen_id = %s FOR UPDATE",
+                     (fact.run_id, fact.screen_id))
+        row = merge_screen(curs.fetchone(), fact)
+        curs.execute(UPSERT_SCREEN, [row[c] for c in SCREEN_COLUMNS])
+    else:
+        curs.execute(INSERT_TRANSITION, [fact[c] for c in TRANSITION_COLUMNS])
 
 
 def _camel_row(row: Row) -> Row:
