@@ -299,24 +299,26 @@ class RunApi:
     def _findings_of(self, run: Run) -> list[dict[str, Any]]:
         """The run's findings, each with its history across the app's runs (new, or known since when): the map
         too has every finding event the run had when asked (the same read-your-writes wait)."""
-        findings = self._caught_up_findings(run).get_findings(run.run_id)
-        if findings and not self.app_map.caught_up(
-                self.runs.name, self.runs.last_position(run.run_id, FindingsProjection.topics)):
+        position = self.runs.last_position(run.run_id, FindingsProjection.topics)
+        findings = self._caught_up_findings(run, position).get_findings(run.run_id)
+        if not findings:
+            return findings
+        if not self.app_map.caught_up(self.runs.name, position):
             self.log.warning("app map behind the run's findings; answering without their history",
                              extra={"runId": run.run_id})
             return findings
-        app_run = self.app_map.run_of(run.run_id) if findings else None
+        app_run = self.app_map.run_of(run.run_id)
         history = self.app_map.finding_history(app_run) if app_run else {}
         return [{**finding, "history": history[finding["signature"]]} if finding["signature"] in history
                 else finding for finding in findings]
 
     def _finding_of(self, run: Run, finding_id: str) -> dict[str, Any] | None:
-        return self._caught_up_findings(run).get_finding(run.run_id, finding_id)
-
-    def _caught_up_findings(self, run: Run) -> FindingsView:
-        """The findings view once it has every finding event the run had when asked (read-your-writes, as
-        for the graph): a client that saw `agent.finding.reproduced` gets the finding's reproduction."""
         position = self.runs.last_position(run.run_id, FindingsProjection.topics)
+        return self._caught_up_findings(run, position).get_finding(run.run_id, finding_id)
+
+    def _caught_up_findings(self, run: Run, position: int | None) -> FindingsView:
+        """The findings view once it has every finding event the run had when asked (`position`: read-your-writes,
+        as for the graph): a client that saw `agent.finding.reproduced` gets the finding's reproduction."""
         if not self.findings.caught_up(self.runs.name, position):
             self.log.warning("findings view behind the run's events; answering with what it has",
                              extra={"runId": run.run_id})

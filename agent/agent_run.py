@@ -85,7 +85,7 @@ class AgentRun:
         self.progress = ProgressTracker(settings.no_progress_steps)
         self.figures = RunFigures(steps=run.last_step)
         self.policy_name, self.seed, self.version = policy or run.policy, seed, run.version
-        self.memory = memory if getattr(run, "memory", "cold") == "warm" else None
+        self.memory = memory if run.memory == "warm" else None
         self.recalled: Recall | None = None
         self.policy: ExplorationPolicy | None = None
         self.continued = False

@@ -55,8 +55,8 @@ class FixedCheck:
         met = set(self.context.journal.findings)
         for finding in self.older:
             if finding["signature"] not in met:
-                self.reproduction.node("CheckFixed", self.reproduction.step + 1, lambda f=finding: self.check(f),
-                                       lambda result, f=finding: {"signature": f["signature"], **result})
+                self.context.node("CheckFixed", self.reproduction.step + 1, lambda f=finding: self.check(f),
+                                  lambda result, f=finding: {"signature": f["signature"], **result})
 
     def check(self, finding: dict[str, Any]) -> dict[str, Any]:
         steps = finding["steps"]
